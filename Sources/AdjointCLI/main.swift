@@ -1,0 +1,119 @@
+// The `adjoint` executable: argument parsing only; everything else is in AdjointDriver.
+//
+// Exit statuses (spec §9): 0 success, 1 an error in the user's program or inputs,
+// 2 a malformed command line, 3 an internal error. swift-argument-parser's own
+// usage errors would exit 64, so they are caught and mapped to 2 here.
+import ArgumentParser
+import AdjointDriver
+import Foundation
+
+struct Adjoint: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "adjoint",
+        abstract: "A source-to-source differentiation compiler for the Adjoint language.",
+        subcommands: [Compile.self, Eval.self])
+}
+
+struct Compile: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print an intermediate form of .adj files.")
+
+    @Argument(help: "The .adj files to compile.")
+    var files: [String]
+
+    @Option(name: .customLong("emit"), help: "What to print: \(Stage.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var emit: String
+
+    @Option(name: .short, help: "Write the output to this file instead of standard output.")
+    var output: String?
+
+    func run() throws {
+        guard let stage = Stage(rawValue: emit) else {
+            throw DriverError.usage("--emit \(emit) is not available; this version emits: "
+                                    + Stage.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        var text = ""
+        for file in files { text += stage.emit(try Compilation(path: file)) }
+        try writeOutput(text, to: output)
+    }
+}
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Evaluate one function of an .adj file.")
+
+    @Argument(help: "The .adj file.")
+    var file: String
+
+    @Option(name: .short, help: "The function to evaluate.")
+    var function: String
+
+    @Option(name: .customLong("arg"), help: "A parameter's value as P=EXPR, EXPR any constant expression.")
+    var arguments: [String] = []
+
+    @Flag(help: "Evaluate with exact rationals (GMP) instead of Double.")
+    var exact = false
+
+    @Option(help: "The seed of random_normal and random_uniform.")
+    var seed: Int = 0
+
+    @Flag(help: "Print {\"value\": V} as JSON; the program's own output goes to stderr.")
+    var json = false
+
+    func run() throws {
+        let request = EvalRequest(function: function, arguments: try parseArguments(arguments), seed: seed,
+                                  engine: exact ? .exact : .double)
+        let compilation = try Compilation(path: file)
+        let json = self.json
+        let result = try compilation.evaluate(request) { line in
+            if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+        }
+        if json {
+            print("{\"value\": \(result.json)}")
+        } else if !result.isVoid {
+            print(result.printed)
+        }
+    }
+}
+
+/// Splits `P=EXPR` arguments; anything else is a malformed command line.
+func parseArguments(_ raw: [String]) throws -> [(name: String, expression: String)] {
+    try raw.map { text in
+        guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
+            throw DriverError.usage("--arg expects P=EXPR, got '\(text)'")
+        }
+        return (String(text[..<equals]).trimmingCharacters(in: .whitespaces), String(text[text.index(after: equals)...]))
+    }
+}
+
+/// Writes to a file atomically (never a half-written file), or to stdout without `-o`.
+func writeOutput(_ text: String, to path: String?) throws {
+    guard let path else {
+        print(text, terminator: "")
+        return
+    }
+    do {
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    } catch {
+        throw DriverError.user("\(path): error: cannot write output: \(error.localizedDescription)\n")
+    }
+}
+
+func exit(with error: Error) -> Never {
+    if let error = error as? DriverError {
+        FileHandle.standardError.write(Data(error.description.utf8))
+        exit(error.exitStatus)
+    }
+    let code = Adjoint.exitCode(for: error)
+    if code == .success {
+        print(Adjoint.fullMessage(for: error))
+        exit(0)
+    }
+    FileHandle.standardError.write(Data((Adjoint.fullMessage(for: error) + "\n").utf8))
+    exit(2)
+}
+
+do {
+    var command = try Adjoint.parseAsRoot()
+    try command.run()
+} catch {
+    exit(with: error)
+}

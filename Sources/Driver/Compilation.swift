@@ -1,0 +1,80 @@
+// Driver stage: the front half of the pipeline, shared by the CLI and the tests.
+//
+//   source text --Parser--> AST --TypeChecker--> checked AST --ASTToIR--> IR --Verifier
+//
+// Every stage's diagnostics are collected; the first stage that reports errors
+// stops the pipeline. A verifier failure is a compiler bug and is reported as an
+// internal error (exit status 3), never as the user's fault.
+import Foundation
+import AdjointBasic
+import AdjointSyntax
+import AdjointSema
+import AdjointIR
+import AdjointLowering
+
+/// How a driver operation failed, and so which exit status the CLI uses (spec §9).
+public enum DriverError: Error, CustomStringConvertible {
+    /// Errors in the user's program or inputs, already rendered: exit status 1.
+    case user(String)
+    /// A malformed command line: exit status 2.
+    case usage(String)
+    /// A compiler bug: exit status 3.
+    case internalError(String)
+
+    public var exitStatus: Int32 {
+        switch self {
+        case .user: return 1
+        case .usage: return 2
+        case .internalError: return 3
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .user(let text): return text
+        case .usage(let text): return "error: \(text)\n"
+        case .internalError(let text): return "internal error: \(text)\n"
+        }
+    }
+}
+
+/// One source file taken through the front end to verified IR.
+public struct Compilation {
+    public let file: SourceFile
+    public let checked: CheckedUnit
+    public let module: Module
+
+    /// Reads a file from disk; a missing or unreadable file is the user's error.
+    public static func load(path: String) throws -> SourceFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DriverError.user("\(path): error: cannot read file\n")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw DriverError.user("\(path): error: file is not UTF-8 text\n")
+        }
+        return SourceFile(path: path, text: text)
+    }
+
+    /// Parses, checks, lowers and verifies; throws the rendered diagnostics of the first failing stage.
+    public init(_ file: SourceFile) throws {
+        self.file = file
+        let (unit, syntaxErrors) = Parser.parse(file.text)
+        if !syntaxErrors.isEmpty { throw DriverError.user(DiagnosticList(syntaxErrors).rendered(in: file)) }
+        checked = TypeChecker.check(unit)
+        if !checked.diagnostics.isEmpty {
+            throw DriverError.user(DiagnosticList(checked.diagnostics).rendered(in: file))
+        }
+        let (module, loweringErrors) = ASTToIR.lower(checked)
+        if !loweringErrors.isEmpty { throw DriverError.user(DiagnosticList(loweringErrors).rendered(in: file)) }
+        do {
+            try Verifier.verify(module)
+        } catch {
+            throw DriverError.internalError("after lowering of \(file.path): \(error)")
+        }
+        self.module = module
+    }
+
+    public init(path: String) throws {
+        try self.init(try Compilation.load(path: path))
+    }
+}

@@ -1,0 +1,119 @@
+// Driver stage: `adjoint eval`: evaluate one function at arguments given as source expressions.
+//
+// An `--arg P=EXPR` expression is any constant expression of the language. It is
+// compiled by the same front end, as the body of a synthesized function whose
+// result type is P's type (so an Int literal serves a Real parameter), and run by
+// the same interpreter, sharing its random stream with the function's own draws.
+import AdjointBasic
+import AdjointSyntax
+import AdjointSema
+import AdjointIR
+import AdjointLowering
+import AdjointInterpreter
+import AdjointExact
+
+/// Which number type evaluates Reals.
+public enum Engine: Sendable {
+    case double, exact
+}
+
+/// What `eval` was asked to do.
+public struct EvalRequest: Sendable {
+    public var function: String
+    public var arguments: [(name: String, expression: String)]
+    public var seed: Int
+    public var engine: Engine
+
+    public init(function: String, arguments: [(name: String, expression: String)], seed: Int = 0, engine: Engine = .double) {
+        self.function = function
+        self.arguments = arguments
+        self.seed = seed
+        self.engine = engine
+    }
+}
+
+/// The result of an evaluation: the value as `print` writes it and as JSON, and what the program printed.
+public struct EvalResult: Sendable {
+    public var printed: String
+    public var json: String
+    public var output: [String]
+    /// True when the function returns nothing (nothing to print).
+    public var isVoid: Bool
+}
+
+extension Compilation {
+    /// Evaluates `request.function` in a plain call (`is_training()` false).
+    public func evaluate(_ request: EvalRequest, output: @escaping (String) -> Void) throws -> EvalResult {
+        switch request.engine {
+        case .double: return try evaluate(request, as: Double.self, output: output)
+        case .exact: return try evaluate(request, as: ExactReal.self, output: output)
+        }
+    }
+
+    private func evaluate<S: Scalar>(_ request: EvalRequest, as: S.Type,
+                                     output: @escaping (String) -> Void) throws -> EvalResult {
+        guard let function = module.function(named: request.function) else {
+            throw DriverError.user("\(file.path): error: no function named '\(request.function)'\n")
+        }
+        var lines: [String] = []
+        var interpreter = Interpreter<S>(module: module, seed: request.seed) { line in
+            lines.append(line)
+            output(line)
+        }
+        let arguments = try argumentValues(for: function, request.arguments, using: &interpreter)
+        do {
+            let value = try interpreter.call(function.name, arguments)
+            if case .void = value { return EvalResult(printed: "", json: "null", output: lines, isVoid: true) }
+            return EvalResult(printed: value.printed, json: value.jsonText, output: lines, isVoid: false)
+        } catch let error as RuntimeError {
+            throw DriverError.user(error.diagnostic.rendered(in: file))
+        }
+    }
+
+    /// Evaluates each `--arg` expression as a value of its parameter's type, in parameter order.
+    func argumentValues<S: Scalar>(for function: Function, _ given: [(name: String, expression: String)],
+                                   using interpreter: inout Interpreter<S>) throws -> [Value<S>] {
+        for (name, _) in given where !function.parameterNames.contains(name) {
+            throw DriverError.user("\(file.path): error: '\(function.name)' has no parameter named '\(name)'\n")
+        }
+        var values: [Value<S>] = []
+        for (name, type) in zip(function.parameterNames, function.parameterTypes) {
+            guard let expression = given.last(where: { $0.name == name })?.expression else {
+                throw DriverError.user("\(file.path): error: missing --arg \(name)=EXPR for parameter '\(name)' of '\(function.name)'\n")
+            }
+            values.append(try Compilation.constantValue(expression, type: type, name: name, interpreter: &interpreter))
+        }
+        return values
+    }
+
+    /// The value of a constant expression of the language, as a value of `type`.
+    static func constantValue<S: Scalar>(_ expression: String, type: ValueType, name: String,
+                                         interpreter: inout Interpreter<S>) throws -> Value<S> {
+        // The expression stands alone on line 2, so its columns are the expression's own.
+        let text = "func __arg() -> \(type) {\nreturn (\n\(expression)\n)\n}\n"
+        func fail(_ diagnostics: [Diagnostic]) -> DriverError {
+            let shifted = diagnostics.map { d -> Diagnostic in
+                var d = d
+                d.location = SourceLocation(line: max(1, d.location.line - 2), column: d.location.column)
+                d.notes = []
+                return d
+            }
+            return DriverError.user(DiagnosticList(shifted).rendered(in: SourceFile(path: "--arg \(name)", text: expression)))
+        }
+        let (unit, syntaxErrors) = Parser.parse(text)
+        if !syntaxErrors.isEmpty { throw fail(syntaxErrors) }
+        let checked = TypeChecker.check(unit)
+        if !checked.diagnostics.isEmpty { throw fail(checked.diagnostics) }
+        let (module, loweringErrors) = ASTToIR.lower(checked)
+        if !loweringErrors.isEmpty { throw fail(loweringErrors) }
+        var argumentInterpreter = Interpreter<S>(module: module, output: interpreter.output)
+        argumentInterpreter.random = interpreter.random
+        do {
+            let value = try argumentInterpreter.call("__arg", [])
+            interpreter.random = argumentInterpreter.random
+            return value
+        } catch let error as RuntimeError {
+            throw fail([error.diagnostic])
+        }
+    }
+}

@@ -1,0 +1,97 @@
+// IR stage: a cursor for appending instructions to a function under construction.
+import AdjointBasic
+
+/// Builds one function: creates blocks and values, appends instructions at the insertion block.
+public struct FunctionBuilder {
+    public var function: Function
+    /// The block new instructions go to; nil after a terminator, while code is unreachable.
+    public var insertionBlock: BlockID?
+
+    public init(name: String, parameterNames: [String], parameterTypes: [ValueType], resultType: ValueType,
+                location: SourceLocation) {
+        function = Function(name: name, parameterNames: parameterNames, resultType: resultType, location: location)
+        let entry = BlockID(0)
+        function.blocks = [Block(id: entry)]
+        function.blocks[0].parameters = parameterTypes.map { function.makeValue($0) }
+        insertionBlock = entry
+    }
+
+    public var isReachable: Bool { insertionBlock != nil }
+
+    /// A new empty block with parameters of the given types.
+    public mutating func makeBlock(parameters: [ValueType] = []) -> BlockID {
+        let id = BlockID(function.blocks.count)
+        function.blocks.append(Block(id: id, parameters: parameters.map { function.makeValue($0) }))
+        return id
+    }
+
+    public func parameters(of block: BlockID) -> [ValueID] { function.blocks[block.index].parameters }
+
+    public mutating func addParameter(to block: BlockID, type: ValueType) -> ValueID {
+        let value = function.makeValue(type)
+        function.blocks[block.index].parameters.append(value)
+        return value
+    }
+
+    /// Appends an instruction with a result of `type` (nil for none) and returns the result.
+    @discardableResult
+    public mutating func emit(_ op: Opcode, _ operands: [ValueID], type: ValueType?, payload: Payload = .none,
+                              at location: SourceLocation) -> ValueID? {
+        guard let block = insertionBlock else { return nil }
+        let result = type.map { function.makeValue($0) }
+        function.blocks[block.index].instructions.append(
+            Instruction(result: result, op: op, operands: operands, payload: payload, location: location))
+        return result
+    }
+
+    /// Turns `value` into a Real constant when it is an Int constant just emitted and not yet used, so
+    /// `2 * x` lowers to `const 2 : Real` rather than `const 2 : Int` followed by `itor`.
+    public mutating func foldIntegerLiteralToReal(_ value: ValueID) -> ValueID? {
+        guard let block = insertionBlock, let last = function.blocks[block.index].instructions.last,
+              last.result == value, last.op == .const, case .constant(.int(let i)) = last.payload else { return nil }
+        let count = function.blocks[block.index].instructions.count
+        function.blocks[block.index].instructions[count - 1].payload = .constant(.real(numerator: "\(i)", denominator: "1"))
+        function.valueTypes[value.index] = .real
+        return value
+    }
+
+    /// Ends the insertion block; code after this is unreachable until `insertionBlock` is set again.
+    public mutating func terminate(_ terminator: Terminator, at location: SourceLocation) {
+        guard let block = insertionBlock else { return }
+        function.blocks[block.index].terminator = terminator
+        function.blocks[block.index].terminatorLocation = location
+        insertionBlock = nil
+    }
+
+    /// Replaces the arguments a block passes to `target` (every edge to it from that block).
+    public mutating func setArguments(from block: BlockID, to target: BlockID, _ arguments: [ValueID]) {
+        func patch(_ t: BranchTarget) -> BranchTarget { t.block == target ? BranchTarget(target, arguments) : t }
+        switch function.blocks[block.index].terminator {
+        case .branch(let t): function.blocks[block.index].terminator = .branch(patch(t))
+        case .condBranch(let c, let t, let e):
+            function.blocks[block.index].terminator = .condBranch(condition: c, then: patch(t), else: patch(e))
+        case .ret: break
+        }
+    }
+
+    /// Drops blocks that no path from the entry reaches and renumbers the rest densely, in order.
+    public mutating func removeUnreachableBlocks() {
+        let dominators = Dominators(function)
+        var newIndex = [Int](repeating: -1, count: function.blocks.count)
+        var kept: [Block] = []
+        for block in function.blocks where dominators.isReachable(block.id) {
+            newIndex[block.id.index] = kept.count
+            kept.append(block)
+        }
+        func remap(_ t: BranchTarget) -> BranchTarget { BranchTarget(BlockID(newIndex[t.block.index]), t.arguments) }
+        for i in kept.indices {
+            kept[i].id = BlockID(i)
+            switch kept[i].terminator {
+            case .branch(let t): kept[i].terminator = .branch(remap(t))
+            case .condBranch(let c, let t, let e): kept[i].terminator = .condBranch(condition: c, then: remap(t), else: remap(e))
+            case .ret: break
+            }
+        }
+        function.blocks = kept
+    }
+}

@@ -1,0 +1,75 @@
+// IR stage: blocks, functions and modules.
+import AdjointBasic
+
+/// A basic block: parameters (in place of phis), straight-line instructions, one terminator.
+public struct Block: Hashable, Sendable {
+    public var id: BlockID
+    public var parameters: [ValueID]
+    public var instructions: [Instruction]
+    public var terminator: Terminator
+    /// The source construct that ends the block (an `if`, a loop condition), for runtime reports.
+    public var terminatorLocation: SourceLocation
+
+    public init(id: BlockID, parameters: [ValueID] = [], instructions: [Instruction] = [],
+                terminator: Terminator = .ret(nil), terminatorLocation: SourceLocation = .unknown) {
+        self.id = id
+        self.parameters = parameters
+        self.instructions = instructions
+        self.terminator = terminator
+        self.terminatorLocation = terminatorLocation
+    }
+}
+
+/// A function in SSA form; `blocks[0]` is the entry, whose parameters are the function's.
+public struct Function: Hashable, Sendable {
+    public var name: String
+    public var parameterNames: [String]
+    public var resultType: ValueType
+    public var blocks: [Block]
+    /// The type of every value, indexed by `ValueID.index`.
+    public var valueTypes: [ValueType]
+    public var location: SourceLocation
+    /// `@differentiable` parameter indices, or nil when the function is not marked.
+    public var differentiableParameters: [Int]?
+
+    public init(name: String, parameterNames: [String], resultType: ValueType, blocks: [Block] = [],
+                valueTypes: [ValueType] = [], location: SourceLocation = .unknown,
+                differentiableParameters: [Int]? = nil) {
+        self.name = name
+        self.parameterNames = parameterNames
+        self.resultType = resultType
+        self.blocks = blocks
+        self.valueTypes = valueTypes
+        self.location = location
+        self.differentiableParameters = differentiableParameters
+    }
+
+    public var entry: Block { blocks[0] }
+    public var parameters: [ValueID] { blocks[0].parameters }
+    public var parameterTypes: [ValueType] { parameters.map { valueTypes[$0.index] } }
+
+    public func type(of value: ValueID) -> ValueType { valueTypes[value.index] }
+
+    /// A new value of the given type.
+    public mutating func makeValue(_ type: ValueType) -> ValueID {
+        valueTypes.append(type)
+        return ValueID(valueTypes.count - 1)
+    }
+
+    /// For each block, the blocks that branch to it (with repetition when both arms of a `condbr` do).
+    public func predecessors() -> [[BlockID]] {
+        var result = Array(repeating: [BlockID](), count: blocks.count)
+        for block in blocks {
+            for target in block.terminator.successors { result[target.block.index].append(block.id) }
+        }
+        return result
+    }
+}
+
+/// All functions of one compilation, in source order.
+public struct Module: Hashable, Sendable {
+    public var functions: [Function]
+    public init(functions: [Function] = []) { self.functions = functions }
+
+    public func function(named name: String) -> Function? { functions.first { $0.name == name } }
+}

@@ -1,0 +1,76 @@
+// Interpreter stage: run IR directly, over Double or over exact rationals.
+//
+// This is the oracle every later stage is checked against, so it is written to be
+// obviously right rather than fast: a frame is an array of optional values indexed
+// by value number, blocks bind their parameters from the branch arguments, and each
+// instruction is one case of `evaluate` (Evaluate.swift).
+import AdjointBasic
+import AdjointIR
+
+/// Evaluates the functions of a module; one instance carries the random stream and the `print` sink.
+public struct Interpreter<S: Scalar> {
+    public let module: Module
+    public var random: RandomGenerator
+    /// Receives every line `print` writes, without its newline.
+    public var output: (String) -> Void
+    /// `is_training()`: true while a gradient's forward sweep runs.
+    public var isTraining = false
+    private var functionsByName: [String: Function]
+
+    public init(module: Module, seed: Int = 0, output: @escaping (String) -> Void = { Swift.print($0) }) {
+        self.module = module
+        self.random = RandomGenerator(seed: seed)
+        self.output = output
+        functionsByName = Dictionary(module.functions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Calls a function by name with argument values of its parameter types.
+    public mutating func call(_ name: String, _ arguments: [Value<S>]) throws -> Value<S> {
+        guard let function = functionsByName[name] else {
+            throw RuntimeError(at: .unknown, "no function named '\(name)'")
+        }
+        return try run(function, arguments)
+    }
+
+    private mutating func run(_ function: Function, _ arguments: [Value<S>]) throws -> Value<S> {
+        var frame = [Value<S>?](repeating: nil, count: function.valueTypes.count)
+        var block = function.blocks[0]
+        var incoming = arguments
+        while true {
+            for (parameter, value) in zip(block.parameters, incoming) { frame[parameter.index] = value }
+            for instruction in block.instructions {
+                let operands = instruction.operands.map { frame[$0.index]! }
+                let result: Value<S>
+                do {
+                    if instruction.op == .call, case .callee(let name) = instruction.payload {
+                        guard let callee = functionsByName[name] else {
+                            throw RuntimeError(at: instruction.location, "no function named '\(name)'")
+                        }
+                        result = try run(callee, operands)
+                    } else {
+                        result = try evaluate(instruction, operands, resultType: instruction.result.map(function.type))
+                    }
+                } catch let error as ScalarError {
+                    throw RuntimeError(at: instruction.location, error.message)
+                } catch let error as TensorError {
+                    throw RuntimeError(at: instruction.location, error.message)
+                }
+                if let r = instruction.result { frame[r.index] = result }
+            }
+            func take(_ target: BranchTarget) -> (Block, [Value<S>]) {
+                (function.blocks[target.block.index], target.arguments.map { frame[$0.index]! })
+            }
+            switch block.terminator {
+            case .branch(let target):
+                (block, incoming) = take(target)
+            case .condBranch(let condition, let then, let otherwise):
+                guard case .bool(let c) = frame[condition.index]! else {
+                    throw RuntimeError(at: block.terminatorLocation, "internal: branch condition is not Bool")
+                }
+                (block, incoming) = take(c ? then : otherwise)
+            case .ret(let value):
+                return value.map { frame[$0.index]! } ?? .void
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+// Sema stage: reject recursion at compile time.
+//
+// Spec §4 allows recursion to be rejected with a clear error. Adjoint rejects it:
+// the reverse sweep of a recursive call would need a tape per activation, and
+// generated gradients stay simple loops and calls without it. This check finds every
+// cycle of the call graph (calls and `grad` targets) and reports it once, at the
+// first call that closes it.
+import AdjointBasic
+import AdjointSyntax
+
+/// Finds call cycles among the user functions of a file.
+enum RecursionCheck {
+    static func cycles(in unit: SourceUnit, functions: [String: FunctionDecl]) -> [Diagnostic] {
+        var edges: [String: [(callee: String, location: SourceLocation)]] = [:]
+        for function in unit.functions {
+            var calls: [(String, SourceLocation)] = []
+            collectCalls(function.body, into: &calls)
+            edges[function.name.name] = calls.filter { functions[$0.0] != nil }
+        }
+        var diagnostics: [Diagnostic] = []
+        var state: [String: Int] = [:]   // 1 on the stack, 2 done
+        var stack: [String] = []
+        func visit(_ name: String) {
+            state[name] = 1
+            stack.append(name)
+            for (callee, location) in edges[name] ?? [] {
+                if state[callee] == 1 {
+                    let cycle = stack.drop(while: { $0 != callee }) + [callee]
+                    diagnostics.append(Diagnostic(at: location, DiagnosticMessages.recursionNotSupported(
+                        cycle.map { "'\($0)'" }.joined(separator: " calls "))))
+                } else if state[callee] == nil {
+                    visit(callee)
+                }
+            }
+            stack.removeLast()
+            state[name] = 2
+        }
+        for function in unit.functions where state[function.name.name] == nil {
+            visit(function.name.name)
+        }
+        return diagnostics
+    }
+
+    private static func collectCalls(_ block: CodeBlock, into calls: inout [(String, SourceLocation)]) {
+        for statement in block.statements {
+            switch statement.kind {
+            case .letBinding(_, _, let value): collectCalls(value, into: &calls)
+            case .varDeclaration(_, _, let value): if let value { collectCalls(value, into: &calls) }
+            case .assignment(_, let indices, _, _, let value):
+                indices.forEach { collectCalls($0, into: &calls) }
+                collectCalls(value, into: &calls)
+            case .ifElse(let condition, let then, let elseBlock):
+                collectCalls(condition, into: &calls)
+                collectCalls(then, into: &calls)
+                if let elseBlock { collectCalls(elseBlock, into: &calls) }
+            case .whileLoop(let condition, let body):
+                collectCalls(condition, into: &calls)
+                collectCalls(body, into: &calls)
+            case .forLoop(_, let from, let to, _, let body):
+                collectCalls(from, into: &calls)
+                collectCalls(to, into: &calls)
+                collectCalls(body, into: &calls)
+            case .returnValue(let value): if let value { collectCalls(value, into: &calls) }
+            case .expression(let expr): collectCalls(expr, into: &calls)
+            case .breakLoop, .continueLoop: break
+            }
+        }
+    }
+
+    private static func collectCalls(_ expr: Expr, into calls: inout [(String, SourceLocation)]) {
+        switch expr.kind {
+        case .integer, .real, .bool, .string, .name: break
+        case .tensorLiteral(let elements): elements.forEach { collectCalls($0, into: &calls) }
+        case .unary(_, let operand): collectCalls(operand, into: &calls)
+        case .binary(_, let l, let r): collectCalls(l, into: &calls); collectCalls(r, into: &calls)
+        case .call(let callee, let arguments):
+            calls.append((callee.name, callee.location))
+            arguments.forEach { collectCalls($0.value, into: &calls) }
+        case .gradCall(let function, let arguments):
+            var target = function
+            while case .grad(let inner) = target.target { target = inner }
+            if case .named(let name) = target.target { calls.append((name.name, name.location)) }
+            var g: GradFunction? = function
+            while let current = g {
+                if let head = current.head { collectCalls(head, into: &calls) }
+                if case .grad(let inner) = current.target { g = inner } else { g = nil }
+            }
+            arguments.forEach { collectCalls($0.value, into: &calls) }
+        case .index(let base, let indices):
+            collectCalls(base, into: &calls)
+            indices.forEach { collectCalls($0, into: &calls) }
+        case .slice(let base, let from, let to):
+            [base, from, to].forEach { collectCalls($0, into: &calls) }
+        case .transpose(let base): collectCalls(base, into: &calls)
+        }
+    }
+}

@@ -1,0 +1,219 @@
+// Syntax stage: the abstract syntax tree the parser builds and Sema annotates.
+//
+// Nodes are classes so that semantic analysis can attach its facts (types, the
+// symbol a name refers to) in place; the parser leaves those fields nil.
+import AdjointBasic
+
+/// A whole `.adj` file: its functions in source order.
+public final class SourceUnit {
+    public let functions: [FunctionDecl]
+    public init(functions: [FunctionDecl]) { self.functions = functions }
+}
+
+/// `@differentiable(wrt: ...)` on a function; `wrt` nil means every Real and Tensor parameter.
+public struct DifferentiableAttribute: Sendable {
+    public var wrt: [Identifier]?
+    public var location: SourceLocation
+}
+
+/// A name together with where it was written.
+public struct Identifier: Sendable, Hashable {
+    public var name: String
+    public var location: SourceLocation
+    public init(_ name: String, at location: SourceLocation) {
+        self.name = name
+        self.location = location
+    }
+}
+
+public struct Parameter: Sendable {
+    public var name: Identifier
+    public var type: ValueType
+    public var typeLocation: SourceLocation
+}
+
+/// `func name(params) -> result { body }`.
+public final class FunctionDecl {
+    public let name: Identifier
+    public let parameters: [Parameter]
+    public let result: ValueType
+    public let body: CodeBlock
+    public let differentiable: DifferentiableAttribute?
+    /// Where `func` was written.
+    public let location: SourceLocation
+
+    public init(name: Identifier, parameters: [Parameter], result: ValueType, body: CodeBlock,
+                differentiable: DifferentiableAttribute?, location: SourceLocation) {
+        self.name = name
+        self.parameters = parameters
+        self.result = result
+        self.body = body
+        self.differentiable = differentiable
+        self.location = location
+    }
+}
+
+/// `{ statements }`; `end` is where the closing brace stands.
+public final class CodeBlock {
+    public let statements: [Statement]
+    public let location: SourceLocation
+    public let end: SourceLocation
+    public init(statements: [Statement], location: SourceLocation, end: SourceLocation) {
+        self.statements = statements
+        self.location = location
+        self.end = end
+    }
+}
+
+/// The compound-assignment operators; `=` is `.assign`.
+public enum AssignmentOperator: String, Sendable {
+    case assign = "=", add = "+=", subtract = "-=", multiply = "*=", divide = "/="
+
+    /// The binary operator a compound assignment applies (`+=` applies `+`).
+    public var binary: BinaryOperator? {
+        switch self {
+        case .assign: return nil
+        case .add: return .add
+        case .subtract: return .subtract
+        case .multiply: return .multiply
+        case .divide: return .divide
+        }
+    }
+}
+
+/// A statement; `location` is its first token.
+public final class Statement {
+    public enum Kind {
+        case letBinding(names: [Identifier], type: ValueType?, value: Expr)
+        case varDeclaration(name: Identifier, type: ValueType?, value: Expr?)
+        /// `target[indices] op= value`; `indices` empty for a plain variable.
+        case assignment(target: Identifier, indices: [Expr], op: AssignmentOperator, opLocation: SourceLocation, value: Expr)
+        case ifElse(condition: Expr, then: CodeBlock, else: CodeBlock?)
+        case whileLoop(condition: Expr, body: CodeBlock)
+        case forLoop(variable: Identifier, from: Expr, to: Expr, inclusive: Bool, body: CodeBlock)
+        case returnValue(Expr?)
+        case breakLoop
+        case continueLoop
+        case expression(Expr)
+    }
+
+    public let kind: Kind
+    public let location: SourceLocation
+    /// Set by Sema: the symbols this statement declares (let, var, for).
+    public var declared: [Symbol] = []
+    /// Set by Sema: the symbol an assignment writes.
+    public var assigned: Symbol?
+
+    public init(_ kind: Kind, at location: SourceLocation) {
+        self.kind = kind
+        self.location = location
+    }
+}
+
+public enum BinaryOperator: String, Sendable, CaseIterable {
+    case or = "||", and = "&&"
+    case equal = "==", notEqual = "!=", less = "<", lessEqual = "<=", greater = ">", greaterEqual = ">="
+    case add = "+", subtract = "-", multiply = "*", divide = "/", remainder = "%", power = "^"
+
+    public var isComparison: Bool {
+        switch self {
+        case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual: return true
+        default: return false
+        }
+    }
+}
+
+public enum UnaryOperator: String, Sendable {
+    case negate = "-", not = "!"
+}
+
+/// A labelled or unlabelled call argument: `x`, `axis: 1`.
+public struct Argument {
+    public var label: Identifier?
+    public var value: Expr
+}
+
+/// `grad(f, wrt: p, q, head: h)`: the function being differentiated and the options.
+public final class GradFunction {
+    public enum Target {
+        case named(Identifier)
+        case grad(GradFunction)
+    }
+    public let target: Target
+    public let wrt: [Identifier]?
+    public let head: Expr?
+    public let location: SourceLocation
+    /// Set by Sema: parameter indices being differentiated, in `wrt` order.
+    public var wrtIndices: [Int] = []
+    /// Set by Sema: the signature of the function being differentiated.
+    public var targetSignature: FunctionSignature?
+
+    public init(target: Target, wrt: [Identifier]?, head: Expr?, location: SourceLocation) {
+        self.target = target
+        self.wrt = wrt
+        self.head = head
+        self.location = location
+    }
+}
+
+/// An expression; `location` is the place a diagnostic about it points to.
+public final class Expr {
+    public enum Kind {
+        case integer(String)
+        case real(String)
+        case bool(Bool)
+        case string(String)
+        case name(String)
+        case tensorLiteral([Expr])
+        case unary(UnaryOperator, Expr)
+        case binary(BinaryOperator, Expr, Expr)
+        case call(callee: Identifier, arguments: [Argument])
+        case gradCall(GradFunction, arguments: [Argument])
+        case index(Expr, [Expr])
+        case slice(Expr, from: Expr, to: Expr)
+        case transpose(Expr)
+    }
+
+    public let kind: Kind
+    public let location: SourceLocation
+    /// Set by Sema.
+    public var type: ValueType?
+    /// Set by Sema for `.name`: what the name refers to.
+    public var symbol: Symbol?
+    /// Set by Sema for `.call`: the user function called, nil for a builtin.
+    public var callee: FunctionDecl?
+
+    public init(_ kind: Kind, at location: SourceLocation) {
+        self.kind = kind
+        self.location = location
+    }
+}
+
+/// A local variable, constant or parameter, created by Sema.
+public final class Symbol {
+    public enum Role { case parameter, constant, variable }
+    public let name: String
+    public let type: ValueType
+    public let role: Role
+    public let location: SourceLocation
+    public init(name: String, type: ValueType, role: Role, location: SourceLocation) {
+        self.name = name
+        self.type = type
+        self.role = role
+        self.location = location
+    }
+}
+
+/// A function's parameter and result types, for user functions and `grad` targets alike.
+public struct FunctionSignature: Sendable, Equatable {
+    public var name: String
+    public var parameterNames: [String]
+    public var parameters: [ValueType]
+    public var result: ValueType
+    public init(name: String, parameterNames: [String], parameters: [ValueType], result: ValueType) {
+        self.name = name
+        self.parameterNames = parameterNames
+        self.parameters = parameters
+        self.result = result
+    }
+}
