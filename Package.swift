@@ -36,7 +36,6 @@ let package = Package(
         .testTarget(name: "AdjointTests",
                     dependencies: ["AdjointDriver", "AdjointBasic", "AdjointSyntax", "AdjointSema", "AdjointIR",
                                    "AdjointLowering", "AdjointInterpreter", "AdjointExact"],
-                    path: "Tests/AdjointTests",
-                    resources: [.copy("Golden")]),
+                    path: "Tests/AdjointTests"),
     ]
 )

@@ -44,15 +44,21 @@ public struct FunctionBuilder {
         return result
     }
 
-    /// Turns `value` into a Real constant when it is an Int constant just emitted and not yet used, so
-    /// `2 * x` lowers to `const 2 : Real` rather than `const 2 : Int` followed by `itor`.
+    /// Turns `value` into a Real constant when it is an Int constant emitted among the last few instructions
+    /// of the insertion block and not used yet, so `2 * x` lowers to `const 2 : Real`, not `const 2 : Int`
+    /// followed by `itor`.
     public mutating func foldIntegerLiteralToReal(_ value: ValueID) -> ValueID? {
-        guard let block = insertionBlock, let last = function.blocks[block.index].instructions.last,
-              last.result == value, last.op == .const, case .constant(.int(let i)) = last.payload else { return nil }
-        let count = function.blocks[block.index].instructions.count
-        function.blocks[block.index].instructions[count - 1].payload = .constant(.real(numerator: "\(i)", denominator: "1"))
-        function.valueTypes[value.index] = .real
-        return value
+        guard let block = insertionBlock else { return nil }
+        let instructions = function.blocks[block.index].instructions
+        for k in instructions.indices.reversed().prefix(8) {
+            if instructions[k].operands.contains(value) { return nil }
+            guard instructions[k].result == value else { continue }
+            guard instructions[k].op == .const, case .constant(.int(let i)) = instructions[k].payload else { return nil }
+            function.blocks[block.index].instructions[k].payload = .constant(.real(numerator: "\(i)", denominator: "1"))
+            function.valueTypes[value.index] = .real
+            return value
+        }
+        return nil
     }
 
     /// Ends the insertion block; code after this is unreachable until `insertionBlock` is set again.

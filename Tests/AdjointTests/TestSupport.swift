@@ -1,0 +1,47 @@
+// Test support: locating the package's files and compiling source text in memory.
+import Foundation
+import AdjointBasic
+@testable import AdjointDriver
+
+/// The package root, found from this file's path (tests never read ../shared).
+let packageRoot: URL = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// The `.adj` files of a folder of the package, sorted by name.
+func adjFiles(in folder: String) -> [URL] {
+    let directory = packageRoot.appendingPathComponent(folder)
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+    return names.filter { $0.hasSuffix(".adj") }.sorted().map { directory.appendingPathComponent($0) }
+}
+
+/// Compiles source text; a user error comes back as its rendered text.
+func compile(_ source: String, path: String = "test.adj") throws -> Compilation {
+    try Compilation(SourceFile(path: path, text: source))
+}
+
+/// The rendered diagnostics of source text that must not compile.
+func diagnostics(of source: String) -> String? {
+    do {
+        _ = try compile(source)
+        return nil
+    } catch let error as DriverError {
+        return error.description
+    } catch {
+        return "unexpected error \(error)"
+    }
+}
+
+/// Evaluates a function of source text; returns the printed value and the program's own output lines.
+func evaluate(_ source: String, _ function: String, _ arguments: [(String, String)] = [],
+              engine: Engine = .double, seed: Int = 0) throws -> EvalResult {
+    let request = EvalRequest(function: function, arguments: arguments.map { (name: $0.0, expression: $0.1) },
+                              seed: seed, engine: engine)
+    return try compile(source).evaluate(request) { _ in }
+}
+
+/// The `// expect:` lines of a source file, in order.
+func expectations(in source: String, prefix: String = "// expect: ") -> [String] {
+    source.split(separator: "\n", omittingEmptySubsequences: false)
+        .filter { $0.hasPrefix(prefix) }
+        .map { String($0.dropFirst(prefix.count)) }
+}
