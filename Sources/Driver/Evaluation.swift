@@ -89,12 +89,15 @@ extension Compilation {
     /// The value of a constant expression of the language, as a value of `type`.
     static func constantValue<S: Scalar>(_ expression: String, type: ValueType, name: String,
                                          interpreter: inout Interpreter<S>) throws -> Value<S> {
-        // The expression stands alone on line 2, so its columns are the expression's own.
-        let text = "func __arg() -> \(type) {\nreturn (\n\(expression)\n)\n}\n"
+        // The expression follows `return ` on line 2; diagnostics are moved back onto the expression alone,
+        // and one past its end when they point at what follows it.
+        let text = "func __arg() -> \(type) {\nreturn \(expression)\n}\n"
         func fail(_ diagnostics: [Diagnostic]) -> DriverError {
             let shifted = diagnostics.map { d -> Diagnostic in
                 var d = d
-                d.location = SourceLocation(line: max(1, d.location.line - 2), column: d.location.column)
+                let onExpression = d.location.line == 2 && d.location.column > 7
+                d.location = SourceLocation(line: 1, column: onExpression ? d.location.column - 7
+                                                                           : expression.unicodeScalars.count + 1)
                 d.notes = []
                 return d
             }
