@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // Adjoint: a source-to-source differentiation compiler.
-// The module list is the pipeline: Basic <- Syntax <- Sema <- Lowering -> IR,
+// The module list is the pipeline: Basic <- Syntax <- Sema <- Lowering -> IR <- Transforms,
 // Interpreter runs IR, Exact adds GMP rationals to it, Driver glues the stages, AdjointCLI parses flags.
 import PackageDescription
 
@@ -21,13 +21,14 @@ let package = Package(
         .target(name: "AdjointLowering",
                 dependencies: ["AdjointBasic", "AdjointSyntax", "AdjointSema", "AdjointIR"],
                 path: "Sources/Lowering"),
+        .target(name: "AdjointTransforms", dependencies: ["AdjointBasic", "AdjointIR"], path: "Sources/Transforms"),
         .target(name: "AdjointInterpreter", dependencies: ["AdjointBasic", "AdjointIR"], path: "Sources/Interpreter"),
         .systemLibrary(name: "CGMP", path: "Sources/CGMP", pkgConfig: "gmp",
                        providers: [.apt(["libgmp-dev"])]),
         .target(name: "AdjointExact", dependencies: ["CGMP", "AdjointInterpreter"], path: "Sources/Exact"),
         .target(name: "AdjointDriver",
                 dependencies: ["AdjointBasic", "AdjointSyntax", "AdjointSema", "AdjointIR", "AdjointLowering",
-                               "AdjointInterpreter", "AdjointExact"],
+                               "AdjointTransforms", "AdjointInterpreter", "AdjointExact"],
                 path: "Sources/Driver"),
         .executableTarget(name: "AdjointCLI",
                           dependencies: ["AdjointDriver",
@@ -35,7 +36,7 @@ let package = Package(
                           path: "Sources/AdjointCLI"),
         .testTarget(name: "AdjointTests",
                     dependencies: ["AdjointDriver", "AdjointBasic", "AdjointSyntax", "AdjointSema", "AdjointIR",
-                                   "AdjointLowering", "AdjointInterpreter", "AdjointExact"],
+                                   "AdjointLowering", "AdjointTransforms", "AdjointInterpreter", "AdjointExact"],
                     path: "Tests/AdjointTests"),
     ]
 )

@@ -11,7 +11,7 @@ struct Adjoint: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "adjoint",
         abstract: "A source-to-source differentiation compiler for the Adjoint language.",
-        subcommands: [Compile.self, Eval.self])
+        subcommands: [Compile.self, Eval.self, Grad.self])
 }
 
 struct Compile: ParsableCommand {
@@ -32,7 +32,7 @@ struct Compile: ParsableCommand {
                                     + Stage.allCases.map(\.rawValue).joined(separator: ", "))
         }
         var text = ""
-        for file in files { text += stage.emit(try Compilation(path: file)) }
+        for file in files { text += try stage.emit(try Compilation(path: file)) }
         try writeOutput(text, to: output)
     }
 }
@@ -70,6 +70,52 @@ struct Eval: ParsableCommand {
             print("{\"value\": \(result.json)}")
         } else if !result.isVoid {
             print(result.printed)
+        }
+    }
+}
+
+struct Grad: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Evaluate one function and its gradient.")
+
+    @Argument(help: "The .adj file.")
+    var file: String
+
+    @Option(name: .short, help: "The function to differentiate.")
+    var function: String
+
+    @Option(help: "The parameters to differentiate, comma-separated (default: every Real and Tensor parameter).")
+    var wrt: String?
+
+    @Option(name: .customLong("arg"), help: "A parameter's value as P=EXPR, EXPR any constant expression.")
+    var arguments: [String] = []
+
+    @Option(help: "The head gradient (default: ones_like of the result).")
+    var head: String?
+
+    @Flag(help: "Evaluate with exact rationals (GMP) instead of Double.")
+    var exact = false
+
+    @Option(help: "The seed of random_normal and random_uniform.")
+    var seed: Int = 0
+
+    @Flag(help: "Print {\"value\": V, \"gradient\": {...}} as JSON; the program's own output goes to stderr.")
+    var json = false
+
+    func run() throws {
+        let names = wrt.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+        if let names, names.isEmpty || names.contains("") { throw DriverError.usage("--wrt expects P,Q,...") }
+        let request = GradRequest(function: function, arguments: try parseArguments(arguments), wrt: names, head: head,
+                                  seed: seed, engine: exact ? .exact : .double)
+        let compilation = try Compilation(path: file)
+        let json = self.json
+        let result = try compilation.gradient(request) { line in
+            if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+        }
+        if json {
+            print(result.json)
+        } else {
+            print("value: \(result.value.printed)")
+            for gradient in result.gradients { print("d/d\(gradient.name): \(gradient.printed)") }
         }
     }
 }

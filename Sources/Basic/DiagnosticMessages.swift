@@ -24,7 +24,9 @@ public enum DiagnosticMessages {
     public static func conditionNotBool(_ got: String) -> String { "condition must be Bool, not \(got)" }
     public static let continueOutsideLoop = "'continue' outside a loop"
     public static func duplicateFunction(_ name: String) -> String { "function '\(name)' is defined twice" }
+    public static func duplicateGradOption(_ label: String) -> String { "'\(label):' is given twice in 'grad'" }
     public static func duplicateParameter(_ name: String) -> String { "parameter '\(name)' is declared twice" }
+    public static func duplicateWrt(_ name: String) -> String { "'\(name)' is named twice in 'wrt:'" }
     public static func emptyTensorLiteral() -> String { "a tensor literal needs at least one element" }
     public static func expected(_ what: String, after: String?, found: String? = nil) -> String {
         "expected \(what)" + (after.map { " after \($0)" } ?? "") + (found.map { ", found \($0)" } ?? "")
@@ -45,6 +47,7 @@ public enum DiagnosticMessages {
         "expected type 'Real', 'Int', 'Bool' or 'Tensor', found \(found)"
     }
     public static let expectedVariableName = "expected variable name"
+    public static let expressionTooComplex = "expression is too long or too deeply nested; split it into several statements"
     public static let gradNeedsArguments = "expected '(' with arguments after 'grad(...)'"
     public static func gradOfNonDifferentiableResult(_ name: String, _ type: String) -> String {
         "cannot differentiate '\(name)': its result is \(type), not Real or Tensor"
@@ -64,7 +67,14 @@ public enum DiagnosticMessages {
     public static func missingReturn(_ name: String, _ type: String) -> String {
         "missing return in '\(name)', which returns \(type)"
     }
+    /// `index must be Int, not Real`: a value in a place that takes one type.
+    public static func mustBe(_ what: String, expected: String, got: String) -> String {
+        "\(what) must be \(expected), not \(got)"
+    }
     public static let nestingTooDeep = "nesting too deep"
+    public static func noDifferentiableParameter(_ name: String) -> String {
+        "cannot differentiate '\(name)': it has no Real or Tensor parameter"
+    }
     public static func noSuchFunction(_ name: String) -> String { "no function named '\(name)'" }
     public static func noSuchParameter(_ name: String, function: String) -> String {
         "'\(function)' has no parameter named '\(name)'"
@@ -84,7 +94,7 @@ public enum DiagnosticMessages {
     public static func tensorLiteralElement(_ got: String) -> String { "tensor literal elements must be Real, not \(got)" }
     public static let toMatchThisBrace = "to match this '{'"
     public static func tupleCount(expected: Int, got: Int) -> String {
-        "this pattern binds \(expected) names, but the value has \(got) \(got == 1 ? "element" : "elements")"
+        "this pattern binds \(expected) \(expected == 1 ? "name" : "names"), but the value has \(got) \(got == 1 ? "element" : "elements")"
     }
     public static func typeMismatch(_ name: String, expected: String, got: String) -> String {
         "cannot assign \(got) to '\(name)' of type \(expected)"
@@ -113,6 +123,5 @@ public enum DiagnosticMessages {
 }
 
 extension DiagnosticMessages {
-    /// Reverse mode (issue #3) is not built yet; `grad` is parsed and checked but cannot run.
-    public static let gradNotLoweredYet = "'grad' is not supported yet: reverse mode is not implemented in this version"
+    public static let innerGradHead = "an inner 'grad' cannot take 'head:'; give the head to the outermost 'grad'"
 }

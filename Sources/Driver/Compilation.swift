@@ -1,6 +1,7 @@
 // Driver stage: the front half of the pipeline, shared by the CLI and the tests.
 //
 //   source text --Parser--> AST --TypeChecker--> checked AST --ASTToIR--> IR --Verifier
+//     --Differentiate--> IR without `grad` (sweeps generated) --Verifier
 //
 // Every stage's diagnostics are collected; the first stage that reports errors
 // stops the pipeline. A verifier failure is a compiler bug and is reported as an
@@ -11,6 +12,7 @@ import AdjointSyntax
 import AdjointSema
 import AdjointIR
 import AdjointLowering
+import AdjointTransforms
 
 /// How a driver operation failed, and so which exit status the CLI uses (spec §9).
 public enum DriverError: Error, CustomStringConvertible {
@@ -42,6 +44,9 @@ public enum DriverError: Error, CustomStringConvertible {
 public struct Compilation {
     public let file: SourceFile
     public let checked: CheckedUnit
+    /// The lowered IR, `grad` instructions included, as `--emit ir` prints it.
+    public let lowered: Module
+    /// The IR that runs: every `grad` replaced by calls of generated sweeps.
     public let module: Module
 
     /// Reads a file from disk; a missing or unreadable file is the user's error.
@@ -66,12 +71,29 @@ public struct Compilation {
         }
         let (module, loweringErrors) = ASTToIR.lower(checked)
         if !loweringErrors.isEmpty { throw DriverError.user(DiagnosticList(loweringErrors).rendered(in: file)) }
+        lowered = module
+        self.module = try Compilation.differentiate(module, file: file)
+    }
+
+    /// Runs reverse mode over a verified module and verifies the result; `extra` adds sweeps to generate.
+    static func differentiate(_ module: Module, file: SourceFile, also extra: [(String, [Int])] = []) throws -> Module {
         do {
             try Verifier.verify(module)
         } catch {
             throw DriverError.internalError("after lowering of \(file.path): \(error)")
         }
-        self.module = module
+        let differentiated: Module
+        do {
+            differentiated = try Differentiate.run(on: module, also: extra)
+        } catch let error as DifferentiationError {
+            throw DriverError.user(Diagnostic(at: error.location, error.message).rendered(in: file))
+        }
+        do {
+            try Verifier.verify(differentiated)
+        } catch {
+            throw DriverError.internalError("after \(Differentiate.name) of \(file.path): \(error)")
+        }
+        return differentiated
     }
 
     public init(path: String) throws {

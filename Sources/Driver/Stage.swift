@@ -5,11 +5,17 @@ import AdjointIR
 public enum Stage: String, CaseIterable, Sendable {
     /// The SSA IR after lowering and verification.
     case ir
+    /// The IR after reverse mode: `grad` replaced, and the forward and reverse sweeps of every
+    /// `@differentiable` function generated.
+    case adjointIR = "adjoint-ir"
 
     /// The text of this stage for a compilation.
-    public func emit(_ compilation: Compilation) -> String {
+    public func emit(_ compilation: Compilation) throws -> String {
         switch self {
-        case .ir: return IRPrinter.print(compilation.module)
+        case .ir: return IRPrinter.print(compilation.lowered)
+        case .adjointIR:
+            let requests = compilation.lowered.functions.compactMap { f in f.differentiableParameters.map { (f.name, $0) } }
+            return IRPrinter.print(try Compilation.differentiate(compilation.lowered, file: compilation.file, also: requests))
         }
     }
 }

@@ -21,6 +21,8 @@ public struct IRParser {
         case number(String)    // 12, -3, 1/10, -3/4
         case string(String)
         case location(SourceLocation)  // !L:C
+        case index(Int)        // #N
+        case tape(Int)         // $N
         case symbol(String)    // ( ) , : -> { } [ ] =
         case newline
         case end
@@ -159,6 +161,29 @@ public struct IRParser {
             try expect("(")
             operands = try valueList(until: ")")
             try expect(")")
+        case .grad:
+            guard case .global(let callee) = current else { throw error("expected callee") }
+            advance()
+            try expect("[")
+            var wrt: [Int] = []
+            while case .number(let n) = current, let i = Int(n) {
+                wrt.append(i)
+                advance()
+                if !consume(",") { break }
+            }
+            try expect("]")
+            payload = .grad(callee: callee, wrt: wrt)
+            operands = try valueList(until: nil)
+        case .extract:
+            guard case .index(let i) = current else { throw error("expected #index") }
+            advance()
+            payload = .index(i)
+            operands = try valueList(until: nil)
+        case .push, .pop:
+            guard case .tape(let t) = current else { throw error("expected $tape") }
+            advance()
+            payload = .tape(t)
+            operands = try valueList(until: nil)
         case .tensor:
             try expect("[")
             var shape: [Int] = []
@@ -323,7 +348,11 @@ public struct IRParser {
                 lexemes.append((.value(n), start))
             } else if c == "@" {
                 step()
-                lexemes.append((.global(take(isWordChar)), start))
+                lexemes.append((.global(take { isWordChar($0) || $0 == "." }), start))
+            } else if c == "#" || c == "$" {
+                step()
+                guard let n = Int(take(isDigit)) else { throw IRParseError(location: start, message: "expected a number") }
+                lexemes.append((c == "#" ? .index(n) : .tape(n), start))
             } else if c == "!" {
                 step()
                 let l = Int(take(isDigit)) ?? 0

@@ -47,6 +47,9 @@ public enum IRPrinter {
                 case .constant(let c): out += " \(c)"
                 case .callee(let name): out += " @\(name)"; operands = ["(" + operands.joined(separator: ", ") + ")"]
                 case .shape(let shape): out += " [" + shape.map(String.init).joined(separator: ", ") + "]"
+                case .grad(let callee, let wrt): out += " @\(callee) [" + wrt.map(String.init).joined(separator: ", ") + "]"
+                case .index(let i): out += " #\(i)"
+                case .tape(let t): out += " $\(t)"
                 case .print(let items):
                     var values = operands.makeIterator()
                     operands = items.map { item in

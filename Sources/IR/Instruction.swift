@@ -46,6 +46,12 @@ public enum Payload: Hashable, Sendable {
     case shape([Int])
     /// `print`: strings and value positions in order.
     case print([PrintItem])
+    /// `grad`: the function differentiated and the parameter indices of its gradient, in order.
+    case grad(callee: String, wrt: [Int])
+    /// `extract`: the tuple component taken.
+    case index(Int)
+    /// `push`, `pop`: the tape (a stack of values, one per tape id) used.
+    case tape(Int)
 }
 
 /// An operation producing at most one value.

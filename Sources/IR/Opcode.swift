@@ -21,6 +21,14 @@
 //                 oneslike randnormal randuniform
 //   conversion    itor ftoi toreal                                1
 //   effects       istraining print call                           0, any, any
+//   AD support    grad tuple extract push pop settraining         payload callee / index / tape
+//                 fit stepge firsteq prodothers expanddims        2, 2, 2, 1, 2
+//                 dotadja dotadjb reshapeas setslice subtensor    3, 3, 2, 4, 1+idx
+//
+// The AD-support ops are what adjoint code needs beyond the language: `fit` gives a
+// value the shape of another (broadcasting up or summing down, the adjoint of
+// broadcasting), `push`/`pop` move values through a tape (a stack per tape id), and
+// the rest are local derivatives that would be awkward to spell with other ops.
 import AdjointBasic
 
 /// An IR operation.
@@ -36,6 +44,8 @@ public enum Opcode: String, CaseIterable, Sendable {
     case tensor, arange, zeros, ones, full, zeroslike, oneslike, randnormal, randuniform
     case itor, ftoi, toreal
     case istraining, print, call
+    case grad, tuple, extract, push, pop, settraining
+    case fit, stepge, firsteq, prodothers, expanddims, dotadja, dotadjb, reshapeas, setslice, subtensor
 
     /// The spelling in printed IR.
     public var spelling: String { rawValue }
@@ -43,20 +53,23 @@ public enum Opcode: String, CaseIterable, Sendable {
     /// The allowed operand counts.
     public var arity: ClosedRange<Int> {
         switch self {
-        case .const, .istraining: return 0...0
+        case .const, .istraining, .pop: return 0...0
         case .add, .sub, .mul, .div, .pow, .rem, .eq, .ne, .lt, .le, .gt, .ge, .maximum, .minimum,
-             .sumaxis, .meanaxis, .dot, .dim:
+             .sumaxis, .meanaxis, .dot, .dim, .fit, .stepge, .firsteq, .expanddims, .reshapeas:
             return 2...2
         case .neg, .not, .exp, .log, .sin, .cos, .tan, .tanh, .sqrt, .abs, .sigmoid, .relu, .sign, .floor,
              .sum, .mean, .prod, .max, .min, .norm, .transpose, .size, .arange, .zeroslike, .oneslike,
-             .itor, .ftoi, .toreal:
+             .itor, .ftoi, .toreal, .extract, .push, .settraining, .prodothers:
             return 1...1
+        case .dotadja, .dotadjb: return 3...3
+        case .setslice: return 4...4
+        case .subtensor: return 1...Int.max
         case .reshape, .index: return 2...Int.max
         case .slice: return 3...3
         case .setindex: return 3...Int.max
         case .zeros, .ones, .randnormal, .randuniform, .tensor: return 1...Int.max
         case .full: return 2...Int.max
-        case .print, .call: return 0...Int.max
+        case .print, .call, .grad, .tuple: return 0...Int.max
         }
     }
 
@@ -86,7 +99,7 @@ public enum Opcode: String, CaseIterable, Sendable {
     /// Whether the instruction must be kept even when its result is unused.
     public var hasSideEffects: Bool {
         switch self {
-        case .print, .call, .randnormal, .randuniform: return true
+        case .print, .call, .grad, .randnormal, .randuniform, .push, .pop, .settraining: return true
         default: return false
         }
     }
@@ -98,7 +111,7 @@ public enum Opcode: String, CaseIterable, Sendable {
         let numeric: Set<ValueType> = [.real, .tensor]
         let allInt = operands.allSatisfy { $0 == .int }
         switch self {
-        case .const, .call: return nil
+        case .const, .call, .grad, .extract, .pop: return nil
         case .add, .sub, .mul:
             if allInt { return .int }
             guard operands.allSatisfy(numeric.contains) else { return nil }
@@ -137,7 +150,22 @@ public enum Opcode: String, CaseIterable, Sendable {
         case .ftoi: return operands == [.real] ? .int : nil
         case .toreal: return operands == [.tensor] ? .real : nil
         case .istraining: return .bool
-        case .print: return .void
+        case .print, .push: return .void
+        case .tuple: return .tuple(operands)
+        case .settraining: return operands == [.bool] ? .bool : nil
+        case .fit: return numeric.contains(operands[0]) && numeric.contains(operands[1]) ? operands[1] : nil
+        case .stepge:
+            guard operands.allSatisfy(numeric.contains) else { return nil }
+            return operands.contains(.tensor) ? .tensor : .real
+        case .firsteq: return operands == [.tensor, .real] ? .tensor : nil
+        case .prodothers: return operands == [.tensor] ? .tensor : nil
+        case .expanddims: return operands == [.tensor, .int] ? .tensor : nil
+        case .dotadja, .dotadjb: return operands == [.tensor, .tensor, .tensor] ? .tensor : nil
+        case .reshapeas: return operands == [.tensor, .tensor] ? .tensor : nil
+        case .setslice:
+            return operands[0] == .tensor && numeric.contains(operands[1]) && operands[2] == .int && operands[3] == .int
+                ? .tensor : nil
+        case .subtensor: return operands[0] == .tensor && operands.dropFirst().allSatisfy { $0 == .int } ? .tensor : nil
         }
     }
 }

@@ -112,7 +112,32 @@ public enum Verifier {
                     if callee.resultType != resultType {
                         fail(block.id, what, "result type \(resultType) differs from @\(name)'s \(callee.resultType)")
                     }
+                case .grad:
+                    guard case .grad(let name, let wrt) = instruction.payload, let callee = module.function(named: name) else {
+                        fail(block.id, what, "grad of an unknown function"); continue
+                    }
+                    let expected = callee.parameterTypes + [callee.resultType]
+                    if operandTypes != expected {
+                        fail(block.id, what, "operands \(operandTypes) do not match @\(name)'s parameters and head \(expected)")
+                    }
+                    let gradients = wrt.compactMap { $0 < callee.parameterTypes.count ? callee.parameterTypes[$0] : nil }
+                    if resultType != .tuple([callee.resultType] + gradients) || gradients.count != wrt.count {
+                        fail(block.id, what, "result type \(resultType) is not (value, gradients) of @\(name)")
+                    }
+                case .extract:
+                    guard case .index(let i) = instruction.payload, operandTypes.count == 1,
+                          case .tuple(let elements) = operandTypes[0], i >= 0, i < elements.count else {
+                        fail(block.id, what, "extract needs a tuple operand and an index in range"); continue
+                    }
+                    if elements[i] != resultType { fail(block.id, what, "component \(i) is not of type \(resultType)") }
+                case .pop:
+                    guard case .tape = instruction.payload, instruction.operands.isEmpty, resultType != .void else {
+                        fail(block.id, what, "pop needs a tape, no operands and a result"); continue
+                    }
                 default:
+                    if instruction.op == .push, case .tape = instruction.payload {} else if instruction.op == .push {
+                        fail(block.id, what, "push needs a tape")
+                    }
                     guard instruction.op.arity.contains(instruction.operands.count) else {
                         fail(block.id, what, "takes \(instruction.op.arity) operands, has \(instruction.operands.count)")
                         continue

@@ -160,6 +160,54 @@ extension Interpreter {
             return .void
         case .call:
             throw ScalarError("internal: calls are run by the interpreter loop")
+        case .grad:
+            throw ScalarError("internal: grad must be replaced by the reverse-mode pass before running")
+
+        case .tuple: return .tuple(operands)
+        case .extract:
+            guard case .index(let i) = instruction.payload, case .tuple(let items) = operands[0] else {
+                throw ScalarError("internal: extract of a non-tuple")
+            }
+            return items[i]
+        case .push:
+            guard case .tape(let id) = instruction.payload else { throw ScalarError("internal: push without tape") }
+            tapes[id, default: []].append(operands[0])
+            return .void
+        case .pop:
+            guard case .tape(let id) = instruction.payload, let value = tapes[id]?.popLast() else {
+                throw ScalarError("internal: pop of an empty tape")
+            }
+            return value
+        case .settraining:
+            let previous = isTraining
+            isTraining = try bool(operands[0])
+            return .bool(previous)
+
+        case .fit:
+            switch (operands[0], operands[1]) {
+            case (.tensor(let t), .real): return .real(try t.sum())
+            case (.real, .real): return operands[0]
+            case (_, .tensor(let like)): return .tensor(try lift(operands[0]).fitted(to: like.shape))
+            default: throw ScalarError("internal: fit of \(operands[0].printed)")
+            }
+        case .stepge:
+            return try broadcast(operands, resultType) { a, b in
+                let order = try S.compare(a, b)
+                return order == .greater || order == .equal ? .one : .zero
+            }
+        case .firsteq: return .tensor(try tensor(operands[0]).firstEqualMask(try real(operands[1])))
+        case .prodothers: return .tensor(try tensor(operands[0]).productOfOthers())
+        case .expanddims: return .tensor(try tensor(operands[0]).expandingDimensions(at: try int(operands[1])))
+        case .dotadja:
+            return .tensor(try Tensor.dotAdjointA(try tensor(operands[0]), try tensor(operands[1]), try tensor(operands[2])))
+        case .dotadjb:
+            return .tensor(try Tensor.dotAdjointB(try tensor(operands[0]), try tensor(operands[1]), try tensor(operands[2])))
+        case .reshapeas: return .tensor(try tensor(operands[0]).reshaped(to: try tensor(operands[1]).shape))
+        case .setslice:
+            let value: ScalarOrTensor<S>
+            if case .tensor(let t) = operands[1] { value = .tensor(t) } else { value = .scalar(try real(operands[1])) }
+            return .tensor(try tensor(operands[0]).updatingSlice(from: try int(operands[2]), to: try int(operands[3]), with: value))
+        case .subtensor: return .tensor(try tensor(operands[0]).block(at: try operands.dropFirst().map(int)))
         }
     }
 
@@ -199,11 +247,13 @@ extension Interpreter {
     /// Applies `f` elementwise with NumPy broadcasting; Reals act as rank-0 tensors.
     private func broadcast(_ operands: [Value<S>], _ resultType: ValueType?, _ f: (S, S) throws -> S) throws -> Value<S> {
         if resultType == .real { return .real(try f(try real(operands[0]), try real(operands[1]))) }
-        func lift(_ v: Value<S>) throws -> Tensor<S> {
-            if case .tensor(let t) = v { return t }
-            return Tensor([try real(v)]).withShape([])
-        }
         return .tensor(try Tensor.zip(try lift(operands[0]), try lift(operands[1]), f))
+    }
+
+    /// A Real as a rank-0 tensor; a tensor as itself.
+    private func lift(_ v: Value<S>) throws -> Tensor<S> {
+        if case .tensor(let t) = v { return t }
+        return Tensor([try real(v)]).withShape([])
     }
 
     private func valuesEqual(_ a: Value<S>, _ b: Value<S>) throws -> Bool {

@@ -15,6 +15,8 @@ public struct Interpreter<S: Scalar> {
     public var output: (String) -> Void
     /// `is_training()`: true while a gradient's forward sweep runs.
     public var isTraining = false
+    /// The tapes of reverse-mode code: one stack per tape id. Every gradient leaves them empty.
+    public var tapes: [Int: [Value<S>]] = [:]
     private var functionsByName: [String: Function]
 
     public init(module: Module, seed: Int = 0, output: @escaping (String) -> Void = { Swift.print($0) }) {

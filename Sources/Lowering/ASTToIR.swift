@@ -22,6 +22,8 @@ public struct ASTToIR {
     /// Where `break` and `continue` go in the innermost loop.
     var loops: [LoopContext] = []
     var diagnostics: [Diagnostic] = []
+    /// Functions synthesized for `grad` targets, shared across the module.
+    let synthesized: SynthesizedFunctions
 
     /// A join block whose parameters are decided once all its incoming edges are known.
     struct JoinPoint {
@@ -41,17 +43,20 @@ public struct ASTToIR {
     public static func lower(_ checked: CheckedUnit) -> (module: Module, diagnostics: [Diagnostic]) {
         var module = Module()
         var diagnostics: [Diagnostic] = []
+        let synthesized = SynthesizedFunctions()
         for decl in checked.unit.functions {
-            var lowering = ASTToIR(decl: decl, functions: checked.functions)
+            var lowering = ASTToIR(decl: decl, functions: checked.functions, synthesized: synthesized)
             lowering.lowerBody(decl)
             diagnostics += lowering.diagnostics
             module.functions.append(lowering.builder.function)
         }
+        module.functions += synthesized.functions
         return (module, diagnostics)
     }
 
-    init(decl: FunctionDecl, functions: [String: FunctionDecl]) {
+    init(decl: FunctionDecl, functions: [String: FunctionDecl], synthesized: SynthesizedFunctions) {
         self.functions = functions
+        self.synthesized = synthesized
         builder = FunctionBuilder(name: decl.name.name, parameterNames: decl.parameters.map(\.name.name),
                                   parameterTypes: decl.parameters.map(\.type), resultType: decl.result,
                                   location: decl.name.location)
@@ -60,6 +65,15 @@ public struct ASTToIR {
                 names.compactMap { n in decl.parameters.firstIndex { $0.name.name == n.name } }
             } ?? decl.parameters.indices.filter { decl.parameters[$0].type.isDifferentiable }
         }
+    }
+
+    /// A lowering context for a function that has no source declaration (a synthesized `grad` target).
+    init(synthesizedName: String, parameterNames: [String], parameterTypes: [ValueType], result: ValueType,
+         functions: [String: FunctionDecl], synthesized: SynthesizedFunctions, location: SourceLocation) {
+        self.functions = functions
+        self.synthesized = synthesized
+        builder = FunctionBuilder(name: synthesizedName, parameterNames: parameterNames, parameterTypes: parameterTypes,
+                                  resultType: result, location: location)
     }
 
     mutating func lowerBody(_ decl: FunctionDecl) {
@@ -91,6 +105,12 @@ public struct ASTToIR {
             if statement.declared.count == 1 {
                 let symbol = statement.declared[0]
                 bind(symbol, coerce(v, from: value.type!, to: symbol.type, at: value.location))
+            } else {
+                for (i, symbol) in statement.declared.enumerated() {
+                    if let part = builder.emit(.extract, [v], type: symbol.type, payload: .index(i), at: value.location) {
+                        bind(symbol, part)
+                    }
+                }
             }
 
         case .varDeclaration(_, _, let value):

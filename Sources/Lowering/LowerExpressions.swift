@@ -48,10 +48,8 @@ extension ASTToIR {
                 return value ?? (builder.isReachable ? constant(.bool(false), at: at) : nil)
             }
             return lowerBuiltin(Builtin(rawValue: callee.name)!, arguments, resultType: expr.type!, at: callee.location)
-        case .gradCall(let function, _):
-            diagnostics.append(Diagnostic(at: function.location, DiagnosticMessages.gradNotLoweredYet))
-            builder.insertionBlock = nil
-            return nil
+        case .gradCall(let function, let arguments):
+            return lowerGradCall(function, arguments, resultType: expr.type!, at: at)
         case .index(let base, let indices):
             guard let b = lowerExpression(base) else { return nil }
             let idx = indices.compactMap { lowerExpression($0) }

@@ -19,24 +19,31 @@ enum RecursionCheck {
         }
         var diagnostics: [Diagnostic] = []
         var state: [String: Int] = [:]   // 1 on the stack, 2 done
-        var stack: [String] = []
-        func visit(_ name: String) {
-            state[name] = 1
-            stack.append(name)
-            for (callee, location) in edges[name] ?? [] {
+        // A depth-first search with an explicit stack (a long call chain must not overflow the real one):
+        // each frame is a function and the index of its next call to follow.
+        var stack: [(name: String, next: Int)] = []
+        for function in unit.functions where state[function.name.name] == nil {
+            state[function.name.name] = 1
+            stack.append((function.name.name, 0))
+            while let (name, next) = stack.last {
+                let calls = edges[name] ?? []
+                guard next < calls.count else {
+                    stack.removeLast()
+                    state[name] = 2
+                    continue
+                }
+                stack[stack.count - 1].next += 1
+                let (callee, location) = calls[next]
                 if state[callee] == 1 {
-                    let cycle = stack.drop(while: { $0 != callee }) + [callee]
+                    var cycle = (stack.map(\.name).drop(while: { $0 != callee }) + [callee]).map { "'\($0)'" }
+                    if cycle.count > 8 { cycle = cycle.prefix(3) + ["..."] + cycle.suffix(3) }  // keep the line short
                     diagnostics.append(Diagnostic(at: location, DiagnosticMessages.recursionNotSupported(
-                        cycle.map { "'\($0)'" }.joined(separator: " calls "))))
+                        cycle.joined(separator: " calls "))))
                 } else if state[callee] == nil {
-                    visit(callee)
+                    state[callee] = 1
+                    stack.append((callee, 0))
                 }
             }
-            stack.removeLast()
-            state[name] = 2
-        }
-        for function in unit.functions where state[function.name.name] == nil {
-            visit(function.name.name)
         }
         return diagnostics
     }

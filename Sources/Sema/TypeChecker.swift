@@ -27,6 +27,14 @@ public struct TypeChecker {
     private var assigned: Set<ObjectIdentifier>? = []
     /// Symbols declared `var s = <integer literal>`, for the "declare it with 0.0" suggestion.
     private var integerLiteralDeclarations: [ObjectIdentifier: (location: SourceLocation, text: String)] = [:]
+    /// Names declared by a statement that failed to check, whose type is unknown: a use of one is an echo
+    /// of that error and is not reported again.
+    private var poisoned: Set<ObjectIdentifier> = []
+    /// Symbols made only to recover from errors; kept alive so their `ObjectIdentifier`s stay unique.
+    private var recoveredSymbols: [Symbol] = []
+
+    /// Thrown instead of a diagnostic when the error was already reported (a use of a poisoned name).
+    private struct AlreadyReported: Error {}
 
     public init() {}
 
@@ -68,7 +76,11 @@ public struct TypeChecker {
             assigned?.insert(ObjectIdentifier(symbol))
         }
         if let attribute = function.differentiable, let wrt = attribute.wrt {
-            for name in wrt {
+            for (i, name) in wrt.enumerated() {
+                if wrt[..<i].contains(where: { $0.name == name.name }) {
+                    diagnostics.append(Diagnostic(at: name.location, DiagnosticMessages.duplicateWrt(name.name)))
+                    continue
+                }
                 guard let parameter = function.parameters.first(where: { $0.name.name == name.name }) else {
                     diagnostics.append(Diagnostic(at: name.location,
                                                   DiagnosticMessages.noSuchParameter(name.name, function: function.name.name)))
@@ -83,6 +95,10 @@ public struct TypeChecker {
         if function.differentiable != nil, !function.result.isDifferentiable {
             diagnostics.append(Diagnostic(at: function.name.location, DiagnosticMessages.gradOfNonDifferentiableResult(
                 function.name.name, function.result.description)))
+        } else if let attribute = function.differentiable, attribute.wrt == nil,
+                  !function.parameters.contains(where: { $0.type.isDifferentiable }) {
+            diagnostics.append(Diagnostic(at: function.name.location,
+                                          DiagnosticMessages.noDifferentiableParameter(function.name.name)))
         }
         checkBlock(function.body, newScope: false)
         if assigned != nil, function.result != .void {
@@ -96,13 +112,45 @@ public struct TypeChecker {
         for statement in block.statements {
             do {
                 try checkStatement(statement)
-            } catch let diagnostic as Diagnostic {
-                diagnostics.append(diagnostic)
             } catch {
-                fatalError("type checker threw \(error)")
+                record(error)
+                recover(after: statement)
             }
         }
         if newScope { scopes.removeLast() }
+    }
+
+    /// Keeps a diagnostic; an `AlreadyReported` echo is dropped.
+    private mutating func record(_ error: Error) {
+        switch error {
+        case let diagnostic as Diagnostic: diagnostics.append(diagnostic)
+        case is AlreadyReported: break
+        default: fatalError("type checker threw \(error)")
+        }
+    }
+
+    /// After a statement failed to check, puts things as if it had worked, so its error is not echoed by
+    /// later statements: its names are declared (with their declared type, or poisoned when the type is
+    /// unknown), and a failed `return`, `break` or `continue` still ends the path.
+    private mutating func recover(after statement: Statement) {
+        func declareAfterError(_ name: Identifier, type: ValueType?, role: Symbol.Role) {
+            guard scopes[scopes.count - 1][name.name] == nil else { return }
+            let symbol = Symbol(name: name.name, type: type ?? .void, role: role, location: name.location)
+            recoveredSymbols.append(symbol)
+            scopes[scopes.count - 1][name.name] = symbol
+            assigned?.insert(ObjectIdentifier(symbol))
+            if type == nil { poisoned.insert(ObjectIdentifier(symbol)) }
+        }
+        switch statement.kind {
+        case .letBinding(let names, let type, _):
+            for name in names { declareAfterError(name, type: names.count == 1 ? type : nil, role: .constant) }
+        case .varDeclaration(let name, let type, _):
+            declareAfterError(name, type: type, role: .variable)
+        case .returnValue, .breakLoop, .continueLoop:
+            assigned = nil
+        default:
+            break
+        }
     }
 
     private mutating func checkStatement(_ statement: Statement) throws {
@@ -111,7 +159,7 @@ public struct TypeChecker {
             let type = try checkExpression(value)
             if names.count == 1 {
                 if case .tuple(let elements) = type {
-                    throw Diagnostic(at: value.location, DiagnosticMessages.tupleCount(expected: 1, got: elements.count))
+                    throw Diagnostic(at: value.start, DiagnosticMessages.tupleCount(expected: 1, got: elements.count))
                 }
                 let symbolType = try declaredType.map { try convert(value, from: type, to: $0, name: names[0].name) } ?? type
                 statement.declared = [try declare(names[0], type: symbolType, role: .constant)]
@@ -119,7 +167,7 @@ public struct TypeChecker {
                 guard case .tuple(let elements) = type, elements.count == names.count else {
                     let got: Int
                     if case .tuple(let elements) = type { got = elements.count } else { got = 1 }
-                    throw Diagnostic(at: value.location, DiagnosticMessages.tupleCount(expected: names.count, got: got))
+                    throw Diagnostic(at: value.start, DiagnosticMessages.tupleCount(expected: names.count, got: got))
                 }
                 statement.declared = try zip(names, elements).map { try declare($0, type: $1, role: .constant) }
             }
@@ -130,7 +178,7 @@ public struct TypeChecker {
             if let value {
                 let valueType = try checkExpression(value)
                 if case .tuple(let elements) = valueType {
-                    throw Diagnostic(at: value.location, DiagnosticMessages.tupleCount(expected: 1, got: elements.count))
+                    throw Diagnostic(at: value.start, DiagnosticMessages.tupleCount(expected: 1, got: elements.count))
                 }
                 if let declaredType {
                     _ = try convert(value, from: valueType, to: declaredType, name: name.name)
@@ -164,19 +212,19 @@ public struct TypeChecker {
                 try checkStore(value, resultType, into: symbol)
             } else {
                 guard symbol.type == .tensor else {
-                    throw Diagnostic(at: target.location, DiagnosticMessages.binaryOperandTypes(
-                        "[]", symbol.type.description, "an index"))
+                    throw Diagnostic(at: target.location, DiagnosticMessages.mustBe(
+                        "indexed value", expected: "Tensor", got: symbol.type.description))
                 }
-                for index in indices { try requireInt(index) }
+                for index in indices { try requireInt(index, "index") }
                 guard [.int, .real, .tensor].contains(valueType) else {
-                    throw Diagnostic(at: value.location, DiagnosticMessages.typeMismatch(
+                    throw Diagnostic(at: value.start, DiagnosticMessages.typeMismatch(
                         "\(target.name)[...]", expected: "Real or Tensor", got: valueType.description))
                 }
             }
             assigned?.insert(ObjectIdentifier(symbol))
 
         case .ifElse(let condition, let then, let elseBlock):
-            try requireBool(condition)
+            do { try requireBool(condition) } catch { record(error) }
             let before = assigned
             checkBlock(then)
             let afterThen = assigned
@@ -185,7 +233,7 @@ public struct TypeChecker {
             assigned = TypeChecker.merge(afterThen, assigned)
 
         case .whileLoop(let condition, let body):
-            try requireBool(condition)
+            do { try requireBool(condition) } catch { record(error) }
             let before = assigned
             loopDepth += 1
             checkBlock(body)
@@ -198,8 +246,8 @@ public struct TypeChecker {
             }
 
         case .forLoop(let variable, let from, let to, _, let body):
-            try requireInt(from)
-            try requireInt(to)
+            do { try requireInt(from, "range bound") } catch { record(error) }
+            do { try requireInt(to, "range bound") } catch { record(error) }
             let before = assigned
             scopes.append([:])
             let symbol = try declare(variable, type: .int, role: .constant)
@@ -216,10 +264,10 @@ public struct TypeChecker {
             if let value {
                 let type = try checkExpression(value)
                 guard result != .void else {
-                    throw Diagnostic(at: value.location, DiagnosticMessages.returnValueInVoidFunction)
+                    throw Diagnostic(at: value.start, DiagnosticMessages.returnValueInVoidFunction)
                 }
                 guard TypeChecker.isConvertible(type, to: result) else {
-                    throw Diagnostic(at: value.location, DiagnosticMessages.returnType(
+                    throw Diagnostic(at: value.start, DiagnosticMessages.returnType(
                         expected: result.description, got: type.description))
                 }
             } else if result != .void {
@@ -280,7 +328,10 @@ public struct TypeChecker {
 
     private func lookup(_ name: Identifier) throws -> Symbol {
         for scope in scopes.reversed() {
-            if let symbol = scope[name.name] { return symbol }
+            if let symbol = scope[name.name] {
+                if poisoned.contains(ObjectIdentifier(symbol)) { throw AlreadyReported() }
+                return symbol
+            }
         }
         throw Diagnostic(at: name.location, DiagnosticMessages.undefinedName(name.name))
     }
@@ -294,7 +345,7 @@ public struct TypeChecker {
 
     private func convert(_ value: Expr, from: ValueType, to: ValueType, name: String) throws -> ValueType {
         guard TypeChecker.isConvertible(from, to: to) else {
-            throw Diagnostic(at: value.location, DiagnosticMessages.typeMismatch(
+            throw Diagnostic(at: value.start, DiagnosticMessages.typeMismatch(
                 name, expected: to.description, got: from.description))
         }
         return to
@@ -305,12 +356,12 @@ public struct TypeChecker {
         if TypeChecker.isConvertible(type, to: symbol.type) { return }
         if symbol.type == .int, type == .real || type == .tensor,
            let literal = integerLiteralDeclarations[ObjectIdentifier(symbol)] {
-            throw Diagnostic(at: value.location, DiagnosticMessages.intAccumulatesReal(symbol.name),
+            throw Diagnostic(at: value.start, DiagnosticMessages.intAccumulatesReal(symbol.name),
                              notes: [.init(location: literal.location, message: "'\(symbol.name)' is declared here")],
                              fixIts: [FixIt(location: literal.location, length: literal.text.count,
                                             replacement: literal.text + ".0")])
         }
-        throw Diagnostic(at: value.location, DiagnosticMessages.typeMismatch(
+        throw Diagnostic(at: value.start, DiagnosticMessages.typeMismatch(
             symbol.name, expected: symbol.type.description, got: type.description))
     }
 
@@ -351,14 +402,14 @@ public struct TypeChecker {
     private mutating func requireBool(_ expr: Expr) throws {
         let type = try checkExpression(expr)
         guard type == .bool else {
-            throw Diagnostic(at: expr.location, DiagnosticMessages.conditionNotBool(type.description))
+            throw Diagnostic(at: expr.start, DiagnosticMessages.conditionNotBool(type.description))
         }
     }
 
-    private mutating func requireInt(_ expr: Expr) throws {
+    private mutating func requireInt(_ expr: Expr, _ what: String) throws {
         let type = try checkExpression(expr)
         guard type == .int else {
-            throw Diagnostic(at: expr.location, DiagnosticMessages.typeMismatch("index", expected: "Int", got: type.description))
+            throw Diagnostic(at: expr.start, DiagnosticMessages.mustBe(what, expected: "Int", got: type.description))
         }
     }
 
@@ -404,29 +455,31 @@ public struct TypeChecker {
         case .call(let callee, let arguments):
             return try callType(expr, callee: callee, arguments: arguments)
         case .gradCall(let function, let arguments):
-            let signature = try gradSignature(function)
+            // An elementwise built-in is differentiated at the type of its argument (Real or Tensor).
+            var elementType = ValueType.real
+            if let first = arguments.first, try checkExpression(first.value) == .tensor { elementType = .tensor }
+            let signature = try gradSignature(function, elementType: elementType)
             try checkArguments(arguments, against: signature, at: expr.location)
             return signature.result
         case .index(let base, let indices):
-            try requireTensor(base)
-            for index in indices { try requireInt(index) }
+            try requireTensor(base, "indexed value")
+            for index in indices { try requireInt(index, "index") }
             return .real
         case .slice(let base, let from, let to):
-            try requireTensor(base)
-            try requireInt(from)
-            try requireInt(to)
+            try requireTensor(base, "sliced value")
+            try requireInt(from, "slice bound")
+            try requireInt(to, "slice bound")
             return .tensor
         case .transpose(let base):
-            try requireTensor(base)
+            try requireTensor(base, "operand of '.T'")
             return .tensor
         }
     }
 
-    private mutating func requireTensor(_ expr: Expr) throws {
+    private mutating func requireTensor(_ expr: Expr, _ what: String) throws {
         let type = try checkExpression(expr)
         guard type == .tensor else {
-            throw Diagnostic(at: expr.location, DiagnosticMessages.typeMismatch("indexed value", expected: "Tensor",
-                                                                                got: type.description))
+            throw Diagnostic(at: expr.start, DiagnosticMessages.mustBe(what, expected: "Tensor", got: type.description))
         }
     }
 
@@ -435,7 +488,7 @@ public struct TypeChecker {
         guard case .tensorLiteral(let elements) = expr.kind else {
             let type = try checkExpression(expr)
             guard type == .int || type == .real else {
-                throw Diagnostic(at: expr.location, DiagnosticMessages.tensorLiteralElement(type.description))
+                throw Diagnostic(at: expr.start, DiagnosticMessages.tensorLiteralElement(type.description))
             }
             return []
         }
@@ -444,7 +497,7 @@ public struct TypeChecker {
         }
         let rowShape = try tensorLiteralShape(first)
         for element in elements.dropFirst() where try tensorLiteralShape(element) != rowShape {
-            throw Diagnostic(at: element.location, DiagnosticMessages.tensorLiteralRagged)
+            throw Diagnostic(at: element.start, DiagnosticMessages.tensorLiteralRagged)
         }
         expr.type = .tensor
         return [elements.count] + rowShape
@@ -463,11 +516,11 @@ public struct TypeChecker {
         var infos: [Builtin.ArgumentInfo] = []
         for argument in arguments {
             if builtin == .print, case .string = argument.value.kind {
-                infos.append(.init(label: argument.label?.name, type: .bool, location: argument.value.location))
+                infos.append(.init(label: argument.label?.name, type: .bool, location: argument.value.start))
                 continue
             }
             let type = try checkExpression(argument.value, allowVoid: builtin == .print)
-            infos.append(.init(label: argument.label?.name, type: type, location: argument.value.location))
+            infos.append(.init(label: argument.label?.name, type: type, location: argument.value.start))
         }
         return try builtin.resultType(infos, at: callee.location)
     }
@@ -485,7 +538,7 @@ public struct TypeChecker {
             }
             let type = try checkExpression(argument.value)
             guard TypeChecker.isConvertible(type, to: signature.parameters[i]) else {
-                throw Diagnostic(at: argument.value.location, DiagnosticMessages.argumentType(
+                throw Diagnostic(at: argument.value.start, DiagnosticMessages.argumentType(
                     signature.name, position: i + 1, expected: signature.parameters[i].description, got: type.description))
             }
         }
@@ -499,7 +552,7 @@ public struct TypeChecker {
     // MARK: - grad
 
     /// The signature of `grad(f, ...)` as a function: f's parameters, and the gradient as its result.
-    private mutating func gradSignature(_ function: GradFunction) throws -> FunctionSignature {
+    private mutating func gradSignature(_ function: GradFunction, elementType: ValueType) throws -> FunctionSignature {
         let target: FunctionSignature
         switch function.target {
         case .named(let name):
@@ -507,14 +560,18 @@ public struct TypeChecker {
                 target = TypeChecker.signature(of: decl)
             } else if let builtin = Builtin(rawValue: name.name), Builtin.differentiableElementwise.contains(builtin) {
                 // Elementwise built-ins work on Real; a Tensor argument is handled by the same rule, elementwise.
-                target = FunctionSignature(name: name.name, parameterNames: ["x"], parameters: [.real], result: .real)
+                target = FunctionSignature(name: name.name, parameterNames: ["x"], parameters: [elementType],
+                                           result: elementType)
             } else if Builtin(rawValue: name.name) != nil {
                 throw Diagnostic(at: name.location, DiagnosticMessages.gradTargetNotDifferentiable(name.name))
             } else {
                 throw Diagnostic(at: name.location, DiagnosticMessages.noSuchFunction(name.name))
             }
         case .grad(let inner):
-            target = try gradSignature(inner)
+            if let head = inner.head {
+                throw Diagnostic(at: head.location, DiagnosticMessages.innerGradHead)
+            }
+            target = try gradSignature(inner, elementType: elementType)
         }
         if case .tuple = target.result {
             throw Diagnostic(at: function.location, DiagnosticMessages.gradOfTuple(target.name))
@@ -532,13 +589,18 @@ public struct TypeChecker {
                 throw Diagnostic(at: name.location, DiagnosticMessages.wrtNotDifferentiable(
                     name.name, target.parameters[i].description))
             }
+            guard !indices.contains(i) else {
+                throw Diagnostic(at: name.location, DiagnosticMessages.duplicateWrt(name.name))
+            }
             indices.append(i)
         }
         if function.wrt == nil {
-            guard let first = target.parameters.first, first.isDifferentiable else {
-                let name = target.parameterNames.first ?? target.name
+            guard let first = target.parameters.first else {
+                throw Diagnostic(at: function.location, DiagnosticMessages.noDifferentiableParameter(target.name))
+            }
+            guard first.isDifferentiable else {
                 throw Diagnostic(at: function.location, DiagnosticMessages.wrtNotDifferentiable(
-                    name, target.parameters.first?.description ?? "missing"))
+                    target.parameterNames[0], first.description))
             }
             indices = [0]
         }
@@ -546,7 +608,7 @@ public struct TypeChecker {
             let type = try checkExpression(head)
             let fits = TypeChecker.isConvertible(type, to: target.result) || (target.result == .tensor && type != .bool)
             guard fits, type != .bool else {
-                throw Diagnostic(at: head.location, DiagnosticMessages.headType(
+                throw Diagnostic(at: head.start, DiagnosticMessages.headType(
                     expected: target.result.description, got: type.description))
             }
         }

@@ -180,12 +180,62 @@ public final class Expr {
     public var type: ValueType?
     /// Set by Sema for `.name`: what the name refers to.
     public var symbol: Symbol?
-    /// Set by Sema for `.call`: the user function called, nil for a builtin.
-    public var callee: FunctionDecl?
+    /// Set by Sema for `.call`: the user function called, nil for a builtin. Weak: the `SourceUnit` owns
+    /// every function, and strong links along a long call chain would make releasing it recurse deeply.
+    public weak var callee: FunctionDecl?
+
+    /// The height of the tree below this node (a leaf is 1). The parser bounds it, so the recursive
+    /// passes after it (Sema, lowering, even releasing the tree) cannot overflow the stack.
+    public let height: Int
+    /// Set by the parser when the expression was written in parentheses: where the outermost `(` stands.
+    public var openParenthesis: SourceLocation?
 
     public init(_ kind: Kind, at location: SourceLocation) {
         self.kind = kind
         self.location = location
+        self.height = 1 + (Expr.children(of: kind).lazy.map(\.height).max() ?? 0)
+    }
+
+    /// The direct subexpressions of a node, in source order.
+    public static func children(of kind: Kind) -> [Expr] {
+        switch kind {
+        case .integer, .real, .bool, .string, .name: return []
+        case .tensorLiteral(let elements): return elements
+        case .unary(_, let operand): return [operand]
+        case .binary(_, let left, let right): return [left, right]
+        case .call(_, let arguments): return arguments.map(\.value)
+        case .gradCall(let function, let arguments):
+            var heads: [Expr] = []
+            var g: GradFunction? = function
+            while let current = g {
+                if let head = current.head { heads.append(head) }
+                if case .grad(let inner) = current.target { g = inner } else { g = nil }
+            }
+            return heads + arguments.map(\.value)
+        case .index(let base, let indices): return [base] + indices
+        case .slice(let base, let from, let to): return [base, from, to]
+        case .transpose(let base): return [base]
+        }
+    }
+
+    /// The first character of the expression as written: where a diagnostic about the expression as a
+    /// whole points (a mistyped initializer or argument), while `location` is the node's own place
+    /// (a binary operation's operator, a call's callee name, an index's `[`).
+    public var start: SourceLocation {
+        var expr = self
+        while true {
+            if let open = expr.openParenthesis { return open }
+            switch expr.kind {
+            case .binary(_, let left, _): expr = left
+            case .index(let base, _), .slice(let base, _, _), .transpose(let base): expr = base
+            case .call(_, let arguments):
+                // `x.name(args)` is `name(x, args)`: the receiver comes first in the source.
+                guard let receiver = arguments.first, receiver.label == nil,
+                      receiver.value.location < expr.location else { return expr.location }
+                expr = receiver.value
+            default: return expr.location
+            }
+        }
     }
 }
 

@@ -104,17 +104,23 @@ public struct Lexer {
                 isReal = true
             }
         }
+        // A bad number still becomes a number token (its value never used: the file has an error), so the
+        // parser does not report the hole it would leave as a second error.
+        let placeholder = Token(isReal ? .real : .integer, "0", at: start)
         if let next = peek(), isIdentifierStart(next) {
             let rest = takeWhile(isIdentifierContinue)
             diagnostics.append(Diagnostic(at: start, DiagnosticMessages.malformedNumber(text + rest)))
+            tokens.append(placeholder)
             return
         }
         if isReal, DecimalDigits.fraction(ofLiteral: text) == nil {
             diagnostics.append(Diagnostic(at: start, DiagnosticMessages.numberTooLarge))
+            tokens.append(placeholder)
             return
         }
         if !isReal, Int(text) == nil {
             diagnostics.append(Diagnostic(at: start, DiagnosticMessages.integerTooLarge(text)))
+            tokens.append(placeholder)
             return
         }
         tokens.append(Token(isReal ? .real : .integer, text, at: start))
@@ -124,13 +130,13 @@ public struct Lexer {
         advance()
         var value = ""
         while let c = peek(), c != "\n" {
+            let escapeStart = here  // an invalid escape is reported at its backslash
             advance()
             if c == "\"" {
                 tokens.append(Token(.string, value, at: start))
                 return
             }
             if c == "\\" {
-                let escapeStart = here
                 switch peek() {
                 case "n": value += "\n"
                 case "\"": value += "\""

@@ -14,11 +14,23 @@ public struct Parser {
     /// Nesting of blocks and parentheses, bounded so deep input cannot overflow the stack.
     private var depth = 0
     public static let maximumDepth = 200
+    /// The tallest expression tree accepted: chains such as `a + b + ...` or `x.T.T...` grow the tree
+    /// without recursion in the parser, so `maximumDepth` alone does not bound it.
+    public static let maximumExpressionHeight = 1000
+    /// Where the lexer reported errors, and where an unterminated comment (which runs to the end) starts.
+    private let lexicalErrors: [SourceLocation]
+    private let unterminatedComment: SourceLocation?
+    /// Where the construct being parsed began (a statement, or a function's header): a syntax error with
+    /// a lexical error between this place and itself is that error's echo (a character skipped, a
+    /// malformed number, a string that swallowed a ')'), and is not reported a second time.
+    private var constructStart = SourceLocation(line: 1, column: 1)
 
     public init(text: String) {
         let lexed = Lexer.tokenize(text)
         tokens = lexed.tokens
         diagnostics = lexed.diagnostics
+        lexicalErrors = lexed.diagnostics.map(\.location)
+        unterminatedComment = lexed.diagnostics.first { $0.message == DiagnosticMessages.unterminatedComment }?.location
     }
 
     /// The file's functions and all lexical and syntax errors, in source order.
@@ -39,10 +51,11 @@ public struct Parser {
         while true {
             skipSeparators()
             if current.kind == .end { break }
+            constructStart = current.location
             do {
                 functions.append(try function())
             } catch let diagnostic as Diagnostic {
-                diagnostics.append(diagnostic)
+                report(diagnostic)
                 synchronizeToFunction()
             } catch {
                 fatalError("parser threw \(error)")
@@ -132,16 +145,18 @@ public struct Parser {
             skipSeparators()
             if current.isPunctuation("}") { break }
             if current.kind == .end || current.isKeyword("func") {
+                constructStart = current.location
                 throw Diagnostic(at: current.location, DiagnosticMessages.expectedClosingBrace,
                                  notes: [.init(location: open, message: DiagnosticMessages.toMatchThisBrace)])
             }
+            constructStart = current.location
             do {
                 statements.append(try statement())
                 try statementEnd()
             } catch let diagnostic as Diagnostic {
                 // An unclosed block ends at `func` or the end of file: let the function report it once.
                 if current.kind == .end || current.isKeyword("func") { throw diagnostic }
-                diagnostics.append(diagnostic)
+                report(diagnostic)
                 synchronizeToStatement()
             }
         }
@@ -212,6 +227,9 @@ public struct Parser {
         if current.isKeyword("else") {
             advance()
             if current.isKeyword("if") {
+                // An `else if` chain nests in the AST, so it counts toward the nesting limit.
+                try enterNesting(at: current.location)
+                defer { depth -= 1 }
                 let nested = try ifStatement()
                 elseBlock = CodeBlock(statements: [nested], location: nested.location, end: nested.location)
             } else {
@@ -277,13 +295,13 @@ public struct Parser {
                 }
             default: break
             }
-            throw Diagnostic(at: target.location, DiagnosticMessages.cannotAssignToExpression)
+            throw Diagnostic(at: target.start, DiagnosticMessages.cannotAssignToExpression)
         }
         switch target.kind {
         case .call, .gradCall:
             return Statement(.expression(target), at: location)
         default:
-            throw Diagnostic(at: target.location, DiagnosticMessages.unusedExpression)
+            throw Diagnostic(at: target.start, DiagnosticMessages.unusedExpression)
         }
     }
 
@@ -301,7 +319,7 @@ public struct Parser {
         var left = try andExpression()
         while current.isPunctuation("||") {
             let op = advance()
-            left = Expr(.binary(.or, left, try andExpression()), at: op.location)
+            left = try bounded(Expr(.binary(.or, left, try andExpression()), at: op.location))
         }
         return left
     }
@@ -311,7 +329,7 @@ public struct Parser {
         var left = try comparison()
         while current.isPunctuation("&&") {
             let op = advance()
-            left = Expr(.binary(.and, left, try comparison()), at: op.location)
+            left = try bounded(Expr(.binary(.and, left, try comparison()), at: op.location))
         }
         return left
     }
@@ -323,7 +341,7 @@ public struct Parser {
             return left
         }
         let opToken = advance()
-        let result = Expr(.binary(op, left, try additive()), at: opToken.location)
+        let result = try bounded(Expr(.binary(op, left, try additive()), at: opToken.location))
         if binaryOperator(in: [.equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual]) != nil {
             throw Diagnostic(at: current.location, DiagnosticMessages.chainedComparison)
         }
@@ -335,7 +353,7 @@ public struct Parser {
         var left = try multiplicative()
         while let op = binaryOperator(in: [.add, .subtract]) {
             let opToken = advance()
-            left = Expr(.binary(op, left, try multiplicative()), at: opToken.location)
+            left = try bounded(Expr(.binary(op, left, try multiplicative()), at: opToken.location))
         }
         return left
     }
@@ -345,7 +363,7 @@ public struct Parser {
         var left = try prefix()
         while let op = binaryOperator(in: [.multiply, .divide, .remainder]) {
             let opToken = advance()
-            left = Expr(.binary(op, left, try prefix()), at: opToken.location)
+            left = try bounded(Expr(.binary(op, left, try prefix()), at: opToken.location))
         }
         return left
     }
@@ -378,18 +396,18 @@ public struct Parser {
         while true {
             if current.isPunctuation("[") {
                 let open = advance().location
-                expr = try indexOrSlice(expr, at: open)
+                expr = try bounded(try indexOrSlice(expr, at: open))
             } else if current.isPunctuation(".") {
                 advance()
                 let member = try identifier(DiagnosticMessages.expectedMemberName)
                 if member.name == "T", !current.isPunctuation("(") {
-                    expr = Expr(.transpose(expr), at: member.location)
+                    expr = try bounded(Expr(.transpose(expr), at: member.location))
                     continue
                 }
                 try expect("(", DiagnosticMessages.expected("'('", after: "method name '\(member.name)'"))
                 var args = [Argument(label: nil, value: expr)]
                 args += try arguments()
-                expr = Expr(.call(callee: member, arguments: args), at: member.location)
+                expr = try bounded(Expr(.call(callee: member, arguments: args), at: member.location))
             } else {
                 return expr
             }
@@ -443,6 +461,7 @@ public struct Parser {
             advance()
             let inner = try expression()
             try expect(")", DiagnosticMessages.expected("')'", after: "expression"))
+            inner.openParenthesis = token.location  // the outermost '(' wins: it is set last
             return inner
         case .punctuation where token.text == "[":
             return try tensorLiteral()
@@ -493,6 +512,8 @@ public struct Parser {
                 wrt = names
             case "head" where head == nil:
                 head = try expression()
+            case "wrt", "head":
+                throw Diagnostic(at: label.location, DiagnosticMessages.duplicateGradOption(label.name))
             default:
                 throw Diagnostic(at: label.location, DiagnosticMessages.expectedGradOption)
             }
@@ -519,6 +540,22 @@ public struct Parser {
     }
 
     // MARK: - Token helpers
+
+    /// Records a syntax error unless a lexical error already explains it: one between the start of the
+    /// construct and the error, or an unterminated comment before it (it swallowed the rest of the file).
+    private mutating func report(_ diagnostic: Diagnostic) {
+        if let comment = unterminatedComment, comment <= diagnostic.location { return }
+        if lexicalErrors.contains(where: { constructStart <= $0 && $0 <= diagnostic.location }) { return }
+        diagnostics.append(diagnostic)
+    }
+
+    /// A node built by a loop (an operator chain, a postfix chain), checked against the height limit.
+    private func bounded(_ expr: Expr) throws -> Expr {
+        guard expr.height <= Parser.maximumExpressionHeight else {
+            throw Diagnostic(at: expr.location, DiagnosticMessages.expressionTooComplex)
+        }
+        return expr
+    }
 
     private var current: Token { tokens[position] }
 

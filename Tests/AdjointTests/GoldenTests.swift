@@ -12,7 +12,7 @@ private let goldenInputs = adjFiles(in: "examples") + adjFiles(in: "Tests/Adjoin
 func irGolden(name: String) throws {
     let url = goldenInputs.first { $0.lastPathComponent == name }!
     let compilation = try Compilation(path: url.path)
-    let printed = IRPrinter.print(compilation.module)
+    let printed = IRPrinter.print(compilation.lowered)
     let goldenURL = url.deletingPathExtension().appendingPathExtension("ir")
     if ProcessInfo.processInfo.environment["ADJOINT_UPDATE_GOLDENS"] == "1" {
         try printed.write(to: goldenURL, atomically: true, encoding: .utf8)

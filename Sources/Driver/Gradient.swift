@@ -1,0 +1,144 @@
+// Driver stage: `adjoint grad`: a function's value and gradient at given arguments.
+//
+// The driver adds one function to the lowered module,
+//
+//   func @grad.driver(params..., head) -> (value, gradients...) { ret grad @f [wrt] params..., head }
+//
+// so the gradient goes through exactly the path a `grad` in a program takes:
+// reverse mode, verification, and the interpreter in Double or exactly.
+import AdjointBasic
+import AdjointIR
+import AdjointInterpreter
+import AdjointExact
+
+/// What `grad` was asked to do.
+public struct GradRequest: Sendable {
+    public var function: String
+    public var arguments: [(name: String, expression: String)]
+    /// Parameter names to differentiate; nil means every Real and Tensor parameter.
+    public var wrt: [String]?
+    /// The head gradient as a constant expression; nil means `ones_like` of the result.
+    public var head: String?
+    public var seed: Int
+    public var engine: Engine
+
+    public init(function: String, arguments: [(name: String, expression: String)], wrt: [String]? = nil,
+                head: String? = nil, seed: Int = 0, engine: Engine = .double) {
+        self.function = function
+        self.arguments = arguments
+        self.wrt = wrt
+        self.head = head
+        self.seed = seed
+        self.engine = engine
+    }
+}
+
+/// A gradient evaluation: the value and each gradient, printed and as JSON.
+public struct GradResult: Sendable {
+    public var value: (printed: String, json: String)
+    public var gradients: [(name: String, printed: String, json: String)]
+    public var output: [String]
+
+    /// `{"value": V, "gradient": {"x": V, ...}}` as spec §9 fixes it.
+    public var json: String {
+        let entries = gradients.map { "\"\($0.name)\": \($0.json)" }.joined(separator: ", ")
+        return "{\"value\": \(value.json), \"gradient\": {\(entries)}}"
+    }
+}
+
+extension Compilation {
+    /// Evaluates `request.function` and its gradient.
+    public func gradient(_ request: GradRequest, output: @escaping (String) -> Void) throws -> GradResult {
+        switch request.engine {
+        case .double: return try gradient(request, as: Double.self, output: output)
+        case .exact: return try gradient(request, as: ExactReal.self, output: output)
+        }
+    }
+
+    private func gradient<S: Scalar>(_ request: GradRequest, as: S.Type,
+                                     output: @escaping (String) -> Void) throws -> GradResult {
+        guard let target = lowered.function(named: request.function) else {
+            throw DriverError.user("\(file.path): error: no function named '\(request.function)'\n")
+        }
+        guard target.resultType == .real || target.resultType == .tensor else {
+            throw DriverError.user("\(file.path): error: cannot differentiate '\(target.name)': its result is \(target.resultType), not Real or Tensor\n")
+        }
+        let wrt = try wrtIndices(request.wrt, of: target)
+        let driverName = "grad.driver"
+        var module = lowered
+        module.functions.append(Compilation.gradDriver(named: driverName, for: target, wrt: wrt))
+        let differentiated = try Compilation.differentiate(module, file: file)
+
+        var lines: [String] = []
+        var interpreter = Interpreter<S>(module: differentiated, seed: request.seed) { line in
+            lines.append(line)
+            output(line)
+        }
+        var arguments = try argumentValues(for: target, request.arguments, using: &interpreter)
+        let headType: ValueType = target.resultType == .tensor && request.head != nil ? .tensor : target.resultType
+        if let head = request.head {
+            // A Real head of a Tensor result broadcasts (spec §7): try the result type, then Real.
+            do {
+                arguments.append(try Compilation.constantValue(head, type: headType, name: "--head", interpreter: &interpreter))
+            } catch where target.resultType == .tensor {
+                guard case .real(let r) = try Compilation.constantValue(head, type: .real, name: "--head",
+                                                                        interpreter: &interpreter) else { throw error }
+                arguments.append(.tensor(Tensor([r]).reshapedToScalar()))
+            }
+        } else {
+            arguments.append(target.resultType == .tensor ? .tensor(Tensor([S.one]).reshapedToScalar()) : .real(S.one))
+        }
+        let result: Value<S>
+        do {
+            result = try interpreter.call(driverName, arguments)
+        } catch let error as RuntimeError {
+            throw DriverError.user(error.diagnostic.rendered(in: file))
+        }
+        if let tape = interpreter.tapes.first(where: { !$0.value.isEmpty }) {
+            throw DriverError.internalError("tape \(tape.key) holds \(tape.value.count) values after the gradient")
+        }
+        guard case .tuple(let parts) = result, parts.count == wrt.count + 1 else {
+            throw DriverError.internalError("the gradient driver returned \(result.printed)")
+        }
+        return GradResult(value: (parts[0].printed, parts[0].jsonText),
+                          gradients: zip(wrt, parts.dropFirst()).map { (target.parameterNames[$0], $1.printed, $1.jsonText) },
+                          output: lines)
+    }
+
+    /// The parameter indices to differentiate: the named ones, or every Real and Tensor parameter.
+    private func wrtIndices(_ names: [String]?, of function: Function) throws -> [Int] {
+        guard let names else {
+            return function.parameterTypes.indices.filter { function.parameterTypes[$0].isDifferentiable }
+        }
+        return try names.map { name in
+            guard let i = function.parameterNames.firstIndex(of: name) else {
+                throw DriverError.user("\(file.path): error: '\(function.name)' has no parameter named '\(name)'\n")
+            }
+            guard function.parameterTypes[i].isDifferentiable else {
+                throw DriverError.user("\(file.path): error: \(DiagnosticMessages.wrtNotDifferentiable(name, function.parameterTypes[i].description))\n")
+            }
+            return i
+        }
+    }
+
+    /// `@name(params..., head) -> (value, gradients...)` returning `grad @f [wrt] params..., head`.
+    static func gradDriver(named name: String, for target: Function, wrt: [Int]) -> Function {
+        var b = FunctionBuilder(name: name, parameterNames: target.parameterNames + ["head"],
+                                parameterTypes: target.parameterTypes + [target.resultType],
+                                resultType: .tuple([target.resultType] + wrt.map { target.parameterTypes[$0] }),
+                                location: target.location)
+        let result = b.emit(.grad, b.function.parameters, type: b.function.resultType,
+                            payload: .grad(callee: target.name, wrt: wrt), at: target.location)
+        b.terminate(.ret(result), at: target.location)
+        return b.function
+    }
+}
+
+extension Tensor {
+    /// The one element as a rank-0 tensor, which broadcasts to any shape.
+    func reshapedToScalar() -> Tensor {
+        var copy = self
+        copy.shape = []
+        return copy
+    }
+}

@@ -1,0 +1,328 @@
+// Transforms stage, reverse mode: the adjoint rule of every operation.
+//
+// `AdjointEmitter.reverse` is one case per opcode, each the local derivative that
+// micrograd or Tangent would keep beside the op: for `y = op(x...)` it adds
+// `x̄ += ȳ · ∂y/∂x` into the operands' adjoints. Conventions at kinks and ties are
+// the spec's (§6): abs'(0) = relu'(0) = 0 (through `sign`), sign' = floor' = 0,
+// and `max`/`min`/`maximum`/`minimum` send the adjoint to the first operand or
+// element that attains the extreme (`stepge`, `firsteq`). Contributions to an
+// operand that was broadcast are fitted back to its shape (`fit`).
+import AdjointBasic
+import AdjointIR
+
+/// Emits the reverse code of one forward block into its reverse block.
+struct AdjointEmitter {
+    let source: Function
+    let activity: ActivityInfo
+    let context: DifferentiationContext
+    let zeros: Zeros
+    /// The forward block being reversed: values read here are recorded at its end.
+    let block: BlockID
+    var builder: FunctionBuilder
+    var adjoints: [AdjointKey: AdjointValue] = [:]
+    /// The primal values this reverse block reads, in push order, with their tapes.
+    var recorded: [(value: ValueID, tape: Int)] = []
+    /// The popped copy of each recorded value, in the reverse function.
+    var poppedCopy: [ValueID: ValueID] = [:]
+    private var constants: [ValueID: ValueID] = [:]
+
+    init(source: Function, activity: ActivityInfo, context: DifferentiationContext, zeros: Zeros, block: BlockID,
+         builder: FunctionBuilder) {
+        self.source = source
+        self.activity = activity
+        self.context = context
+        self.zeros = zeros
+        self.block = block
+        self.builder = builder
+    }
+
+    // MARK: - Adjoint bookkeeping
+
+    /// Adds a contribution to an adjoint; the first contribution is used as is.
+    mutating func accumulate(_ key: AdjointKey, _ contribution: ValueID) {
+        switch adjoints[key] ?? .zero {
+        case .zero: adjoints[key] = .value(contribution)
+        case .value(let current):
+            adjoints[key] = .value(emit(.add, [current, contribution], source.type(ofAdjoint: key)))
+        }
+    }
+
+    /// Adds to the adjoint of `v` (its only component); callers check `isActive` first, so no code is
+    /// emitted for contributions nobody reads.
+    private mutating func add(_ v: ValueID, _ contribution: ValueID) {
+        accumulate(AdjointKey(v), contribution)
+    }
+
+    private func isActive(_ v: ValueID) -> Bool { activity.isActive(v) }
+
+    /// The adjoint as a value, a shared zero when still symbolic.
+    mutating func materialize(_ key: AdjointKey) -> ValueID {
+        switch adjoints[key] ?? .zero {
+        case .zero: return zeros.of(source.type(ofAdjoint: key))
+        case .value(let v): return v
+        }
+    }
+
+    /// A parameter's adjoint for the reverse sweep's result: shaped like the parameter.
+    mutating func finalAdjoint(of parameter: ValueID) -> ValueID {
+        let adjoint = materialize(AdjointKey(parameter))
+        return source.type(of: parameter) == .tensor ? emit(.fit, [adjoint, primal(parameter)], .tensor) : adjoint
+    }
+
+    /// `value` given the shape of the value named by `key` (a head broadcast over a Tensor result, say).
+    mutating func fitTo(_ value: ValueID, key: AdjointKey) -> ValueID {
+        let type = source.type(ofAdjoint: key)
+        if type == .real, builder.function.type(of: value) == .real { return value }
+        var like = primal(key.value)
+        if case .tuple = source.type(of: key.value) {
+            like = emit(.extract, [like], type, payload: .index(key.component))
+        }
+        return emit(.fit, [value, like], type)
+    }
+
+    /// `c` given the shape of primal `v`: summed over broadcast axes, or broadcast up.
+    private mutating func fit(_ c: ValueID, like v: ValueID) -> ValueID {
+        if source.type(of: v) == .real, builder.function.type(of: c) == .real { return c }
+        return emit(.fit, [c, primal(v)], source.type(of: v))
+    }
+
+    // MARK: - Primal values
+
+    /// A primal value in the reverse sweep: constants are re-created, anything else is recorded on a tape
+    /// at the end of the forward block and popped at the start of its reverse block.
+    mutating func primal(_ v: ValueID) -> ValueID {
+        if let c = constants[v] { return c }
+        if let payload = context.constantPayload(of: v, in: source) {
+            let copy = emit(.const, [], source.type(of: v), payload: payload)
+            constants[v] = copy
+            return copy
+        }
+        if let copy = poppedCopy[v] { return copy }
+        let copy = builder.function.makeValue(source.type(of: v))
+        poppedCopy[v] = copy
+        recorded.append((v, context.makeTape()))
+        return copy
+    }
+
+    private mutating func emit(_ op: Opcode, _ operands: [ValueID], _ type: ValueType, payload: Payload = .none) -> ValueID {
+        builder.emit(op, operands, type: type, payload: payload, at: .unknown)!
+    }
+
+    private mutating func real(_ text: String) -> ValueID {
+        emit(.const, [], .real, payload: .constant(.real(numerator: text, denominator: "1")))
+    }
+
+    // MARK: - Rules
+
+    /// Emits the adjoint of one instruction; `splitCall` names the callee's reverse sweep when the call
+    /// was split, with the argument indices it differentiates.
+    mutating func reverse(_ instruction: Instruction, splitCall: (reverse: String, wrt: [Int])?) throws {
+        let x = instruction.operands
+        if let (reverseName, wrt) = splitCall {
+            try reverseCall(instruction, reverseName: reverseName, wrt: wrt)
+            return
+        }
+        switch instruction.op {
+        case .push:
+            // The value's adjoint comes back through the shadow tape, pushed by the adjoint of the matching pop.
+            guard case .tape(let tape) = instruction.payload, source.type(of: x[0]).carriesDerivatives else { return }
+            let adjoint = emit(.pop, [], source.type(of: x[0]), payload: .tape(context.shadowTape(of: tape)))
+            if isActive(x[0]) { add(x[0], adjoint) }
+            return
+        case .pop:
+            guard case .tape(let tape) = instruction.payload, let y = instruction.result,
+                  source.type(of: y).carriesDerivatives else { return }
+            let adjoint = materialize(AdjointKey(y))
+            adjoints[AdjointKey(y)] = .zero
+            builder.emit(.push, [adjoint], type: nil, payload: .tape(context.shadowTape(of: tape)), at: .unknown)
+            return
+        default:
+            break
+        }
+        guard let y = instruction.result, activity.isActive(y) else { return }
+        let keys = source.adjointKeys(of: y)
+        guard keys.contains(where: { adjoints[$0] != nil && adjoints[$0] != .zero }) else { return }
+        if case .tuple = source.type(of: y) {
+            // A tuple's components are separate adjoints.
+            guard instruction.op == .tuple else {
+                throw DifferentiationError(location: instruction.location,
+                                           message: "cannot differentiate '\(instruction.op)' with a tuple result")
+            }
+            for (i, key) in keys.enumerated() {
+                if case .value(let c) = adjoints[key] ?? .zero , isActive(x[key.component]) { add(x[key.component], c) }
+                _ = i
+                adjoints[key] = .zero
+            }
+            return
+        }
+        let ybar = materialize(AdjointKey(y))
+        adjoints[AdjointKey(y)] = .zero
+        let t = source.type(of: y)
+        switch instruction.op {
+        case .add:
+            if isActive(x[0]) { add(x[0], fit(ybar, like: x[0])) }
+            if isActive(x[1]) { add(x[1], fit(ybar, like: x[1])) }
+        case .sub:
+            if isActive(x[0]) { add(x[0], fit(ybar, like: x[0])) }
+            if isActive(x[1]) { add(x[1], fit(emit(.neg, [ybar], t), like: x[1])) }
+        case .mul:
+            if isActive(x[0]) { add(x[0], fit(emit(.mul, [ybar, primal(x[1])], t), like: x[0])) }
+            if isActive(x[1]) { add(x[1], fit(emit(.mul, [ybar, primal(x[0])], t), like: x[1])) }
+        case .div:
+            if isActive(x[0]) { add(x[0], fit(emit(.div, [ybar, primal(x[1])], t), like: x[0])) }
+            if activity.isActive(x[1]) {
+                let q = emit(.div, [emit(.mul, [ybar, primal(y)], t), primal(x[1])], t)
+                if isActive(x[1]) { add(x[1], fit(emit(.neg, [q], t), like: x[1])) }
+            }
+        case .pow:
+            if activity.isActive(x[0]) {
+                // d(a^b)/da = b·a^(b-1), which is also right at a = 0 for b ≥ 1.
+                let bMinusOne = emit(.sub, [primal(x[1]), real("1")], source.type(of: x[1]))
+                let d = emit(.mul, [primal(x[1]), emit(.pow, [primal(x[0]), bMinusOne], t)], t)
+                if isActive(x[0]) { add(x[0], fit(emit(.mul, [ybar, d], t), like: x[0])) }
+            }
+            if activity.isActive(x[1]) {
+                let d = emit(.mul, [primal(y), emit(.log, [primal(x[0])], source.type(of: x[0]))], t)
+                if isActive(x[1]) { add(x[1], fit(emit(.mul, [ybar, d], t), like: x[1])) }
+            }
+        case .neg:
+            if isActive(x[0]) { add(x[0], emit(.neg, [ybar], t)) }
+        case .exp:
+            if isActive(x[0]) { add(x[0], emit(.mul, [ybar, primal(y)], t)) }
+        case .log:
+            if isActive(x[0]) { add(x[0], emit(.div, [ybar, primal(x[0])], t)) }
+        case .sin:
+            if isActive(x[0]) { add(x[0], emit(.mul, [ybar, emit(.cos, [primal(x[0])], t)], t)) }
+        case .cos:
+            if isActive(x[0]) { add(x[0], emit(.neg, [emit(.mul, [ybar, emit(.sin, [primal(x[0])], t)], t)], t)) }
+        case .tan:
+            let y2 = emit(.mul, [primal(y), primal(y)], t)
+            if isActive(x[0]) { add(x[0], emit(.mul, [ybar, emit(.add, [real("1"), y2], t)], t)) }
+        case .tanh:
+            let y2 = emit(.mul, [primal(y), primal(y)], t)
+            if isActive(x[0]) { add(x[0], emit(.mul, [ybar, emit(.sub, [real("1"), y2], t)], t)) }
+        case .sqrt:
+            if isActive(x[0]) { add(x[0], emit(.div, [ybar, emit(.mul, [real("2"), primal(y)], t)], t)) }
+        case .abs:
+            if isActive(x[0]) { add(x[0], emit(.mul, [ybar, emit(.sign, [primal(x[0])], t)], t)) }
+        case .sigmoid:
+            let oneMinus = emit(.sub, [real("1"), primal(y)], t)
+            if isActive(x[0]) { add(x[0], emit(.mul, [ybar, emit(.mul, [primal(y), oneMinus], t)], t)) }
+        case .relu:
+            // relu(x) > 0 exactly where the derivative is 1, so sign(relu(x)) is the mask (0 at the kink).
+            if isActive(x[0]) { add(x[0], emit(.mul, [ybar, emit(.sign, [primal(y)], t)], t)) }
+        case .maximum, .minimum:
+            // The first operand takes ties: a ≥ b for maximum, a ≤ b for minimum.
+            let (a, b) = instruction.op == .maximum ? (primal(x[0]), primal(x[1])) : (primal(x[1]), primal(x[0]))
+            let first = emit(.stepge, [a, b], stepType(source.type(of: x[0]), source.type(of: x[1])))
+            let second = emit(.sub, [real("1"), first], builder.function.type(of: first))
+            if isActive(x[0]) { add(x[0], fit(emit(.mul, [ybar, first], t), like: x[0])) }
+            if isActive(x[1]) { add(x[1], fit(emit(.mul, [ybar, second], t), like: x[1])) }
+        case .sum:
+            if isActive(x[0]) { add(x[0], fit(ybar, like: x[0])) }
+        case .mean:
+            let n = emit(.itor, [emit(.size, [primal(x[0])], .int)], .real)
+            if isActive(x[0]) { add(x[0], fit(emit(.div, [ybar, n], .real), like: x[0])) }
+        case .prod:
+            if isActive(x[0]) { add(x[0], emit(.mul, [ybar, emit(.prodothers, [primal(x[0])], .tensor)], .tensor)) }
+        case .max, .min:
+            if isActive(x[0]) { add(x[0], emit(.mul, [ybar, emit(.firsteq, [primal(x[0]), primal(y)], .tensor)], .tensor)) }
+        case .norm:
+            if isActive(x[0]) { add(x[0], emit(.mul, [emit(.div, [ybar, primal(y)], .real), primal(x[0])], .tensor)) }
+        case .sumaxis, .meanaxis:
+            var g = emit(.expanddims, [shaped(ybar, like: y), primal(x[1])], .tensor)
+            if instruction.op == .meanaxis {
+                let n = emit(.itor, [emit(.dim, [primal(x[0]), primal(x[1])], .int)], .real)
+                g = emit(.div, [g, n], .tensor)
+            }
+            if isActive(x[0]) { add(x[0], fit(g, like: x[0])) }
+        case .dot:
+            let g = shaped(ybar, like: y)
+            if isActive(x[0]) { add(x[0], emit(.dotadja, [g, primal(x[0]), primal(x[1])], .tensor)) }
+            if isActive(x[1]) { add(x[1], emit(.dotadjb, [g, primal(x[0]), primal(x[1])], .tensor)) }
+        case .transpose:
+            if isActive(x[0]) { add(x[0], emit(.transpose, [shaped(ybar, like: y)], .tensor)) }
+        case .reshape, .expanddims, .reshapeas:
+            if isActive(x[0]) { add(x[0], emit(.reshapeas, [shaped(ybar, like: y), primal(x[0])], .tensor)) }
+        case .index, .subtensor:
+            // A dense one-hot contribution: clear in the oracle; generated code will update in place.
+            let zero = emit(.zeroslike, [primal(x[0])], .tensor)
+            let value = instruction.op == .index ? ybar : shaped(ybar, like: y)
+            if isActive(x[0]) { add(x[0], emit(.setindex, [zero, value] + x.dropFirst().map { primal($0) }, .tensor)) }
+        case .slice:
+            let zero = emit(.zeroslike, [primal(x[0])], .tensor)
+            if isActive(x[0]) { add(x[0], emit(.setslice, [zero, shaped(ybar, like: y), primal(x[1]), primal(x[2])], .tensor)) }
+        case .setindex:
+            // The overwritten element or row gets no adjoint; the new value gets the adjoint there.
+            let g = shaped(ybar, like: y)
+            let indices = x.dropFirst(2).map { primal($0) }
+            if isActive(x[0]) { add(x[0], emit(.setindex, [g, zeros.real] + indices, .tensor)) }
+            if isActive(x[1]) { add(x[1], fit(emit(.subtensor, [g] + indices, .tensor), like: x[1])) }
+        case .setslice:
+            let g = shaped(ybar, like: y)
+            if isActive(x[0]) { add(x[0], emit(.setslice, [g, zeros.real, primal(x[2]), primal(x[3])], .tensor)) }
+            if isActive(x[1]) { add(x[1], fit(emit(.slice, [g, primal(x[2]), primal(x[3])], .tensor), like: x[1])) }
+        case .tensor:
+            guard case .shape(let shape) = instruction.payload else { return }
+            let g = shaped(ybar, like: y)
+            if shape.isEmpty {
+                if isActive(x[0]) { add(x[0], emit(.fit, [g, primal(x[0])], .real)) }
+                return
+            }
+            for (k, element) in x.enumerated() where activity.isActive(element) {
+                var rest = k
+                var index: [Int] = Array(repeating: 0, count: shape.count)
+                for axis in shape.indices.reversed() {
+                    index[axis] = rest % shape[axis]
+                    rest /= shape[axis]
+                }
+                let indexValues = index.map { emit(.const, [], .int, payload: .constant(.int($0))) }
+                if isActive(element) { add(element, emit(.index, [g] + indexValues, .real)) }
+            }
+        case .full:
+            if isActive(x[0]) { add(x[0], emit(.fit, [ybar, primal(x[0])], .real)) }
+        case .toreal:
+            if isActive(x[0]) { add(x[0], fit(ybar, like: x[0])) }
+        case .fit:
+            if isActive(x[0]) { add(x[0], fit(shaped(ybar, like: y), like: x[0])) }
+        case .extract:
+            guard case .index(let i) = instruction.payload else { return }
+            accumulate(AdjointKey(x[0], i), ybar)
+        case .dotadja, .dotadjb, .prodothers:
+            throw DifferentiationError(location: instruction.location,
+                                       message: "a derivative of 'dot' or 'prod' cannot be differentiated again yet")
+        case .const, .rem, .not, .eq, .ne, .lt, .le, .gt, .ge, .sign, .floor, .size, .dim, .arange, .zeros, .ones,
+             .zeroslike, .oneslike, .randnormal, .randuniform, .itor, .ftoi, .istraining, .print, .settraining,
+             .stepge, .firsteq, .tuple, .push, .pop, .call, .grad:
+            break
+        }
+    }
+
+    /// A Tensor adjoint given its value's shape (a shared rank-0 zero may stand for it).
+    private mutating func shaped(_ adjoint: ValueID, like v: ValueID) -> ValueID {
+        emit(.fit, [adjoint, primal(v)], source.type(of: v))
+    }
+
+    private func stepType(_ a: ValueType, _ b: ValueType) -> ValueType {
+        a == .tensor || b == .tensor ? .tensor : .real
+    }
+
+    /// The adjoint of a split call: the callee's reverse sweep, given the result's adjoint(s).
+    private mutating func reverseCall(_ instruction: Instruction, reverseName: String, wrt: [Int]) throws {
+        var heads: [ValueID] = []
+        if let y = instruction.result {
+            for key in source.adjointKeys(of: y) {
+                heads.append(materialize(key))
+                adjoints[key] = .zero
+            }
+        }
+        guard let callee = context.function(named: reverseName) else {
+            throw DifferentiationError(location: instruction.location, message: "internal: no function @\(reverseName)")
+        }
+        let gradients = emit(.call, heads, callee.resultType, payload: .callee(reverseName))
+        guard case .tuple(let types) = callee.resultType else { return }
+        for (k, argument) in wrt.enumerated() where activity.isActive(instruction.operands[argument]) {
+            if isActive(instruction.operands[argument]) { add(instruction.operands[argument], emit(.extract, [gradients], types[k], payload: .index(k))) }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+// Transforms stage, reverse mode: the module pass that makes `grad` instructions runnable.
+//
+// Each `%t = grad @f [wrt] args..., head` becomes
+//
+//   %old = settraining true          is_training() is true in the forward sweep
+//   %v   = call @f.fwd.W(args...)
+//          settraining %old
+//   %g   = call @f.rev.W(head)
+//   %t   = tuple %v, (extract %g)...
+//
+// and the sweeps of f (and of every function they call with active arguments) are
+// generated once per set of differentiated parameters. Functions are rewritten
+// before they are differentiated, so `grad` of a function that itself calls `grad`
+// differentiates the inner sweeps, tapes included: that is nested `grad`.
+import AdjointBasic
+import AdjointIR
+
+/// Replaces every `grad` instruction of a module with calls of generated forward and reverse sweeps.
+public enum Differentiate {
+    public static let name = "differentiate"
+
+    /// Rewrites every `grad`; `also` names more (function, parameters) whose sweeps to generate.
+    public static func run(on module: Module, also: [(String, [Int])] = []) throws -> Module {
+        let context = DifferentiationContext(module)
+        for function in module.functions { try context.rewriteGrads(in: function.name) }
+        for (name, wrt) in also { _ = try context.derivatives(of: name, wrt: wrt) }
+        return context.module
+    }
+}
+
+/// What the generation of all sweeps of one module shares: the module, tape numbers, shadow tapes
+/// and the sweeps already generated.
+final class DifferentiationContext {
+    private(set) var module: Module
+    private var index: [String: Int] = [:]
+    private var nextTape = 0
+    private var shadows: [Int: Int] = [:]
+    private var generated: [String: (forward: String, reverse: String)] = [:]
+    private var rewritten: Set<String> = []
+    private var tapeEffects: [String: Bool] = [:]
+    private var constants: [String: [ValueID: Payload]] = [:]
+
+    init(_ module: Module) {
+        self.module = module
+        for (i, f) in module.functions.enumerated() { index[f.name] = i }
+        // New tapes never reuse a number the module already has.
+        for f in module.functions {
+            for b in f.blocks {
+                for i in b.instructions { if case .tape(let t) = i.payload { nextTape = max(nextTape, t + 1) } }
+            }
+        }
+    }
+
+    func function(named name: String) -> Function? { index[name].map { module.functions[$0] } }
+
+    func makeTape() -> Int {
+        nextTape += 1
+        return nextTape - 1
+    }
+
+    /// The tape carrying adjoints back along tape `t` when code that uses `t` is differentiated.
+    func shadowTape(of t: Int) -> Int {
+        if let s = shadows[t] { return s }
+        let s = makeTape()
+        shadows[t] = s
+        return s
+    }
+
+    /// The payload of the `const` defining `value`, if any.
+    func constantPayload(of value: ValueID, in function: Function) -> Payload? {
+        if constants[function.name] == nil {
+            var map: [ValueID: Payload] = [:]
+            for b in function.blocks {
+                for i in b.instructions where i.op == .const { if let r = i.result { map[r] = i.payload } }
+            }
+            constants[function.name] = map
+        }
+        return constants[function.name]![value]
+    }
+
+    /// Whether calling the function pushes or pops differentiable values (its own code or a callee's).
+    func hasTapeEffects(_ name: String) -> Bool {
+        if let known = tapeEffects[name] { return known }
+        tapeEffects[name] = false
+        guard let f = function(named: name) else { return false }
+        var effects = false
+        for b in f.blocks {
+            for i in b.instructions {
+                switch i.op {
+                case .push: effects = effects || f.type(of: i.operands[0]).carriesDerivatives
+                case .pop: effects = effects || (i.result.map { f.type(of: $0).carriesDerivatives } ?? false)
+                case .call: if case .callee(let callee) = i.payload { effects = effects || hasTapeEffects(callee) }
+                default: break
+                }
+            }
+        }
+        tapeEffects[name] = effects
+        return effects
+    }
+
+    /// The forward and reverse sweeps of `name` for the parameters at `wrt`, generated on first request.
+    func derivatives(of name: String, wrt: [Int]) throws -> (forward: String, reverse: String) {
+        let suffix = wrt.isEmpty ? "none" : wrt.map(String.init).joined(separator: ".")
+        let key = "\(name)|\(suffix)"
+        if let names = generated[key] { return names }
+        try rewriteGrads(in: name)
+        guard let source = function(named: name) else {
+            throw DifferentiationError(location: .unknown, message: "internal: no function @\(name)")
+        }
+        let names = (forward: "\(name).fwd.\(suffix)", reverse: "\(name).rev.\(suffix)")
+        var mode = try ReverseMode(source: source, wrt: wrt, context: self, names: names)
+        var (forward, reverse) = try mode.generate()
+        BlockParameterCleanup.run(on: &forward)
+        BlockParameterCleanup.run(on: &reverse)
+        add(forward)
+        add(reverse)
+        generated[key] = names
+        return names
+    }
+
+    private func add(_ f: Function) {
+        index[f.name] = module.functions.count
+        module.functions.append(f)
+    }
+
+    /// Rewrites the `grad` instructions of one function into calls of sweeps (once per function).
+    func rewriteGrads(in name: String) throws {
+        guard !rewritten.contains(name), let position = index[name] else { return }
+        rewritten.insert(name)
+        var f = module.functions[position]
+        for b in f.blocks.indices {
+            guard f.blocks[b].instructions.contains(where: { $0.op == .grad }) else { continue }
+            var instructions: [Instruction] = []
+            for instruction in f.blocks[b].instructions {
+                guard instruction.op == .grad, case .grad(let callee, let wrt) = instruction.payload,
+                      let result = instruction.result else {
+                    instructions.append(instruction)
+                    continue
+                }
+                let sweeps = try derivatives(of: callee, wrt: wrt)
+                let target = function(named: callee)!
+                let at = instruction.location
+                func add(_ op: Opcode, _ operands: [ValueID], _ type: ValueType?, _ payload: Payload = .none) -> ValueID? {
+                    let r = type.map { f.makeValue($0) }
+                    instructions.append(Instruction(result: r, op: op, operands: operands, payload: payload, location: at))
+                    return r
+                }
+                let on = add(.const, [], .bool, .constant(.bool(true)))!
+                let old = add(.settraining, [on], .bool)!
+                let arguments = Array(instruction.operands.dropLast())
+                let value = add(.call, arguments, target.resultType, .callee(sweeps.forward))!
+                _ = add(.settraining, [old], .bool)
+                let gradientTypes = wrt.map { target.parameterTypes[$0] }
+                let gradients = add(.call, [instruction.operands.last!], .tuple(gradientTypes), .callee(sweeps.reverse))!
+                let parts = gradientTypes.enumerated().map { add(.extract, [gradients], $1, .index($0))! }
+                instructions.append(Instruction(result: result, op: .tuple, operands: [value] + parts, location: at))
+            }
+            f.blocks[b].instructions = instructions
+        }
+        module.functions[position] = f
+        constants[name] = nil
+    }
+}

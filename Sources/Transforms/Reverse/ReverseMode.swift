@@ -1,0 +1,317 @@
+// Transforms stage, reverse mode: split a function into a forward sweep and a reverse sweep.
+//
+// For a function `f` and the parameters to differentiate, this builds two functions:
+//
+//   @f.fwd.M(params) -> R        f itself, recording on tapes what the reverse sweep needs
+//   @f.rev.M(heads)  -> (grads)  the adjoints of the parameters in M, for the head(s) of R
+//
+// Control flow is replayed from a branch trace: every block with several incoming
+// edges takes an extra Int parameter saying which edge it was entered by, and
+// pushes it; its reverse block pops it and goes back along that edge. A function
+// with several `ret`s records which one it left by. Values a reverse block reads
+// (an operand of a multiplication, a loop counter's index) are pushed at the end of
+// the forward block that uses them and popped at the start of its reverse block,
+// so each loop iteration gets its own copy and LIFO order matches block for block.
+//
+// Adjoints are SSA values too. Every reverse block takes one parameter per adjoint
+// that crosses blocks (`crossKeys`), and passes the current ones on; the block
+// parameter cleanup afterwards removes the parameters that only ever pass a value
+// through. Within a block, adjoints stay symbolic (`AdjointValue`).
+//
+// Calls are split the same way: the forward sweep calls the callee's forward sweep,
+// the reverse block calls its reverse sweep with the result's adjoint. So a callee's
+// derivative is generated once per set of active arguments and reused, its forward
+// code runs exactly once (a random draw or a `print` is not repeated), and a function
+// that calls `grad` can itself be differentiated: its `push` and `pop` instructions
+// get adjoints on shadow tapes.
+import AdjointBasic
+import AdjointIR
+
+/// An error in differentiating: an operation without an adjoint rule.
+public struct DifferentiationError: Error, CustomStringConvertible, Sendable {
+    public var location: SourceLocation
+    public var message: String
+    public var description: String { message }
+}
+
+/// Builds the forward and reverse sweeps of one function for one set of parameters.
+struct ReverseMode {
+    let source: Function
+    let wrt: [Int]
+    let context: DifferentiationContext
+    let activity: ActivityInfo
+    let names: (forward: String, reverse: String)
+
+    private var definingBlock: [Int: BlockID] = [:]
+    private var incomingEdges: [[(from: BlockID, successor: Int)]]
+    private var reachable: [BlockID]
+    private var returnBlocks: [BlockID] = []
+    private var crossKeys: [AdjointKey] = []
+    /// Values pushed at the end of each forward block: (value, tape).
+    private var recorded: [[(value: ValueID, tape: Int)]]
+    private var traceTapes: [Int: Int] = [:]
+    private var exitTape: Int?
+    /// How each call instruction (block, index) is differentiated: the callee's sweeps.
+    private var splitCalls: [BlockPosition: (forward: String, reverse: String, wrt: [Int])] = [:]
+
+    struct BlockPosition: Hashable {
+        var block: Int
+        var index: Int
+    }
+
+    init(source: Function, wrt: [Int], context: DifferentiationContext, names: (forward: String, reverse: String)) throws {
+        self.source = source
+        self.wrt = wrt
+        self.context = context
+        self.names = names
+        activity = ActivityInfo(source, wrt: wrt, hasTapeEffects: context.hasTapeEffects)
+        incomingEdges = Array(repeating: [], count: source.blocks.count)
+        recorded = Array(repeating: [], count: source.blocks.count)
+        let dominators = Dominators(source)
+        reachable = dominators.reversePostOrder
+        for block in source.blocks where dominators.isReachable(block.id) {
+            for p in block.parameters { definingBlock[p.index] = block.id }
+            for i in block.instructions { if let r = i.result { definingBlock[r.index] = block.id } }
+            for (k, target) in block.terminator.successors.enumerated() {
+                incomingEdges[target.block.index].append((block.id, k))
+            }
+            if case .ret = block.terminator { returnBlocks.append(block.id) }
+        }
+        try planCalls()
+        crossKeys = computeCrossKeys()
+    }
+
+    // MARK: - Planning
+
+    /// Decides which calls are split into the callee's sweeps: those whose result is active or that move
+    /// differentiable values through tapes (which must be mirrored in the reverse sweep to stay balanced).
+    private mutating func planCalls() throws {
+        for id in reachable {
+            let block = source.blocks[id.index]
+            for (k, instruction) in block.instructions.enumerated() where instruction.op == .call {
+                guard case .callee(let name) = instruction.payload, let callee = context.function(named: name) else { continue }
+                let resultActive = instruction.result.map(activity.isActive) ?? false
+                guard resultActive || context.hasTapeEffects(name) else { continue }
+                let mask = instruction.operands.indices.filter {
+                    callee.parameterTypes[$0].carriesDerivatives && activity.isActive(instruction.operands[$0])
+                }
+                let sweeps = try context.derivatives(of: name, wrt: mask)
+                splitCalls[BlockPosition(block: block.id.index, index: k)] = (sweeps.forward, sweeps.reverse, mask)
+            }
+        }
+    }
+
+    /// Adjoints that live across reverse blocks: of values used outside their defining block, and of
+    /// branch arguments (their adjoint arrives in the successor's reverse block).
+    private func computeCrossKeys() -> [AdjointKey] {
+        var keys = Set<AdjointKey>()
+        func add(_ v: ValueID) {
+            guard activity.isActive(v) else { return }
+            keys.formUnion(source.adjointKeys(of: v))
+        }
+        for id in reachable {
+            let block = source.blocks[id.index]
+            for instruction in block.instructions {
+                for v in instruction.operands where definingBlock[v.index] != id { add(v) }
+            }
+            switch block.terminator {
+            case .ret(let v?): if definingBlock[v.index] != id { add(v) }
+            default: block.terminator.successors.forEach { $0.arguments.forEach(add) }
+            }
+        }
+        return keys.sorted()
+    }
+
+    // MARK: - Generation
+
+    /// The forward and reverse sweeps.
+    mutating func generate() throws -> (forward: Function, reverse: Function) {
+        let reverse = try buildReverse()
+        let forward = buildForward()
+        return (forward, reverse)
+    }
+
+    private func isMerge(_ block: BlockID) -> Bool { block.index != 0 && incomingEdges[block.index].count > 1 }
+
+    private mutating func traceTape(_ block: BlockID) -> Int {
+        if let t = traceTapes[block.index] { return t }
+        let t = context.makeTape()
+        traceTapes[block.index] = t
+        return t
+    }
+
+    /// The forward sweep: the source function with branch-trace and value recording added.
+    private mutating func buildForward() -> Function {
+        var f = source
+        f.name = names.forward
+        f.differentiableParameters = nil
+        for id in reachable where isMerge(id) {
+            let which = f.makeValue(.int)
+            f.blocks[id.index].parameters.append(which)
+            f.blocks[id.index].instructions.insert(
+                Instruction(result: nil, op: .push, operands: [which], payload: .tape(traceTape(id)), location: .unknown), at: 0)
+        }
+        for id in reachable {
+            let original = source.blocks[id.index]
+            var block = f.blocks[id.index]
+            // Calls whose derivative is needed run the callee's forward sweep.
+            for k in original.instructions.indices {
+                guard let split = splitCalls[BlockPosition(block: id.index, index: k)] else { continue }
+                let shifted = isMerge(id) ? k + 1 : k
+                block.instructions[shifted].payload = .callee(split.forward)
+            }
+            for (value, tape) in recorded[id.index] {
+                block.instructions.append(Instruction(result: nil, op: .push, operands: [value], payload: .tape(tape),
+                                                      location: .unknown))
+            }
+            // Tell each merge successor which edge this is.
+            var successors = block.terminator.successors
+            for k in successors.indices where isMerge(successors[k].block) {
+                let edge = incomingEdges[successors[k].block.index].firstIndex { $0.from == id && $0.successor == k }!
+                let index = f.makeValue(.int)
+                block.instructions.append(Instruction(result: index, op: .const, operands: [], payload: .constant(.int(edge)),
+                                                      location: .unknown))
+                successors[k].arguments.append(index)
+            }
+            switch block.terminator {
+            case .branch: block.terminator = .branch(successors[0])
+            case .condBranch(let c, _, _): block.terminator = .condBranch(condition: c, then: successors[0], else: successors[1])
+            case .ret:
+                if let exitTape, let exit = returnBlocks.firstIndex(of: id) {
+                    let index = f.makeValue(.int)
+                    block.instructions.append(Instruction(result: index, op: .const, operands: [],
+                                                          payload: .constant(.int(exit)), location: .unknown))
+                    block.instructions.append(Instruction(result: nil, op: .push, operands: [index], payload: .tape(exitTape),
+                                                          location: .unknown))
+                }
+            }
+            f.blocks[id.index] = block
+        }
+        return f
+    }
+
+    /// The reverse sweep: one reverse block per forward block, entered from the exits, leaving at the entry.
+    private mutating func buildReverse() throws -> Function {
+        let headTypes = ReverseMode.components(of: source.resultType)
+        let gradientTypes = wrt.map { source.parameterTypes[$0] }
+        var b = FunctionBuilder(name: names.reverse, parameterNames: headTypes.indices.map { "head\($0)" },
+                                parameterTypes: headTypes, resultType: .tuple(gradientTypes), location: source.location)
+        let heads = b.function.parameters
+        let zeroReal = b.emit(.const, [], type: .real, payload: .constant(.real(numerator: "0", denominator: "1")),
+                              at: .unknown)!
+        let zeroTensor = b.emit(.tensor, [zeroReal], type: .tensor, payload: .shape([]), at: .unknown)!
+        let zeros = Zeros(real: zeroReal, tensor: zeroTensor)
+
+        // One reverse block per reachable forward block, each taking the crossing adjoints.
+        var reverseBlock: [Int: BlockID] = [:]
+        for id in reachable {
+            reverseBlock[id.index] = b.makeBlock(parameters: crossKeys.map { source.type(ofAdjoint: $0) })
+        }
+        let allZero = crossKeys.map { zeros.of(source.type(ofAdjoint: $0)) }
+        if returnBlocks.count == 1 {
+            b.terminate(.branch(BranchTarget(reverseBlock[returnBlocks[0].index]!, allZero)), at: .unknown)
+        } else {
+            let tape = context.makeTape()
+            exitTape = tape
+            let which = b.emit(.pop, [], type: .int, payload: .tape(tape), at: .unknown)!
+            dispatch(&b, on: which, to: returnBlocks.map { reverseBlock[$0.index]! }, arguments: allZero)
+        }
+
+        for id in reachable {
+            let block = source.blocks[id.index]
+            let start = reverseBlock[id.index]!
+            b.insertionBlock = start
+            var emitter = AdjointEmitter(source: source, activity: activity, context: context, zeros: zeros,
+                                         block: id, builder: b)
+            for (key, parameter) in zip(crossKeys, b.parameters(of: start)) {
+                emitter.adjoints[key] = .value(parameter)
+            }
+            if case .ret(let v?) = block.terminator, activity.isActive(v) {
+                for (component, key) in source.adjointKeys(of: v).enumerated() {
+                    emitter.accumulate(key, emitter.fitTo(heads[min(component, heads.count - 1)], key: key))
+                }
+            }
+            for k in block.instructions.indices.reversed() {
+                let split = splitCalls[BlockPosition(block: id.index, index: k)]
+                try emitter.reverse(block.instructions[k], splitCall: split.map { ($0.reverse, $0.wrt) })
+            }
+            if id.index == 0 {
+                // Back at the entry: return the parameters' adjoints, shaped like the parameters.
+                let gradients = wrt.map { emitter.finalAdjoint(of: source.parameters[$0]) }
+                let result = emitter.builder.emit(.tuple, gradients, type: .tuple(gradientTypes), at: .unknown)!
+                emitter.builder.terminate(.ret(result), at: .unknown)
+            } else if incomingEdges[id.index].count == 1 {
+                transfer(&emitter, along: incomingEdges[id.index][0], into: id, reverseBlock: reverseBlock)
+            } else {
+                // Pop the edge this block was entered by, and go back along it.
+                let which = emitter.builder.emit(.pop, [], type: .int, payload: .tape(traceTape(id)), at: .unknown)!
+                let edgeBlocks = incomingEdges[id.index].map { _ in emitter.builder.makeBlock() }
+                dispatch(&emitter.builder, on: which, to: edgeBlocks, arguments: [])
+                let atDispatch = emitter.adjoints
+                for (edge, edgeBlock) in zip(incomingEdges[id.index], edgeBlocks) {
+                    emitter.adjoints = atDispatch
+                    emitter.builder.insertionBlock = edgeBlock
+                    transfer(&emitter, along: edge, into: id, reverseBlock: reverseBlock)
+                }
+            }
+            // The values this reverse block reads are popped first, in the reverse order of their pushes.
+            recorded[id.index] = emitter.recorded
+            let pops = emitter.recorded.reversed().map { entry in
+                Instruction(result: emitter.poppedCopy[entry.value]!, op: .pop, operands: [], payload: .tape(entry.tape),
+                            location: .unknown)
+            }
+            b = emitter.builder
+            b.function.blocks[start.index].instructions.insert(contentsOf: pops, at: 0)
+        }
+        return b.function
+    }
+
+    /// Along the forward edge `from -> block`: the adjoints of `block`'s parameters flow to the branch
+    /// arguments, then control goes to the predecessor's reverse block with the crossing adjoints.
+    private func transfer(_ emitter: inout AdjointEmitter, along edge: (from: BlockID, successor: Int), into block: BlockID,
+                          reverseBlock: [Int: BlockID]) {
+        let target = source.blocks[edge.from.index].terminator.successors[edge.successor]
+        let parameters = source.blocks[block.index].parameters
+        // Take the parameters' adjoints first: this instance of the parameters is done (around a loop the
+        // previous iteration's starts from zero), and an argument may be a parameter itself.
+        let incoming = parameters.map { p in source.adjointKeys(of: p).map { emitter.adjoints[$0] ?? .zero } }
+        for p in parameters { for key in source.adjointKeys(of: p) { emitter.adjoints[key] = .zero } }
+        for (argument, adjoints) in zip(target.arguments, incoming) where activity.isActive(argument) {
+            for (key, adjoint) in zip(source.adjointKeys(of: argument), adjoints) {
+                if case .value(let a) = adjoint { emitter.accumulate(key, a) }
+            }
+        }
+        let arguments = crossKeys.map { emitter.materialize($0) }
+        emitter.builder.terminate(.branch(BranchTarget(reverseBlock[edge.from.index]!, arguments)), at: .unknown)
+    }
+
+    /// Branches to `targets[which]` with a chain of comparisons (most merges have two edges: one `condbr`).
+    private func dispatch(_ b: inout FunctionBuilder, on which: ValueID, to targets: [BlockID], arguments: [ValueID]) {
+        for (i, target) in targets.enumerated() {
+            if i == targets.count - 1 {
+                b.terminate(.branch(BranchTarget(target, arguments)), at: .unknown)
+                break
+            }
+            let index = b.emit(.const, [], type: .int, payload: .constant(.int(i)), at: .unknown)!
+            let isThis = b.emit(.eq, [which, index], type: .bool, at: .unknown)!
+            let next = b.makeBlock()
+            b.terminate(.condBranch(condition: isThis, then: BranchTarget(target, arguments), else: BranchTarget(next)),
+                        at: .unknown)
+            b.insertionBlock = next
+        }
+    }
+
+    /// The head types of a result: one per component of a tuple.
+    static func components(of type: ValueType) -> [ValueType] {
+        if case .tuple(let elements) = type { return elements }
+        return [type]
+    }
+}
+
+/// The zero adjoints every reverse block shares: defined once in the reverse sweep's entry.
+struct Zeros {
+    var real: ValueID
+    var tensor: ValueID
+
+    func of(_ type: ValueType) -> ValueID { type == .tensor ? tensor : real }
+}
