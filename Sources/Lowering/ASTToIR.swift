@@ -210,12 +210,33 @@ public struct ASTToIR {
         exit.incoming.append((conditionEnd, environment))
         builder.terminate(.condBranch(condition: c, then: BranchTarget(bodyBlock), else: BranchTarget(exit.block)),
                           at: location)
-        loops.append(LoopContext(breakJoin: exit, continueBlock: header, continueSymbols: carried))
+        // With `continue`, the body's end and each `continue` meet at a latch, so the header keeps one back
+        // edge (reverse mode then records the trip count instead of a per-iteration trace).
+        let latch = ASTToIR.containsContinue(body) ? JoinPoint(block: builder.makeBlock()) : nil
+        loops.append(LoopContext(breakJoin: exit, continueBlock: header, continueSymbols: carried, continueJoin: latch))
         builder.insertionBlock = bodyBlock
         lowerBlock(body)
         jumpToContinue(at: body.end)
-        exit = loops.removeLast().breakJoin
+        let context = loops.removeLast()
+        exit = context.breakJoin
+        if let latch = context.continueJoin {
+            seal(latch, scope: scope)
+            if builder.isReachable {
+                builder.terminate(.branch(BranchTarget(header, carried.map { environment[$0]! })), at: body.end)
+            }
+        }
         seal(exit, scope: scope)
+    }
+
+    /// Whether a loop body has a `continue` of its own (not one of a nested loop).
+    private static func containsContinue(_ block: CodeBlock) -> Bool {
+        block.statements.contains { statement in
+            switch statement.kind {
+            case .continueLoop: return true
+            case .ifElse(_, let then, let elseBlock): return containsContinue(then) || elseBlock.map(containsContinue) == true
+            default: return false
+            }
+        }
     }
 
     private mutating func lowerFor(_ variable: Symbol, _ from: Expr, _ to: Expr, _ inclusive: Bool, _ body: CodeBlock,

@@ -51,6 +51,11 @@ struct ReverseMode {
     private var recorded: [[(value: ValueID, tape: Int)]]
     private var traceTapes: [Int: Int] = [:]
     private var exitTape: Int?
+    private var loops: [CountedLoop] = []
+    /// For each block, the counted loops containing it (indices into `loops`), outermost first.
+    private var loopsOf: [[Int]]
+    /// For each block, the counted loops it is an exit target of.
+    private var exitsOf: [[Int]]
     /// How each call instruction (block, index) is differentiated: the callee's sweeps.
     private var splitCalls: [BlockPosition: (forward: String, reverse: String, wrt: [Int])] = [:]
 
@@ -67,6 +72,8 @@ struct ReverseMode {
         activity = ActivityInfo(source, wrt: wrt, hasTapeEffects: context.hasTapeEffects)
         incomingEdges = Array(repeating: [], count: source.blocks.count)
         recorded = Array(repeating: [], count: source.blocks.count)
+        loopsOf = Array(repeating: [], count: source.blocks.count)
+        exitsOf = Array(repeating: [], count: source.blocks.count)
         let dominators = Dominators(source)
         reachable = dominators.reversePostOrder
         for block in source.blocks where dominators.isReachable(block.id) {
@@ -77,9 +84,17 @@ struct ReverseMode {
             }
             if case .ret = block.terminator { returnBlocks.append(block.id) }
         }
+        loops = CountedLoop.find(in: source, incomingEdges: incomingEdges, dominators: dominators,
+                                 makeTape: context.makeTape)
+        for (l, loop) in loops.enumerated() {
+            for b in loop.blocks { loopsOf[b].append(l) }
+            for exit in loop.exitTargets { exitsOf[exit.index].append(l) }
+        }
         try planCalls()
         crossKeys = computeCrossKeys()
     }
+
+    private func countedLoop(headedBy block: BlockID) -> Int? { loops.firstIndex { $0.header == block } }
 
     // MARK: - Planning
 
@@ -131,7 +146,10 @@ struct ReverseMode {
         return (forward, reverse)
     }
 
-    private func isMerge(_ block: BlockID) -> Bool { block.index != 0 && incomingEdges[block.index].count > 1 }
+    /// A block entered by several edges whose choice the trace records (counted loop headers are not).
+    private func isMerge(_ block: BlockID) -> Bool {
+        block.index != 0 && incomingEdges[block.index].count > 1 && countedLoop(headedBy: block) == nil
+    }
 
     private mutating func traceTape(_ block: BlockID) -> Int {
         if let t = traceTapes[block.index] { return t }
@@ -145,11 +163,28 @@ struct ReverseMode {
         var f = source
         f.name = names.forward
         f.differentiableParameters = nil
-        for id in reachable where isMerge(id) {
-            let which = f.makeValue(.int)
-            f.blocks[id.index].parameters.append(which)
-            f.blocks[id.index].instructions.insert(
-                Instruction(result: nil, op: .push, operands: [which], payload: .tape(traceTape(id)), location: .unknown), at: 0)
+        // New block parameters, in the order edges pass them: the trace index, the exit counts, the header count.
+        var counter: [Int: ValueID] = [:]
+        for id in reachable {
+            var pushes: [Instruction] = []
+            if isMerge(id) {
+                let which = f.makeValue(.int)
+                f.blocks[id.index].parameters.append(which)
+                pushes.append(Instruction(result: nil, op: .push, operands: [which], payload: .tape(traceTape(id)),
+                                          location: .unknown))
+            }
+            for l in exitsOf[id.index] {
+                let count = f.makeValue(.int)
+                f.blocks[id.index].parameters.append(count)
+                // Counts go under the trace index: the reverse pops the trace first, then enters the loop.
+                pushes.insert(Instruction(result: nil, op: .push, operands: [count], payload: .tape(loops[l].tape),
+                                          location: .unknown), at: 0)
+            }
+            if let l = countedLoop(headedBy: id) {
+                counter[l] = f.makeValue(.int)
+                f.blocks[id.index].parameters.append(counter[l]!)
+            }
+            f.blocks[id.index].instructions.insert(contentsOf: pushes, at: 0)
         }
         for id in reachable {
             let original = source.blocks[id.index]
@@ -157,21 +192,36 @@ struct ReverseMode {
             // Calls whose derivative is needed run the callee's forward sweep.
             for k in original.instructions.indices {
                 guard let split = splitCalls[BlockPosition(block: id.index, index: k)] else { continue }
-                let shifted = isMerge(id) ? k + 1 : k
+                let shifted = k + (isMerge(id) ? 1 : 0) + exitsOf[id.index].count
                 block.instructions[shifted].payload = .callee(split.forward)
             }
             for (value, tape) in recorded[id.index] {
                 block.instructions.append(Instruction(result: nil, op: .push, operands: [value], payload: .tape(tape),
                                                       location: .unknown))
             }
-            // Tell each merge successor which edge this is.
+            // Tell each successor what it records: which edge this is, loop counts on exit, the header count.
             var successors = block.terminator.successors
-            for k in successors.indices where isMerge(successors[k].block) {
-                let edge = incomingEdges[successors[k].block.index].firstIndex { $0.from == id && $0.successor == k }!
-                let index = f.makeValue(.int)
-                block.instructions.append(Instruction(result: index, op: .const, operands: [], payload: .constant(.int(edge)),
-                                                      location: .unknown))
-                successors[k].arguments.append(index)
+            for k in successors.indices {
+                let target = successors[k].block
+                let edge = incomingEdges[target.index].firstIndex { $0.from == id && $0.successor == k }!
+                func constant(_ n: Int) -> ValueID {
+                    let v = f.makeValue(.int)
+                    block.instructions.append(Instruction(result: v, op: .const, operands: [], payload: .constant(.int(n)),
+                                                          location: .unknown))
+                    return v
+                }
+                if isMerge(target) { successors[k].arguments.append(constant(edge)) }
+                for l in exitsOf[target.index] { successors[k].arguments.append(counter[l]!) }
+                if let l = countedLoop(headedBy: target) {
+                    if edge == loops[l].entryEdge {
+                        successors[k].arguments.append(constant(0))
+                    } else {
+                        let next = f.makeValue(.int)
+                        block.instructions.append(Instruction(result: next, op: .add, operands: [counter[l]!, constant(1)],
+                                                              payload: .none, location: .unknown))
+                        successors[k].arguments.append(next)
+                    }
+                }
             }
             switch block.terminator {
             case .branch: block.terminator = .branch(successors[0])
@@ -205,7 +255,8 @@ struct ReverseMode {
         // One reverse block per reachable forward block, each taking the crossing adjoints.
         var reverseBlock: [Int: BlockID] = [:]
         for id in reachable {
-            reverseBlock[id.index] = b.makeBlock(parameters: crossKeys.map { source.type(ofAdjoint: $0) })
+            reverseBlock[id.index] = b.makeBlock(parameters: crossKeys.map { source.type(ofAdjoint: $0) }
+                                                 + loopsOf[id.index].map { _ in ValueType.int })
         }
         let allZero = crossKeys.map { zeros.of(source.type(ofAdjoint: $0)) }
         if returnBlocks.count == 1 {
@@ -226,6 +277,8 @@ struct ReverseMode {
             for (key, parameter) in zip(crossKeys, b.parameters(of: start)) {
                 emitter.adjoints[key] = .value(parameter)
             }
+            let counts = Dictionary(uniqueKeysWithValues: zip(loopsOf[id.index],
+                                                              b.parameters(of: start).dropFirst(crossKeys.count)))
             if case .ret(let v?) = block.terminator, activity.isActive(v) {
                 for (component, key) in source.adjointKeys(of: v).enumerated() {
                     emitter.accumulate(key, emitter.fitTo(heads[min(component, heads.count - 1)], key: key))
@@ -241,17 +294,25 @@ struct ReverseMode {
                 let result = emitter.builder.emit(.tuple, gradients, type: .tuple(gradientTypes), at: .unknown)!
                 emitter.builder.terminate(.ret(result), at: .unknown)
             } else if incomingEdges[id.index].count == 1 {
-                transfer(&emitter, along: incomingEdges[id.index][0], into: id, reverseBlock: reverseBlock)
+                transfer(&emitter, along: incomingEdges[id.index][0], into: id, counts: counts, reverseBlock: reverseBlock)
             } else {
-                // Pop the edge this block was entered by, and go back along it.
-                let which = emitter.builder.emit(.pop, [], type: .int, payload: .tape(traceTape(id)), at: .unknown)!
                 let edgeBlocks = incomingEdges[id.index].map { _ in emitter.builder.makeBlock() }
-                dispatch(&emitter.builder, on: which, to: edgeBlocks, arguments: [])
+                if let l = countedLoop(headedBy: id) {
+                    // Around again while iterations remain, else out through the entry edge.
+                    let zero = emitter.builder.emit(.const, [], type: .int, payload: .constant(.int(0)), at: .unknown)!
+                    let more = emitter.builder.emit(.gt, [counts[l]!, zero], type: .bool, at: .unknown)!
+                    emitter.builder.terminate(.condBranch(condition: more, then: BranchTarget(edgeBlocks[loops[l].backEdge]),
+                                                          else: BranchTarget(edgeBlocks[loops[l].entryEdge])), at: .unknown)
+                } else {
+                    // Pop the edge this block was entered by, and go back along it.
+                    let which = emitter.builder.emit(.pop, [], type: .int, payload: .tape(traceTape(id)), at: .unknown)!
+                    dispatch(&emitter.builder, on: which, to: edgeBlocks, arguments: [])
+                }
                 let atDispatch = emitter.adjoints
                 for (edge, edgeBlock) in zip(incomingEdges[id.index], edgeBlocks) {
                     emitter.adjoints = atDispatch
                     emitter.builder.insertionBlock = edgeBlock
-                    transfer(&emitter, along: edge, into: id, reverseBlock: reverseBlock)
+                    transfer(&emitter, along: edge, into: id, counts: counts, reverseBlock: reverseBlock)
                 }
             }
             // The values this reverse block reads are popped first, in the reverse order of their pushes.
@@ -269,7 +330,7 @@ struct ReverseMode {
     /// Along the forward edge `from -> block`: the adjoints of `block`'s parameters flow to the branch
     /// arguments, then control goes to the predecessor's reverse block with the crossing adjoints.
     private func transfer(_ emitter: inout AdjointEmitter, along edge: (from: BlockID, successor: Int), into block: BlockID,
-                          reverseBlock: [Int: BlockID]) {
+                          counts: [Int: ValueID], reverseBlock: [Int: BlockID]) {
         let target = source.blocks[edge.from.index].terminator.successors[edge.successor]
         let parameters = source.blocks[block.index].parameters
         // Take the parameters' adjoints first: this instance of the parameters is done (around a loop the
@@ -281,7 +342,20 @@ struct ReverseMode {
                 if case .value(let a) = adjoint { emitter.accumulate(key, a) }
             }
         }
-        let arguments = crossKeys.map { emitter.materialize($0) }
+        var arguments = crossKeys.map { emitter.materialize($0) }
+        // The predecessor's loop counts: carried within a loop, one less around a back edge, popped on entering.
+        for l in loopsOf[edge.from.index] {
+            if let count = counts[l] {
+                if block == loops[l].header {
+                    let one = emitter.builder.emit(.const, [], type: .int, payload: .constant(.int(1)), at: .unknown)!
+                    arguments.append(emitter.builder.emit(.sub, [count, one], type: .int, at: .unknown)!)
+                } else {
+                    arguments.append(count)
+                }
+            } else {
+                arguments.append(emitter.builder.emit(.pop, [], type: .int, payload: .tape(loops[l].tape), at: .unknown)!)
+            }
+        }
         emitter.builder.terminate(.branch(BranchTarget(reverseBlock[edge.from.index]!, arguments)), at: .unknown)
     }
 
