@@ -18,6 +18,10 @@ import AdjointBasic
 /// 5. `ret` returns a value of the function's result type, and none in a Void function.
 /// 6. Definitions dominate uses: a use in block B sees B's parameters, earlier results of B, and values
 ///    defined in blocks that dominate B (checked in reachable blocks).
+/// 7. Tapes pair up across the module: every tape that is pushed is popped somewhere and every tape that
+///    is popped is pushed somewhere, always with one element type. (That pushes and pops balance on every
+///    path follows from how reverse mode mirrors blocks; the interpreter also checks that every tape is
+///    empty after each gradient.)
 public enum Verifier {
     /// One problem, located in the function's text.
     public struct Failure: Error, CustomStringConvertible, Sendable {
@@ -31,6 +35,41 @@ public enum Verifier {
     /// Verifies every function; throws the first function's failures.
     public static func verify(_ module: Module) throws {
         for function in module.functions { try verify(function, in: module) }
+        try verifyTapes(module)
+    }
+
+    /// Invariant 7: pushes and pops of each tape pair up, with one element type.
+    static func verifyTapes(_ module: Module) throws {
+        var pushed: [Int: (type: ValueType, function: String)] = [:]
+        var popped: [Int: (type: ValueType, function: String)] = [:]
+        var errors: [String] = []
+        for function in module.functions {
+            for block in function.blocks {
+                for instruction in block.instructions {
+                    guard case .tape(let tape) = instruction.payload else { continue }
+                    let isPush = instruction.op == .push
+                    guard let v = isPush ? instruction.operands.first : instruction.result else { continue }
+                    let type = function.type(of: v)
+                    let seen = isPush ? pushed[tape] : popped[tape]
+                    if let seen, seen.type != type {
+                        errors.append("tape \(tape) carries \(seen.type) in @\(seen.function) and \(type) in @\(function.name)")
+                    }
+                    if isPush { pushed[tape] = (type, function.name) } else { popped[tape] = (type, function.name) }
+                }
+            }
+        }
+        for (tape, push) in pushed.sorted(by: { $0.key < $1.key }) {
+            guard let pop = popped[tape] else {
+                errors.append("tape \(tape) is pushed in @\(push.function) and never popped"); continue
+            }
+            if pop.type != push.type {
+                errors.append("tape \(tape) is pushed as \(push.type) in @\(push.function) but popped as \(pop.type) in @\(pop.function)")
+            }
+        }
+        for (tape, pop) in popped.sorted(by: { $0.key < $1.key }) where pushed[tape] == nil {
+            errors.append("tape \(tape) is popped in @\(pop.function) and never pushed")
+        }
+        if !errors.isEmpty { throw Failure(function: "(module)", messages: errors) }
     }
 
     public static func verify(_ function: Function, in module: Module) throws {

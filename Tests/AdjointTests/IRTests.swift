@@ -95,3 +95,28 @@ func verifierRejects(old: String, new: String, message: String) throws {
     #expect(throws: IRParseError.self) { try IRParser.parse("func @f() -> Real {\nbb0:\n  %1 = frobnicate : Real\n  ret %1\n}\n") }
     #expect(throws: IRParseError.self) { try IRParser.parse("func @f( -> Real {") }
 }
+
+@Test func tapesMustPairUp() throws {
+    let orphan = """
+    func @f(x: Real) -> Real {
+    bb0(%0: Real):
+      push $3 %0
+      ret %0
+    }
+    """
+    #expect(try verifierErrors(orphan).contains("tape 3 is pushed in @f and never popped"))
+    let mismatched = """
+    func @f(x: Real) -> Real {
+    bb0(%0: Real):
+      push $3 %0
+      ret %0
+    }
+
+    func @g() -> Tensor {
+    bb0:
+      %0 = pop $3 : Tensor
+      ret %0
+    }
+    """
+    #expect(try verifierErrors(mismatched).contains("pushed as Real in @f but popped as Tensor in @g"))
+}
