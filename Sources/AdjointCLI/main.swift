@@ -11,7 +11,7 @@ struct Adjoint: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "adjoint",
         abstract: "A source-to-source differentiation compiler for the Adjoint language.",
-        subcommands: [Compile.self, Eval.self, Grad.self])
+        subcommands: [Compile.self, Run.self, Eval.self, Grad.self])
 }
 
 struct Compile: ParsableCommand {
@@ -34,6 +34,32 @@ struct Compile: ParsableCommand {
         var text = ""
         for file in files { text += try stage.emit(try Compilation(path: file)) }
         try writeOutput(text, to: output)
+    }
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run main(): exactly with --exact (compiled Swift is not available in this version).")
+
+    @Argument(help: "The .adj file.")
+    var file: String
+
+    @Flag(help: "Evaluate with exact rationals (GMP).")
+    var exact = false
+
+    @Option(help: "The seed of random_normal and random_uniform.")
+    var seed: Int = 0
+
+    func run() throws {
+        guard exact else {
+            throw DriverError.usage("running compiled Swift needs the code generator, which this version does not have; "
+                                    + "use 'adjoint run --exact' or 'adjoint eval FILE -f main'")
+        }
+        let compilation = try Compilation(path: file)
+        guard compilation.module.function(named: "main") != nil else {
+            throw DriverError.user("\(file): error: no function named 'main' to run\n")
+        }
+        _ = try compilation.evaluate(EvalRequest(function: "main", arguments: [], seed: seed, engine: .exact)) { print($0) }
     }
 }
 
