@@ -24,6 +24,7 @@
 //   AD support    grad tuple extract push pop settraining         payload callee / index / tape
 //                 fit stepge firsteq prodothers expanddims        2, 2, 2, 1, 2
 //                 dotadja dotadjb reshapeas setslice subtensor    3, 3, 2, 4, 1+idx
+//                 addat                                           2+idx
 //
 // The AD-support ops are what adjoint code needs beyond the language: `fit` gives a
 // value the shape of another (broadcasting up or summing down, the adjoint of
@@ -45,7 +46,7 @@ public enum Opcode: String, CaseIterable, Sendable {
     case itor, ftoi, toreal
     case istraining, print, call
     case grad, tuple, extract, push, pop, settraining
-    case fit, stepge, firsteq, prodothers, expanddims, dotadja, dotadjb, reshapeas, setslice, subtensor
+    case fit, stepge, firsteq, prodothers, expanddims, dotadja, dotadjb, reshapeas, setslice, subtensor, addat
 
     /// The spelling in printed IR.
     public var spelling: String { rawValue }
@@ -66,7 +67,7 @@ public enum Opcode: String, CaseIterable, Sendable {
         case .subtensor: return 1...Int.max
         case .reshape, .index: return 2...Int.max
         case .slice: return 3...3
-        case .setindex: return 3...Int.max
+        case .setindex, .addat: return 3...Int.max
         case .zeros, .ones, .randnormal, .randuniform, .tensor: return 1...Int.max
         case .full: return 2...Int.max
         case .print, .call, .grad, .tuple: return 0...Int.max
@@ -139,7 +140,7 @@ public enum Opcode: String, CaseIterable, Sendable {
         case .dim: return operands == [.tensor, .int] ? .int : nil
         case .index: return operands[0] == .tensor && operands.dropFirst().allSatisfy { $0 == .int } ? .real : nil
         case .slice: return operands == [.tensor, .int, .int] ? .tensor : nil
-        case .setindex:
+        case .setindex, .addat:
             return operands[0] == .tensor && numeric.contains(operands[1])
                 && operands.dropFirst(2).allSatisfy { $0 == .int } ? .tensor : nil
         case .tensor: return operands.allSatisfy { $0 == .real } ? .tensor : nil

@@ -208,6 +208,10 @@ extension Interpreter {
             if case .tensor(let t) = operands[1] { value = .tensor(t) } else { value = .scalar(try real(operands[1])) }
             return .tensor(try tensor(operands[0]).updatingSlice(from: try int(operands[2]), to: try int(operands[3]), with: value))
         case .subtensor: return .tensor(try tensor(operands[0]).block(at: try operands.dropFirst().map(int)))
+        case .addat:
+            let value: ScalarOrTensor<S>
+            if case .tensor(let t) = operands[1] { value = .tensor(t) } else { value = .scalar(try real(operands[1])) }
+            return .tensor(try tensor(operands[0]).adding(value, at: try operands.dropFirst(2).map(int)))
         }
     }
 

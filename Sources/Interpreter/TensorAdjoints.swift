@@ -74,6 +74,18 @@ extension Tensor {
         return copy
     }
 
+    /// A copy with `value` added to the element or sub-block at `prefix` (the adjoint of reading it):
+    /// one element's work rather than a dense one-hot tensor's.
+    public func adding(_ value: ScalarOrTensor<Element>, at prefix: [Int]) throws -> Tensor {
+        let current = try block(at: prefix)
+        let sum: Tensor
+        switch value {
+        case .scalar(let s): sum = try current.map { try $0 + s }
+        case .tensor(let t): sum = try Tensor.zip(current, t) { try $0 + $1 }.fitted(to: current.shape)
+        }
+        return try updating(at: prefix, with: prefix.count == rank ? .scalar(sum.scalars[0]) : .tensor(sum))
+    }
+
     /// The element (as a rank-0 tensor) or sub-block at a leading multi-index.
     public func block(at prefix: [Int]) throws -> Tensor {
         switch try indexed(at: prefix) {

@@ -13,6 +13,10 @@ extension Tensor {
     /// The elementwise `combine` of `a` and `b`, both broadcast to their common shape.
     public static func zip(_ a: Tensor, _ b: Tensor,
                            _ combine: (Element, Element) throws -> Element) throws -> Tensor {
+        // Equal shapes need no index arithmetic: the common case, kept fast for the oracle's loops.
+        if a.shape == b.shape {
+            return Tensor(validShape: a.shape, scalars: try Swift.zip(a.scalars, b.scalars).map { try combine($0, $1) })
+        }
         let shape = try TensorShape.broadcast(a.shape, b.shape)
         let fromA = TensorShape.offsets(walking: shape,
                                         strides: TensorShape.broadcastStrides(from: a.shape, to: shape))

@@ -88,6 +88,9 @@ public struct ASTToIR {
     /// Parameter values by name; a parameter symbol is bound on first use.
     var parameterValues: [String: ValueID] = [:]
     var symbolOrder: [ObjectIdentifier: Int] = [:]
+    /// Variables declared without a value (`var x: Real`): an `if` that assigns them on both branches
+    /// must merge them although they had no value before it.
+    var declaredWithoutValue: Set<ObjectIdentifier> = []
 
     // MARK: - Statements
 
@@ -117,6 +120,8 @@ public struct ASTToIR {
             let symbol = statement.declared[0]
             if let value, let v = lowerExpression(value) {
                 bind(symbol, coerce(v, from: value.type!, to: symbol.type, at: value.location))
+            } else if value == nil {
+                declaredWithoutValue.insert(ObjectIdentifier(symbol))
             }
 
         case .assignment(_, let indices, let op, let opLocation, let value):
@@ -185,6 +190,7 @@ public struct ASTToIR {
         builder.terminate(.condBranch(condition: c, then: BranchTarget(thenBlock),
                                       else: BranchTarget(elseTarget ?? join.block)), at: location)
         let before = environment
+        let merged = Set(before.keys).union(declaredWithoutValue)
         if elseTarget == nil { join.incoming.append((from, before)) }
 
         builder.insertionBlock = thenBlock
@@ -197,7 +203,7 @@ public struct ASTToIR {
             lowerBlock(elseBlock)
             jump(to: &join, at: elseBlock.end)
         }
-        seal(join, scope: before)
+        seal(join, keys: merged)
     }
 
     private mutating func lowerWhile(_ condition: Expr, _ body: CodeBlock, at location: SourceLocation) {
@@ -220,12 +226,12 @@ public struct ASTToIR {
         let context = loops.removeLast()
         exit = context.breakJoin
         if let latch = context.continueJoin {
-            seal(latch, scope: scope)
+            seal(latch, keys: Set(scope.keys))
             if builder.isReachable {
                 builder.terminate(.branch(BranchTarget(header, carried.map { environment[$0]! })), at: body.end)
             }
         }
-        seal(exit, scope: scope)
+        seal(exit, keys: Set(scope.keys))
     }
 
     /// Whether a loop body has a `continue` of its own (not one of a nested loop).
@@ -264,7 +270,7 @@ public struct ASTToIR {
         jumpToContinue(at: body.end)
         let context = loops.removeLast()
         exit = context.breakJoin
-        seal(context.continueJoin!, scope: scope)
+        seal(context.continueJoin!, keys: Set(scope.keys))
         if builder.isReachable, let i = environment[counter],
            let one = builder.emit(.const, [], type: .int, payload: .constant(.int(1)), at: location),
            let next = builder.emit(.add, [i, one], type: .int, at: location) {
@@ -272,7 +278,7 @@ public struct ASTToIR {
             builder.terminate(.branch(BranchTarget(header, carried.map { environment[$0]! })), at: location)
         }
         environment.removeValue(forKey: counter)
-        seal(exit, scope: scope.filter { $0.key != counter })
+        seal(exit, keys: Set(scope.keys).subtracting([counter]))
     }
 
     // MARK: - Joins
@@ -296,16 +302,16 @@ public struct ASTToIR {
         }
     }
 
-    /// Gives the join block a parameter for each variable of `scope` whose incoming values differ, patches
+    /// Gives the join block a parameter for each variable of `keys` whose incoming values differ, patches
     /// every incoming branch to pass them, and continues lowering in the join block (unreachable if no edges).
-    private mutating func seal(_ join: JoinPoint, scope: Environment) {
+    private mutating func seal(_ join: JoinPoint, keys: Set<ObjectIdentifier>) {
         guard !join.incoming.isEmpty else {
             builder.insertionBlock = nil
             return
         }
         var merged: Environment = [:]
         var varying: [ObjectIdentifier] = []
-        for key in scope.keys.sorted(by: { orderKey($0) < orderKey($1) }) {
+        for key in keys.sorted(by: { orderKey($0) < orderKey($1) }) {
             let values = join.incoming.compactMap { $0.environment[key] }
             guard values.count == join.incoming.count else { continue }  // not assigned on every path
             if Set(values).count == 1 {

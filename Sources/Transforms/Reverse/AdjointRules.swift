@@ -25,6 +25,9 @@ struct AdjointEmitter {
     /// The popped copy of each recorded value, in the reverse function.
     var poppedCopy: [ValueID: ValueID] = [:]
     private var constants: [ValueID: ValueID] = [:]
+    /// The source location of the instruction being reversed: a runtime error in its adjoint
+    /// (`sqrt'(0)` in exact mode, say) names the operation's place in the program.
+    var location = SourceLocation.unknown
 
     init(source: Function, activity: ActivityInfo, context: DifferentiationContext, zeros: Zeros, block: BlockID,
          builder: FunctionBuilder) {
@@ -88,15 +91,13 @@ struct AdjointEmitter {
 
     // MARK: - Primal values
 
-    /// A primal value in the reverse sweep: constants are re-created, anything else is recorded on a tape
-    /// at the end of the forward block and popped at the start of its reverse block.
+    /// A primal value in the reverse sweep: constants, and scalars computed from constants alone, are
+    /// computed again; anything else is recorded on a tape at the end of the forward block and popped at
+    /// the start of its reverse block. (Recomputing keeps `3 - 1` a constant for the next derivative order,
+    /// where a popped value would count as varied.)
     mutating func primal(_ v: ValueID) -> ValueID {
         if let c = constants[v] { return c }
-        if let payload = context.constantPayload(of: v, in: source) {
-            let copy = emit(.const, [], source.type(of: v), payload: payload)
-            constants[v] = copy
-            return copy
-        }
+        if let copy = rematerialize(v, depth: 0) { return copy }
         if let copy = poppedCopy[v] { return copy }
         let copy = builder.function.makeValue(source.type(of: v))
         poppedCopy[v] = copy
@@ -104,8 +105,26 @@ struct AdjointEmitter {
         return copy
     }
 
+    /// Emits `v` again when it is a constant or a pure scalar operation on such values.
+    private mutating func rematerialize(_ v: ValueID, depth: Int) -> ValueID? {
+        if let c = constants[v] { return c }
+        guard depth < 4, let definition = context.definition(of: v, in: source) else { return nil }
+        let scalar = [.int, .real, .bool].contains(source.type(of: v))
+        guard definition.op == .const || (scalar && !definition.op.hasSideEffects && definition.op != .pop) else {
+            return nil
+        }
+        var operands: [ValueID] = []
+        for operand in definition.operands {
+            guard let copy = rematerialize(operand, depth: depth + 1) else { return nil }
+            operands.append(copy)
+        }
+        let copy = emit(definition.op, operands, source.type(of: v), payload: definition.payload)
+        constants[v] = copy
+        return copy
+    }
+
     private mutating func emit(_ op: Opcode, _ operands: [ValueID], _ type: ValueType, payload: Payload = .none) -> ValueID {
-        builder.emit(op, operands, type: type, payload: payload, at: .unknown)!
+        builder.emit(op, operands, type: type, payload: payload, at: location)!
     }
 
     private mutating func real(_ text: String) -> ValueID {
@@ -117,6 +136,8 @@ struct AdjointEmitter {
     /// Emits the adjoint of one instruction; `splitCall` names the callee's reverse sweep when the call
     /// was split, with the argument indices it differentiates.
     mutating func reverse(_ instruction: Instruction, splitCall: (reverse: String, wrt: [Int])?) throws {
+        location = instruction.location
+        defer { location = .unknown }
         let x = instruction.operands
         if let (reverseName, wrt) = splitCall {
             try reverseCall(instruction, reverseName: reverseName, wrt: wrt)
@@ -245,10 +266,17 @@ struct AdjointEmitter {
         case .reshape, .expanddims, .reshapeas:
             if isActive(x[0]) { add(x[0], emit(.reshapeas, [shaped(ybar, like: y), primal(x[0])], .tensor)) }
         case .index, .subtensor:
-            // A dense one-hot contribution: clear in the oracle; generated code will update in place.
-            let zero = emit(.zeroslike, [primal(x[0])], .tensor)
-            let value = instruction.op == .index ? ybar : shaped(ybar, like: y)
-            if isActive(x[0]) { add(x[0], emit(.setindex, [zero, value] + x.dropFirst().map { primal($0) }, .tensor)) }
+            // Added where it was read: the current adjoint (given x's shape) plus ȳ at the index.
+            if isActive(x[0]) {
+                let key = AdjointKey(x[0])
+                let current: ValueID
+                switch adjoints[key] ?? .zero {
+                case .zero: current = emit(.zeroslike, [primal(x[0])], .tensor)
+                case .value(let v): current = emit(.fit, [v, primal(x[0])], .tensor)
+                }
+                let value = instruction.op == .index ? ybar : shaped(ybar, like: y)
+                adjoints[key] = .value(emit(.addat, [current, value] + x.dropFirst().map { primal($0) }, .tensor))
+            }
         case .slice:
             let zero = emit(.zeroslike, [primal(x[0])], .tensor)
             if isActive(x[0]) { add(x[0], emit(.setslice, [zero, shaped(ybar, like: y), primal(x[1]), primal(x[2])], .tensor)) }
@@ -285,6 +313,10 @@ struct AdjointEmitter {
             if isActive(x[0]) { add(x[0], fit(ybar, like: x[0])) }
         case .fit:
             if isActive(x[0]) { add(x[0], fit(shaped(ybar, like: y), like: x[0])) }
+        case .addat:
+            let g = shaped(ybar, like: y)
+            if isActive(x[0]) { add(x[0], g) }
+            if isActive(x[1]) { add(x[1], fit(emit(.subtensor, [g] + x.dropFirst(2).map { primal($0) }, .tensor), like: x[1])) }
         case .extract:
             guard case .index(let i) = instruction.payload else { return }
             accumulate(AdjointKey(x[0], i), ybar)

@@ -38,7 +38,7 @@ final class DifferentiationContext {
     private var generated: [String: (forward: String, reverse: String)] = [:]
     private var rewritten: Set<String> = []
     private var tapeEffects: [String: Bool] = [:]
-    private var constants: [String: [ValueID: Payload]] = [:]
+    private var definitions: [String: [ValueID: Instruction]] = [:]
 
     init(_ module: Module) {
         self.module = module
@@ -66,16 +66,16 @@ final class DifferentiationContext {
         return s
     }
 
-    /// The payload of the `const` defining `value`, if any.
-    func constantPayload(of value: ValueID, in function: Function) -> Payload? {
-        if constants[function.name] == nil {
-            var map: [ValueID: Payload] = [:]
+    /// The instruction defining `value` in `function`, nil for block parameters.
+    func definition(of value: ValueID, in function: Function) -> Instruction? {
+        if definitions[function.name] == nil {
+            var map: [ValueID: Instruction] = [:]
             for b in function.blocks {
-                for i in b.instructions where i.op == .const { if let r = i.result { map[r] = i.payload } }
+                for i in b.instructions { if let r = i.result { map[r] = i } }
             }
-            constants[function.name] = map
+            definitions[function.name] = map
         }
-        return constants[function.name]![value]
+        return definitions[function.name]![value]
     }
 
     /// Whether calling the function pushes or pops differentiable values (its own code or a callee's).
@@ -158,6 +158,6 @@ final class DifferentiationContext {
             f.blocks[b].instructions = instructions
         }
         module.functions[position] = f
-        constants[name] = nil
+        definitions[name] = nil
     }
 }
