@@ -37,6 +37,7 @@ let package = Package(
         .testTarget(name: "AdjointTests",
                     dependencies: ["AdjointDriver", "AdjointBasic", "AdjointSyntax", "AdjointSema", "AdjointIR",
                                    "AdjointLowering", "AdjointTransforms", "AdjointInterpreter", "AdjointExact"],
-                    path: "Tests/AdjointTests"),
+                    path: "Tests/AdjointTests",
+                    exclude: ["Golden"]),
     ]
 )
