@@ -11,7 +11,7 @@ struct Adjoint: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "adjoint",
         abstract: "A source-to-source differentiation compiler for the Adjoint language.",
-        subcommands: [Compile.self, Run.self, Eval.self, Grad.self])
+        subcommands: [Compile.self, Run.self, Eval.self, Grad.self, Check.self])
 }
 
 struct Compile: ParsableCommand {
@@ -146,6 +146,33 @@ struct Grad: ParsableCommand {
     }
 }
 
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check derivatives: forward against reverse mode (dot-product test) and finite differences.")
+
+    @Argument(help: "The .adj file.")
+    var file: String
+
+    @Option(name: .short, help: "The function to check (default: every @differentiable function).")
+    var function: String?
+
+    @Option(name: .customLong("arg"), help: "A parameter's value as P=EXPR; Reals without one get random rationals.")
+    var arguments: [String] = []
+
+    @Option(help: "The seed of the random arguments and directions.")
+    var seed: Int = 0
+
+    func run() throws {
+        let compilation = try Compilation(path: file)
+        let lines = try compilation.check(CheckRequest(function: function, arguments: try parseArguments(arguments),
+                                                       seed: seed))
+        for line in lines { print(line) }
+        if lines.contains(where: { !$0.passed }) {
+            throw DriverError.user("")
+        }
+    }
+}
+
 /// Splits `P=EXPR` arguments; anything else is a malformed command line.
 func parseArguments(_ raw: [String]) throws -> [(name: String, expression: String)] {
     try raw.map { text in
@@ -183,9 +210,17 @@ func exit(with error: Error) -> Never {
     exit(2)
 }
 
+var command: ParsableCommand
 do {
-    var command = try Adjoint.parseAsRoot()
-    try command.run()
+    command = try Adjoint.parseAsRoot()
 } catch {
     exit(with: error)
+}
+do {
+    try command.run()
+} catch let error as DriverError {
+    exit(with: error)
+} catch {
+    // Anything else escaping a command is a compiler bug, never the user's fault.
+    exit(with: DriverError.internalError("\(error)"))
 }

@@ -48,6 +48,8 @@ public struct Compilation {
     public let lowered: Module
     /// The IR that runs: every `grad` replaced by calls of generated sweeps.
     public let module: Module
+    /// Settings of the derivative transforms (tests inject faults through them).
+    public let options: DifferentiationOptions
 
     /// Reads a file from disk; a missing or unreadable file is the user's error.
     public static func load(path: String) throws -> SourceFile {
@@ -61,8 +63,9 @@ public struct Compilation {
     }
 
     /// Parses, checks, lowers and verifies; throws the rendered diagnostics of the first failing stage.
-    public init(_ file: SourceFile) throws {
+    public init(_ file: SourceFile, options: DifferentiationOptions = DifferentiationOptions()) throws {
         self.file = file
+        self.options = options
         let (unit, syntaxErrors) = Parser.parse(file.text)
         if !syntaxErrors.isEmpty { throw DriverError.user(DiagnosticList(syntaxErrors).rendered(in: file)) }
         checked = TypeChecker.check(unit)
@@ -72,11 +75,12 @@ public struct Compilation {
         let (module, loweringErrors) = ASTToIR.lower(checked)
         if !loweringErrors.isEmpty { throw DriverError.user(DiagnosticList(loweringErrors).rendered(in: file)) }
         lowered = module
-        self.module = try Compilation.differentiate(module, file: file)
+        self.module = try Compilation.differentiate(module, file: file, options: options)
     }
 
     /// Runs reverse mode over a verified module and verifies the result; `extra` adds sweeps to generate.
-    static func differentiate(_ module: Module, file: SourceFile, also extra: [(String, [Int])] = []) throws -> Module {
+    static func differentiate(_ module: Module, file: SourceFile, also extra: [(String, [Int])] = [],
+                              tangents: [(String, [Int])] = [], options: DifferentiationOptions) throws -> Module {
         do {
             try Verifier.verify(module)
         } catch {
@@ -84,7 +88,7 @@ public struct Compilation {
         }
         let differentiated: Module
         do {
-            differentiated = try Differentiate.run(on: module, also: extra)
+            differentiated = try Differentiate.run(on: module, also: extra, tangents: tangents, options: options)
         } catch let error as DifferentiationError {
             throw DriverError.user(Diagnostic(at: error.location, error.message).rendered(in: file))
         }

@@ -67,7 +67,7 @@ extension Compilation {
         let driverName = "grad.driver"
         var module = lowered
         module.functions.append(Compilation.gradDriver(named: driverName, for: target, wrt: wrt))
-        let differentiated = try Compilation.differentiate(module, file: file)
+        let differentiated = try Compilation.differentiate(module, file: file, options: options)
 
         var lines: [String] = []
         var interpreter = Interpreter<S>(module: differentiated, seed: request.seed) { line in

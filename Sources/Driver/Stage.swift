@@ -8,6 +8,8 @@ public enum Stage: String, CaseIterable, Sendable {
     /// The IR after reverse mode: `grad` replaced, and the forward and reverse sweeps of every
     /// `@differentiable` function generated.
     case adjointIR = "adjoint-ir"
+    /// The IR with the tangent function (forward mode) of every `@differentiable` function.
+    case tangentIR = "tangent-ir"
 
     /// The text of this stage for a compilation.
     public func emit(_ compilation: Compilation) throws -> String {
@@ -15,7 +17,12 @@ public enum Stage: String, CaseIterable, Sendable {
         case .ir: return IRPrinter.print(compilation.lowered)
         case .adjointIR:
             let requests = compilation.lowered.functions.compactMap { f in f.differentiableParameters.map { (f.name, $0) } }
-            return IRPrinter.print(try Compilation.differentiate(compilation.lowered, file: compilation.file, also: requests))
+            return IRPrinter.print(try Compilation.differentiate(compilation.lowered, file: compilation.file, also: requests,
+                                                                 options: compilation.options))
+        case .tangentIR:
+            let requests = compilation.lowered.functions.compactMap { f in f.differentiableParameters.map { (f.name, $0) } }
+            return IRPrinter.print(try Compilation.differentiate(compilation.lowered, file: compilation.file,
+                                                                 tangents: requests, options: compilation.options))
         }
     }
 }

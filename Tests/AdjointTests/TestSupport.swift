@@ -45,3 +45,29 @@ func expectations(in source: String, prefix: String = "// expect: ") -> [String]
         .filter { $0.hasPrefix(prefix) }
         .map { String($0.dropFirst(prefix.count)) }
 }
+
+/// The built `adjoint` executable: beside the test binary, or in the package's debug build folder.
+func adjointExecutable() throws -> URL {
+    let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    let candidates = [besideTests, besideTests.deletingLastPathComponent(),
+                      packageRoot.appendingPathComponent(".build/debug")].map { $0.appendingPathComponent("adjoint") }
+    guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+        throw CocoaError(.fileNoSuchFile)
+    }
+    return found
+}
+
+/// Runs `adjoint` with arguments; returns the exit status and stdout followed by stderr.
+func runAdjoint(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = try adjointExecutable()
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self) + String(decoding: stderr, as: UTF8.self))
+}

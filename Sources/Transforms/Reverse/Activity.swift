@@ -21,7 +21,8 @@ public struct ActivityInfo: Sendable {
 
     /// Computes activity for `function` differentiated with respect to the parameters at `wrt`.
     /// `hasTapeEffects` says whether a callee pushes or pops differentiable values.
-    public init(_ function: Function, wrt: [Int], hasTapeEffects: (String) -> Bool) {
+    public init(_ function: Function, wrt: [Int], hasTapeEffects: (String) -> Bool,
+                isInertTape: (Int) -> Bool = { _ in false }) {
         let differentiable = { (v: ValueID) in function.type(of: v).carriesDerivatives }
         for i in wrt { varied.insert(function.parameters[i]) }
 
@@ -33,7 +34,7 @@ public struct ActivityInfo: Sendable {
                 for instruction in block.instructions {
                     guard let r = instruction.result, !varied.contains(r), differentiable(r) else { continue }
                     var isVaried = instruction.op.propagatesDerivatives && instruction.operands.contains(where: varied.contains)
-                    if instruction.op == .pop { isVaried = true }
+                    if instruction.op == .pop, case .tape(let t) = instruction.payload { isVaried = !isInertTape(t) }
                     if instruction.op == .call, case .callee(let name) = instruction.payload, hasTapeEffects(name) {
                         isVaried = true
                     }
@@ -53,7 +54,7 @@ public struct ActivityInfo: Sendable {
         // Useful: backward from the returned values to a fixpoint.
         for block in function.blocks {
             if case .ret(let v?) = block.terminator { useful.insert(v) }
-            for instruction in block.instructions where instruction.op == .push
+            for instruction in block.instructions where ActivityInfo.pushesLiveTape(instruction, isInertTape)
                 || (instruction.op == .call && ActivityInfo.calleeHasTapeEffects(instruction, hasTapeEffects)) {
                 for v in instruction.operands where differentiable(v) { useful.insert(v) }
             }
@@ -79,6 +80,11 @@ public struct ActivityInfo: Sendable {
                 }
             }
         }
+    }
+
+    static func pushesLiveTape(_ instruction: Instruction, _ isInertTape: (Int) -> Bool) -> Bool {
+        guard instruction.op == .push, case .tape(let t) = instruction.payload else { return false }
+        return !isInertTape(t)
     }
 
     static func calleeHasTapeEffects(_ instruction: Instruction, _ hasTapeEffects: (String) -> Bool) -> Bool {

@@ -28,6 +28,8 @@ struct AdjointEmitter {
     /// The source location of the instruction being reversed: a runtime error in its adjoint
     /// (`sqrt'(0)` in exact mode, say) names the operation's place in the program.
     var location = SourceLocation.unknown
+    /// Whether some parameter can influence a source value; recorded copies of the others are inert.
+    var isInfluenced: (ValueID) -> Bool = { _ in true }
 
     init(source: Function, activity: ActivityInfo, context: DifferentiationContext, zeros: Zeros, block: BlockID,
          builder: FunctionBuilder) {
@@ -101,7 +103,9 @@ struct AdjointEmitter {
         if let copy = poppedCopy[v] { return copy }
         let copy = builder.function.makeValue(source.type(of: v))
         poppedCopy[v] = copy
-        recorded.append((v, context.makeTape()))
+        let tape = context.makeTape()
+        if !isInfluenced(v) { context.markInert(tape) }
+        recorded.append((v, tape))
         return copy
     }
 
@@ -146,13 +150,14 @@ struct AdjointEmitter {
         switch instruction.op {
         case .push:
             // The value's adjoint comes back through the shadow tape, pushed by the adjoint of the matching pop.
-            guard case .tape(let tape) = instruction.payload, source.type(of: x[0]).carriesDerivatives else { return }
+            guard case .tape(let tape) = instruction.payload, !context.inertTapes.contains(tape),
+                  source.type(of: x[0]).carriesDerivatives else { return }
             let adjoint = emit(.pop, [], source.type(of: x[0]), payload: .tape(context.shadowTape(of: tape)))
             if isActive(x[0]) { add(x[0], adjoint) }
             return
         case .pop:
-            guard case .tape(let tape) = instruction.payload, let y = instruction.result,
-                  source.type(of: y).carriesDerivatives else { return }
+            guard case .tape(let tape) = instruction.payload, !context.inertTapes.contains(tape),
+                  let y = instruction.result, source.type(of: y).carriesDerivatives else { return }
             let adjoint = materialize(AdjointKey(y))
             adjoints[AdjointKey(y)] = .zero
             builder.emit(.push, [adjoint], type: nil, payload: .tape(context.shadowTape(of: tape)), at: .unknown)
@@ -213,7 +218,9 @@ struct AdjointEmitter {
         case .log:
             if isActive(x[0]) { add(x[0], emit(.div, [ybar, primal(x[0])], t)) }
         case .sin:
-            if isActive(x[0]) { add(x[0], emit(.mul, [ybar, emit(.cos, [primal(x[0])], t)], t)) }
+            var local = emit(.cos, [primal(x[0])], t)
+            if context.options.faults.contains(.sinAdjointSign) { local = emit(.neg, [local], t) }
+            if isActive(x[0]) { add(x[0], emit(.mul, [ybar, local], t)) }
         case .cos:
             if isActive(x[0]) { add(x[0], emit(.neg, [emit(.mul, [ybar, emit(.sin, [primal(x[0])], t)], t)], t)) }
         case .tan:

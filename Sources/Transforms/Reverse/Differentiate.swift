@@ -15,15 +15,30 @@
 import AdjointBasic
 import AdjointIR
 
+/// Settings of the derivative transforms; tests use them to inject a wrong rule and see checks fail.
+public struct DifferentiationOptions: Sendable {
+    /// A deliberately wrong derivative rule, for tests of `adjoint check` only.
+    public enum Fault: Sendable, Hashable {
+        /// The adjoint of `sin` gets the wrong sign (the tangent rule stays right).
+        case sinAdjointSign
+    }
+
+    public var faults: Set<Fault>
+
+    public init(faults: Set<Fault> = []) { self.faults = faults }
+}
+
 /// Replaces every `grad` instruction of a module with calls of generated forward and reverse sweeps.
 public enum Differentiate {
     public static let name = "differentiate"
 
     /// Rewrites every `grad`; `also` names more (function, parameters) whose sweeps to generate.
-    public static func run(on module: Module, also: [(String, [Int])] = []) throws -> Module {
-        let context = DifferentiationContext(module)
+    public static func run(on module: Module, also: [(String, [Int])] = [], tangents: [(String, [Int])] = [],
+                           options: DifferentiationOptions = DifferentiationOptions()) throws -> Module {
+        let context = DifferentiationContext(module, options: options)
         for function in module.functions { try context.rewriteGrads(in: function.name) }
         for (name, wrt) in also { _ = try context.derivatives(of: name, wrt: wrt) }
+        for (name, wrt) in tangents { _ = try context.tangents(of: name, wrt: wrt) }
         return context.module
     }
 }
@@ -35,13 +50,22 @@ final class DifferentiationContext {
     private var index: [String: Int] = [:]
     private var nextTape = 0
     private var shadows: [Int: Int] = [:]
+    private var tangentTapes: [Int: Int] = [:]
+    /// Tapes that carry values no parameter can influence (`real(i)` of a loop counter, say): their pops
+    /// are constants to every later derivative, so they get no shadow tape.
+    private(set) var inertTapes: Set<Int> = []
+
+    func markInert(_ tape: Int) { inertTapes.insert(tape) }
     private var generated: [String: (forward: String, reverse: String)] = [:]
     private var rewritten: Set<String> = []
     private var tapeEffects: [String: Bool] = [:]
     private var definitions: [String: [ValueID: Instruction]] = [:]
 
-    init(_ module: Module) {
+    let options: DifferentiationOptions
+
+    init(_ module: Module, options: DifferentiationOptions = DifferentiationOptions()) {
         self.module = module
+        self.options = options
         for (i, f) in module.functions.enumerated() { index[f.name] = i }
         // New tapes never reuse a number the module already has.
         for f in module.functions {
@@ -87,8 +111,10 @@ final class DifferentiationContext {
         for b in f.blocks {
             for i in b.instructions {
                 switch i.op {
-                case .push: effects = effects || f.type(of: i.operands[0]).carriesDerivatives
-                case .pop: effects = effects || (i.result.map { f.type(of: $0).carriesDerivatives } ?? false)
+                case .push, .pop:
+                    guard case .tape(let t) = i.payload, !inertTapes.contains(t) else { break }
+                    let v = i.op == .push ? i.operands[0] : i.result!
+                    effects = effects || f.type(of: v).carriesDerivatives
                 case .call: if case .callee(let callee) = i.payload { effects = effects || hasTapeEffects(callee) }
                 default: break
                 }
@@ -118,7 +144,15 @@ final class DifferentiationContext {
         return names
     }
 
-    private func add(_ f: Function) {
+    /// The tape that carries tangents beside the values of tape `t` in forward mode.
+    func tangentTape(of t: Int) -> Int {
+        if let s = tangentTapes[t] { return s }
+        let s = makeTape()
+        tangentTapes[t] = s
+        return s
+    }
+
+    func add(_ f: Function) {
         index[f.name] = module.functions.count
         module.functions.append(f)
     }

@@ -40,6 +40,7 @@ struct ReverseMode {
     let wrt: [Int]
     let context: DifferentiationContext
     let activity: ActivityInfo
+    let inert: ActivityInfo
     let names: (forward: String, reverse: String)
 
     private var definingBlock: [Int: BlockID] = [:]
@@ -69,7 +70,11 @@ struct ReverseMode {
         self.wrt = wrt
         self.context = context
         self.names = names
-        activity = ActivityInfo(source, wrt: wrt, hasTapeEffects: context.hasTapeEffects)
+        activity = ActivityInfo(source, wrt: wrt, hasTapeEffects: context.hasTapeEffects,
+                                isInertTape: { context.inertTapes.contains($0) })
+        // What no parameter at all can influence: recorded copies of these are constants to later derivatives.
+        inert = ActivityInfo(source, wrt: source.parameterTypes.indices.filter { source.parameterTypes[$0].carriesDerivatives },
+                             hasTapeEffects: context.hasTapeEffects, isInertTape: { context.inertTapes.contains($0) })
         incomingEdges = Array(repeating: [], count: source.blocks.count)
         recorded = Array(repeating: [], count: source.blocks.count)
         loopsOf = Array(repeating: [], count: source.blocks.count)
@@ -274,6 +279,8 @@ struct ReverseMode {
             b.insertionBlock = start
             var emitter = AdjointEmitter(source: source, activity: activity, context: context, zeros: zeros,
                                          block: id, builder: b)
+            let influenced = inert.varied
+            emitter.isInfluenced = { influenced.contains($0) }
             for (key, parameter) in zip(crossKeys, b.parameters(of: start)) {
                 emitter.adjoints[key] = .value(parameter)
             }
