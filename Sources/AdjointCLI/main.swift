@@ -127,11 +127,14 @@ struct Grad: ParsableCommand {
     @Flag(help: "Print {\"value\": V, \"gradient\": {...}} as JSON; the program's own output goes to stderr.")
     var json = false
 
+    @Flag(help: "Report to stderr the branches and loops taken and every kink or tie met.")
+    var explain = false
+
     func run() throws {
         let names = wrt.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
         if let names, names.isEmpty || names.contains("") { throw DriverError.usage("--wrt expects P,Q,...") }
         let request = GradRequest(function: function, arguments: try parseArguments(arguments), wrt: names, head: head,
-                                  seed: seed, engine: exact ? .exact : .double)
+                                  seed: seed, engine: exact ? .exact : .double, explain: explain)
         let compilation = try Compilation(path: file)
         let json = self.json
         let result = try compilation.gradient(request) { line in
@@ -142,6 +145,9 @@ struct Grad: ParsableCommand {
         } else {
             print("value: \(result.value.printed)")
             for gradient in result.gradients { print("d/d\(gradient.name): \(gradient.printed)") }
+        }
+        if let report = result.explanation {
+            FileHandle.standardError.write(Data(report.rendered(function: function, engine: exact ? "exact" : "double").utf8))
         }
     }
 }

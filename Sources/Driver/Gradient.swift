@@ -21,9 +21,12 @@ public struct GradRequest: Sendable {
     public var head: String?
     public var seed: Int
     public var engine: Engine
+    /// Record the path taken and the kinks met (`--explain`).
+    public var explain: Bool
 
     public init(function: String, arguments: [(name: String, expression: String)], wrt: [String]? = nil,
-                head: String? = nil, seed: Int = 0, engine: Engine = .double) {
+                head: String? = nil, seed: Int = 0, engine: Engine = .double, explain: Bool = false) {
+        self.explain = explain
         self.function = function
         self.arguments = arguments
         self.wrt = wrt
@@ -38,11 +41,14 @@ public struct GradResult: Sendable {
     public var value: (printed: String, json: String)
     public var gradients: [(name: String, printed: String, json: String)]
     public var output: [String]
+    /// With `explain`: the path and the one-sided points.
+    public var explanation: ExplainReport?
 
-    /// `{"value": V, "gradient": {"x": V, ...}}` as spec §9 fixes it.
+    /// `{"value": V, "gradient": {"x": V, ...}}` as spec §9 fixes it, plus `"explain"` when explained.
     public var json: String {
         let entries = gradients.map { "\"\($0.name)\": \($0.json)" }.joined(separator: ", ")
-        return "{\"value\": \(value.json), \"gradient\": {\(entries)}}"
+        let explain = explanation.map { ", \"explain\": \($0.json)" } ?? ""
+        return "{\"value\": \(value.json), \"gradient\": {\(entries)}\(explain)}"
     }
 }
 
@@ -75,6 +81,9 @@ extension Compilation {
             output(line)
         }
         var arguments = try argumentValues(for: target, request.arguments, using: &interpreter)
+        // Reverse sweeps restate the forward sweep's kinks (their `sign` and masks): only the rest is recorded.
+        let recorder = request.explain ? ExplainRecorder(records: { !$0.contains(".rev.") }) : nil
+        interpreter.explain = recorder
         let headType: ValueType = target.resultType == .tensor && request.head != nil ? .tensor : target.resultType
         if let head = request.head {
             // A Real head of a Tensor result broadcasts (spec §7): try the result type, then Real.
@@ -102,7 +111,7 @@ extension Compilation {
         }
         return GradResult(value: (parts[0].printed, parts[0].jsonText),
                           gradients: zip(wrt, parts.dropFirst()).map { (target.parameterNames[$0], $1.printed, $1.jsonText) },
-                          output: lines)
+                          output: lines, explanation: recorder.map { ExplainReport($0, file: file) })
     }
 
     /// The parameter indices to differentiate: the named ones, or every Real and Tensor parameter.

@@ -215,6 +215,52 @@ extension Interpreter {
         }
     }
 
+    // MARK: - Explain
+
+    /// Reports kinks and ties of one evaluated instruction to the explain recorder (spec §6 conventions).
+    mutating func recordKinks(_ instruction: Instruction, _ operands: [Value<S>], _ result: Value<S>) throws {
+        guard let recorder = explain, instruction.location.isKnown else { return }
+        let at = instruction.location
+        func elements(_ v: Value<S>) throws -> [S] {
+            switch v {
+            case .real(let r): return [r]
+            case .tensor(let t): return t.scalars
+            case .int(let i): return [S(i)]
+            default: return []
+            }
+        }
+        func countZeros(_ v: Value<S>) throws -> Int {
+            try elements(v).filter { try S.compare($0, .zero) == .equal }.count
+        }
+        switch instruction.op {
+        case .abs: recorder.kink(at: at, operation: "abs at 0", convention: "abs'(0) = 0", count: try countZeros(operands[0]))
+        case .relu: recorder.kink(at: at, operation: "relu at 0", convention: "relu'(0) = 0", count: try countZeros(operands[0]))
+        case .sign: recorder.kink(at: at, operation: "sign at 0", convention: "sign' = 0", count: try countZeros(operands[0]))
+        case .floor:
+            let integers = try elements(operands[0]).filter { try S.equal(try $0.floor(), $0) }.count
+            recorder.kink(at: at, operation: "floor at an integer", convention: "floor' = 0", count: integers)
+        case .maximum, .minimum:
+            let a = try elements(operands[0]), b = try elements(operands[1])
+            let n = Swift.max(a.count, b.count)
+            var ties = 0
+            for i in 0..<n where try S.equal(a[a.count == 1 ? 0 : i], b[b.count == 1 ? 0 : i]) { ties += 1 }
+            recorder.kink(at: at, operation: "\(instruction.op.spelling) tie", convention: "the first operand takes the adjoint",
+                          count: ties)
+        case .max, .min:
+            guard case .real(let extreme) = result else { return }
+            let attaining = try elements(operands[0]).filter { try S.equal($0, extreme) }.count
+            recorder.kink(at: at, operation: "\(instruction.op.spelling) tie (\(attaining) elements attain it)",
+                          convention: "the first element attaining it takes the adjoint", count: attaining > 1 ? 1 : 0)
+        case .lt, .le, .gt, .ge:
+            guard case .real(let a) = operands[0], case .real(let b) = operands[1], try S.equal(a, b) else { return }
+            let symbol = ["lt": "<", "le": "<=", "gt": ">", "ge": ">="][instruction.op.spelling]!
+            recorder.kink(at: at, operation: "comparison '\(symbol)' decided on equality",
+                          convention: "the branch taken at equality is followed (one-sided)")
+        default:
+            break
+        }
+    }
+
     // MARK: - Operand access
 
     private func int(_ v: Value<S>) throws -> Int {

@@ -17,6 +17,10 @@ public struct Interpreter<S: Scalar> {
     public var isTraining = false
     /// The tapes of reverse-mode code: one stack per tape id. Every gradient leaves them empty.
     public var tapes: [Int: [Value<S>]] = [:]
+    /// Set by `grad --explain`: receives branch outcomes, loop runs and kinks. Nil costs nothing.
+    public var explain: ExplainRecorder?
+    /// Loop headers of each function (blocks with a back edge), computed only when explaining.
+    private var loopHeaders: [String: (headers: Set<Int>, dominators: Dominators)] = [:]
     private var functionsByName: [String: Function]
 
     public init(module: Module, seed: Int = 0, output: @escaping (String) -> Void = { Swift.print($0) }) {
@@ -38,6 +42,7 @@ public struct Interpreter<S: Scalar> {
         var frame = [Value<S>?](repeating: nil, count: function.valueTypes.count)
         var block = function.blocks[0]
         var incoming = arguments
+        let explaining = explain.map { $0.records(function.name) } ?? false
         while true {
             for (parameter, value) in zip(block.parameters, incoming) { frame[parameter.index] = value }
             for instruction in block.instructions {
@@ -58,21 +63,43 @@ public struct Interpreter<S: Scalar> {
                     throw RuntimeError(at: instruction.location, error.message)
                 }
                 if let r = instruction.result { frame[r.index] = result }
+                if explaining { try recordKinks(instruction, operands, result) }
             }
             func take(_ target: BranchTarget) -> (Block, [Value<S>]) {
                 (function.blocks[target.block.index], target.arguments.map { frame[$0.index]! })
             }
             switch block.terminator {
             case .branch(let target):
+                let from = block.id
                 (block, incoming) = take(target)
+                if explaining { noteEntry(function, from: from, to: block) }
             case .condBranch(let condition, let then, let otherwise):
                 guard case .bool(let c) = frame[condition.index]! else {
                     throw RuntimeError(at: block.terminatorLocation, "internal: branch condition is not Bool")
                 }
+                if explaining, block.terminatorLocation.isKnown { explain!.branch(at: block.terminatorLocation, taken: c) }
+                let from = block.id
                 (block, incoming) = take(c ? then : otherwise)
+                if explaining { noteEntry(function, from: from, to: block) }
             case .ret(let value):
                 return value.map { frame[$0.index]! } ?? .void
             }
         }
+    }
+
+    /// Tells the recorder when a loop header is entered from outside its loop (a new run of the loop).
+    private mutating func noteEntry(_ function: Function, from: BlockID, to block: Block) {
+        if loopHeaders[function.name] == nil {
+            let dominators = Dominators(function)
+            var headers = Set<Int>()
+            for b in function.blocks {
+                for t in b.terminator.successors where dominators.dominates(t.block, b.id) { headers.insert(t.block.index) }
+            }
+            loopHeaders[function.name] = (headers, dominators)
+        }
+        let (headers, dominators) = loopHeaders[function.name]!
+        guard headers.contains(block.id.index), !dominators.dominates(block.id, from),
+              case .condBranch = block.terminator, block.terminatorLocation.isKnown else { return }
+        explain!.enterLoop(at: block.terminatorLocation)
     }
 }
