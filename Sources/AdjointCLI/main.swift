@@ -72,21 +72,14 @@ struct Eval: ParsableCommand {
     @Option(name: .short, help: "The function to evaluate.")
     var function: String
 
-    @Option(name: .customLong("arg"), help: "A parameter's value as P=EXPR, EXPR any constant expression.")
-    var arguments: [String] = []
-
-    @Flag(help: "Evaluate with exact rationals (GMP) instead of Double.")
-    var exact = false
-
-    @Option(help: "The seed of random_normal and random_uniform.")
-    var seed: Int = 0
+    @OptionGroup var program: ProgramOptions
 
     @Flag(help: "Print {\"value\": V} as JSON; the program's own output goes to stderr.")
     var json = false
 
     func run() throws {
-        let request = EvalRequest(function: function, arguments: try parseArguments(arguments), seed: seed,
-                                  engine: exact ? .exact : .double)
+        let request = EvalRequest(function: function, arguments: try parseArguments(program.arguments),
+                                  seed: program.seed, engine: program.engine)
         let compilation = try Compilation(path: file)
         let json = self.json
         let result = try compilation.evaluate(request) { line in
@@ -112,17 +105,10 @@ struct Grad: ParsableCommand {
     @Option(help: "The parameters to differentiate, comma-separated (default: every Real and Tensor parameter).")
     var wrt: String?
 
-    @Option(name: .customLong("arg"), help: "A parameter's value as P=EXPR, EXPR any constant expression.")
-    var arguments: [String] = []
-
     @Option(help: "The head gradient (default: ones_like of the result).")
     var head: String?
 
-    @Flag(help: "Evaluate with exact rationals (GMP) instead of Double.")
-    var exact = false
-
-    @Option(help: "The seed of random_normal and random_uniform.")
-    var seed: Int = 0
+    @OptionGroup var program: ProgramOptions
 
     @Flag(help: "Print {\"value\": V, \"gradient\": {...}} as JSON; the program's own output goes to stderr.")
     var json = false
@@ -133,8 +119,8 @@ struct Grad: ParsableCommand {
     func run() throws {
         let names = wrt.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
         if let names, names.isEmpty || names.contains("") { throw DriverError.usage("--wrt expects P,Q,...") }
-        let request = GradRequest(function: function, arguments: try parseArguments(arguments), wrt: names, head: head,
-                                  seed: seed, engine: exact ? .exact : .double, explain: explain)
+        let request = GradRequest(function: function, arguments: try parseArguments(program.arguments), wrt: names,
+                                  head: head, seed: program.seed, engine: program.engine, explain: explain)
         let compilation = try Compilation(path: file)
         let json = self.json
         let result = try compilation.gradient(request) { line in
@@ -147,7 +133,8 @@ struct Grad: ParsableCommand {
             for gradient in result.gradients { print("d/d\(gradient.name): \(gradient.printed)") }
         }
         if let report = result.explanation {
-            FileHandle.standardError.write(Data(report.rendered(function: function, engine: exact ? "exact" : "double").utf8))
+            FileHandle.standardError.write(Data(report.rendered(function: function,
+                                                                engine: program.exact ? "exact" : "double").utf8))
         }
     }
 }
@@ -177,6 +164,20 @@ struct Check: ParsableCommand {
             throw DriverError.user("")
         }
     }
+}
+
+/// The options every evaluating command shares: arguments, engine and seed.
+struct ProgramOptions: ParsableArguments {
+    @Option(name: .customLong("arg"), help: "A parameter's value as P=EXPR, EXPR any constant expression.")
+    var arguments: [String] = []
+
+    @Flag(help: "Evaluate with exact rationals (GMP) instead of Double.")
+    var exact = false
+
+    @Option(help: "The seed of random_normal and random_uniform.")
+    var seed: Int = 0
+
+    var engine: Engine { exact ? .exact : .double }
 }
 
 /// Splits `P=EXPR` arguments; anything else is a malformed command line.
@@ -226,6 +227,8 @@ do {
     try command.run()
 } catch let error as DriverError {
     exit(with: error)
+} catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+    exit(with: error)  // help and usage errors the parser reports late
 } catch {
     // Anything else escaping a command is a compiler bug, never the user's fault.
     exit(with: DriverError.internalError("\(error)"))

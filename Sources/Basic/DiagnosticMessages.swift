@@ -48,6 +48,8 @@ public enum DiagnosticMessages {
     }
     public static let expectedVariableName = "expected variable name"
     public static let expressionTooComplex = "expression is too long or too deeply nested; split it into several statements"
+    /// `MESSAGE, found TOKEN`: an expectation and the token met instead.
+    public static func found(_ expectation: String, _ token: String) -> String { "\(expectation), found \(token)" }
     public static let gradNeedsArguments = "expected '(' with arguments after 'grad(...)'"
     public static func gradOfNonDifferentiableResult(_ name: String, _ type: String) -> String {
         "cannot differentiate '\(name)': its result is \(type), not Real or Tensor"

@@ -223,6 +223,8 @@ public struct Parser {
         let location = advance().location
         let condition = try expression()
         let then = try block()
+        // `}` and `else` on separate lines still make one statement, as in Swift.
+        if current.kind == .newline, peek(1).isKeyword("else") { advance() }
         var elseBlock: CodeBlock?
         if current.isKeyword("else") {
             advance()
@@ -574,15 +576,17 @@ public struct Parser {
         return true
     }
 
+    /// Consumes `punctuation`, or reports `message` and the token found instead (a newline or the end of
+    /// the file is invisible under the caret, so it is named).
     private mutating func expect(_ punctuation: String, _ message: String) throws {
         guard consume(punctuation) else {
-            throw Diagnostic(at: current.location, message)
+            throw Diagnostic(at: current.location, DiagnosticMessages.found(message, current.description))
         }
     }
 
     private mutating func identifier(_ message: String) throws -> Identifier {
         guard current.kind == .identifier else {
-            throw Diagnostic(at: current.location, message)
+            throw Diagnostic(at: current.location, DiagnosticMessages.found(message, current.description))
         }
         let token = advance()
         return Identifier(token.text, at: token.location)

@@ -83,16 +83,16 @@ private let lexicalCases: [DiagnosticCase] = [
 private let syntaxCases: [DiagnosticCase] = [
     DiagnosticCase("missing ')' after arguments: the token found instead",
                    "func f(x: Real) -> Real {\n  return sin(x\n}\n",
-                   "test.adj:3:1: error: expected ')' after arguments"),
+                   "test.adj:3:1: error: expected ')' after arguments, found '}'"),
     DiagnosticCase("missing ')' after parameters", "func f(x: Real {\n}\n",
-                   "test.adj:1:16: error: expected ')' after parameters"),
+                   "test.adj:1:16: error: expected ')' after parameters, found '{'"),
     DiagnosticCase("missing ')' after a parenthesized expression",
                    "func f(x: Real) -> Real {\n  return (x + 1]\n}\n",
-                   "test.adj:2:16: error: expected ')' after expression"),
+                   "test.adj:2:16: error: expected ')' after expression, found ']'"),
     DiagnosticCase("missing '{' of a function body", "func f(x: Real) -> Real\n  return x\n}\n",
-                   "test.adj:1:24: error: expected '{'"),
+                   "test.adj:1:24: error: expected '{', found newline"),
     DiagnosticCase("missing '{' of an if", "func f(x: Real) -> Real {\n  if x > 0 return x\n  return 0\n}\n",
-                   "test.adj:2:12: error: expected '{'"),
+                   "test.adj:2:12: error: expected '{', found 'return'"),
     DiagnosticCase("missing '}' before the next function", "func f() {\n  print(1)\nfunc g() {\n}\n",
                    "test.adj:3:1: error: expected '}' to end the block"),
     DiagnosticCase("bad type name", "func f(x: Float) -> Real {\n  return x\n}\n",
@@ -100,7 +100,7 @@ private let syntaxCases: [DiagnosticCase] = [
     DiagnosticCase("missing result type", "func f() -> {\n}\n",
                    "test.adj:1:13: error: expected type 'Real', 'Int', 'Bool' or 'Tensor', found '{'"),
     DiagnosticCase("missing ':' in a parameter", "func f(x Real) {\n}\n",
-                   "test.adj:1:10: error: expected ':' after parameter name"),
+                   "test.adj:1:10: error: expected ':' after parameter name, found 'Real'"),
     DiagnosticCase("chained comparison at the second operator",
                    "func f(a: Real, b: Real, c: Real) -> Bool {\n  return a < b < c\n}\n",
                    "test.adj:2:16: error: comparison operators cannot be chained; use '&&'"),
@@ -132,12 +132,12 @@ private let syntaxCases: [DiagnosticCase] = [
                    "test.adj:5:25: error: 'wrt:' is given twice in 'grad'"),
     DiagnosticCase("grad option without ':'",
                    "func f(x: Real) -> Real {\n  return x\n}\nfunc main() {\n  print(grad(f, wrt)(1))\n}\n",
-                   "test.adj:5:20: error: expected ':' after 'wrt'"),
+                   "test.adj:5:20: error: expected ':' after 'wrt', found ')'"),
     DiagnosticCase("grad without a function", "func main() {\n  print(grad()(1))\n}\n",
-                   "test.adj:2:14: error: expected a function name in 'grad'"),
+                   "test.adj:2:14: error: expected a function name in 'grad', found ')'"),
     DiagnosticCase("grad(f) not applied",
                    "func f(x: Real) -> Real {\n  return x\n}\nfunc main() {\n  let g = grad(f)\n}\n",
-                   "test.adj:5:18: error: expected '(' with arguments after 'grad(...)'"),
+                   "test.adj:5:18: error: expected '(' with arguments after 'grad(...)', found newline"),
 ]
 
 // MARK: - Semantic errors
@@ -285,7 +285,7 @@ func reportsOneErrorWithoutEchoes(_ source: String) throws {
         "test.adj:2:15: error: expected expression, found '*'",
         "test.adj:3:10: error: expected type 'Real', 'Int', 'Bool' or 'Tensor', found 'Float'",
         "test.adj:4:7: error: 'var c' needs a type or an initial value",
-        "test.adj:7:9: error: expected parameter name",
+        "test.adj:7:9: error: expected parameter name, found '{'",
     ])
 }
 
@@ -376,6 +376,25 @@ func reportsOneErrorWithoutEchoes(_ source: String) throws {
           s += n
           s = n + 1
           return g(n) + r + s
+        }
+
+        """
+    #expect(renderedErrors(source) == nil)
+}
+
+@Test func elseMayStandOnTheLineAfterTheBrace() throws {
+    let source = """
+        func f(x: Real) -> Real {
+          if x > 0 {
+            return 1
+          }
+          else if x < 0 {
+            return -1
+          }
+
+          else {
+            return 0
+          }
         }
 
         """

@@ -4,21 +4,9 @@ import Testing
 import AdjointBasic
 @testable import AdjointDriver
 
-private let chapter = """
+private let chapter = chapterControlFlowSource + """
 func f(x: Tensor) -> Tensor {
     return 2 * dot(x.T, x)
-}
-
-func g(a: Tensor) -> Tensor {
-    var b = a * 2
-    while norm(b) < 1000 {
-        b = b * 2
-    }
-    var c = b
-    if sum(b) <= 0 {
-        c = 100 * b
-    }
-    return c
 }
 
 func z(x: Tensor) -> Tensor {

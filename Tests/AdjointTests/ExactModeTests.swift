@@ -3,18 +3,7 @@
 import Testing
 @testable import AdjointDriver
 
-private let ratioProgram = """
-func g(a: Tensor) -> Tensor {
-    var b = a * 2
-    while norm(b) < 1000 {
-        b = b * 2
-    }
-    var c = b
-    if sum(b) <= 0 {
-        c = 100 * b
-    }
-    return c
-}
+private let ratioProgram = chapterControlFlowSource + """
 
 func ratio(a: Tensor) -> Bool {
     return grad(g)(a) == g(a) / a

@@ -11,19 +11,7 @@ private func explain(_ source: String, _ function: String, _ arguments: [(String
     return (result, try #require(result.explanation))
 }
 
-private let chapter = """
-func g(a: Tensor) -> Tensor {
-    var b = a * 2
-    while norm(b) < 1000 {
-        b = b * 2
-    }
-    var c = b
-    if sum(b) <= 0 {
-        c = 100 * b
-    }
-    return c
-}
-"""
+private let chapter = chapterControlFlowSource
 
 @Test func chapterControlFlowPath() throws {
     let (_, positive) = try explain(chapter, "g", [("a", "[0.37]")])

@@ -838,19 +838,7 @@ func f(x: Real) -> Real {
 }
 """
 
-private let chapterG = """
-func g(a: Tensor) -> Tensor {
-    var b = a * 2
-    while norm(b) < 1000 {
-        b = b * 2
-    }
-    var c = b
-    if sum(b) <= 0 {
-        c = 100 * b
-    }
-    return c
-}
-"""
+private let chapterG = chapterControlFlowSource
 
 private let controlFlowCases: [GradCase] = [
     GradCase("if/else chain, first branch", piecewise, [.real("x", -2)], exact: ["x": ["4"]]),

@@ -71,3 +71,18 @@ func runAdjoint(_ arguments: [String]) throws -> (status: Int32, output: String)
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: stdout, as: UTF8.self) + String(decoding: stderr, as: UTF8.self))
 }
+
+/// The chapter's while/if function g (D2L 2.5.3), shared by the tests that need it.
+let chapterControlFlowSource = """
+func g(a: Tensor) -> Tensor {
+    var b = a * 2
+    while norm(b) < 1000 {
+        b = b * 2
+    }
+    var c = b
+    if sum(b) <= 0 {
+        c = 100 * b
+    }
+    return c
+}
+"""
