@@ -63,15 +63,26 @@ public struct Diagnostic: Error, Sendable, Equatable {
         return out
     }
 
+    /// The most columns of a source line a diagnostic shows.
+    static let maximumShownColumns = 160
+
     private static func renderOne(path: String, file: SourceFile, location: SourceLocation,
                                   severity: String, message: String) -> String {
         guard location.isKnown else { return "\(path): \(severity): \(message)\n" }
         var out = "\(path):\(location.line):\(location.column): \(severity): \(message)\n"
         if let line = file.line(location.line) {
-            out += line + "\n"
+            // A very long line is shown as a window around the column, marked with "...".
+            let scalars = Array(line.unicodeScalars)
+            let column = max(0, location.column - 1)
+            let start = scalars.count > maximumShownColumns ? max(0, min(column - maximumShownColumns / 2,
+                                                                         scalars.count - maximumShownColumns)) : 0
+            let end = min(scalars.count, start + maximumShownColumns)
+            let lead = start > 0 ? "..." : ""
+            out += lead + String(String.UnicodeScalarView(scalars[start..<end])) + (end < scalars.count ? "..." : "") + "\n"
             // Keep tabs so the caret lines up under tab-indented source.
-            let prefix = line.unicodeScalars.prefix(max(0, location.column - 1))
-            out += String(String.UnicodeScalarView(prefix.map { $0 == "\t" ? "\t" : " " })) + "^\n"
+            let prefix = scalars[start..<min(max(start, column), end)]
+            out += String(repeating: " ", count: lead.count)
+                + String(String.UnicodeScalarView(prefix.map { $0 == "\t" ? "\t" : " " })) + "^\n"
         }
         return out
     }
