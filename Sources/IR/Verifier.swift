@@ -34,7 +34,8 @@ public enum Verifier {
 
     /// Verifies every function; throws the first function's failures.
     public static func verify(_ module: Module) throws {
-        for function in module.functions { try verify(function, in: module) }
+        let signatures = Signatures(module)
+        for function in module.functions { try verify(function, in: signatures) }
         try verifyTapes(module)
     }
 
@@ -72,7 +73,20 @@ public enum Verifier {
         if !errors.isEmpty { throw Failure(function: "(module)", messages: errors) }
     }
 
-    public static func verify(_ function: Function, in module: Module) throws {
+    /// The parameter and result types of every function of a module, by name.
+    public struct Signatures {
+        var byName: [String: (parameters: [ValueType], result: ValueType)] = [:]
+
+        public init(_ module: Module) {
+            for f in module.functions where byName[f.name] == nil { byName[f.name] = (f.parameterTypes, f.resultType) }
+        }
+
+        func function(named name: String) -> (parameterTypes: [ValueType], resultType: ValueType)? {
+            byName[name].map { ($0.parameters, $0.result) }
+        }
+    }
+
+    public static func verify(_ function: Function, in module: Signatures) throws {
         var errors: [String] = []
         func fail(_ block: BlockID, _ what: String, _ message: String) {
             errors.append("\(block), \(what): \(message)")
