@@ -51,6 +51,13 @@ public struct Compilation {
     /// Settings of the derivative transforms (tests inject faults through them).
     public let options: DifferentiationOptions
 
+    /// Debug and test builds verify the IR after every pass; release builds after the pipeline.
+    #if DEBUG
+    static let verifyEachPass = true
+    #else
+    static let verifyEachPass = false
+    #endif
+
     /// Reads a file from disk; a missing or unreadable file is the user's error.
     public static func load(path: String) throws -> SourceFile {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -86,11 +93,18 @@ public struct Compilation {
         } catch {
             throw DriverError.internalError("after lowering of \(file.path): \(error)")
         }
-        let differentiated: Module
+        var differentiated: Module
         do {
             differentiated = try Differentiate.run(on: module, also: extra, tangents: tangents, options: options)
         } catch let error as DifferentiationError {
             throw DriverError.user(Diagnostic(at: error.location, error.message).rendered(in: file))
+        }
+        if options.optimize {
+            do {
+                try Pipeline.run(Pipeline.standard, on: &differentiated, verifyEach: Compilation.verifyEachPass)
+            } catch {
+                throw DriverError.internalError("in \(file.path): \(error)")
+            }
         }
         do {
             try Verifier.verify(differentiated)

@@ -16,6 +16,12 @@ public struct FunctionBuilder {
         insertionBlock = entry
     }
 
+    /// A builder over an existing function, with no insertion block.
+    public init(existing function: Function) {
+        self.function = function
+        insertionBlock = nil
+    }
+
     public var isReachable: Bool { insertionBlock != nil }
 
     /// A new empty block with parameters of the given types.

@@ -24,8 +24,13 @@ public struct DifferentiationOptions: Sendable {
     }
 
     public var faults: Set<Fault>
+    /// Run `Pipeline.standard` after differentiation (tests turn it off to compare results).
+    public var optimize: Bool
 
-    public init(faults: Set<Fault> = []) { self.faults = faults }
+    public init(faults: Set<Fault> = [], optimize: Bool = true) {
+        self.faults = faults
+        self.optimize = optimize
+    }
 }
 
 /// Replaces every `grad` instruction of a module with calls of generated forward and reverse sweeps.

@@ -1,0 +1,43 @@
+// Transforms stage: what a pass is, and the pipeline that runs them.
+//
+// A pass rewrites one function in place. `Pipeline.standard` lists the passes in
+// order, top to bottom; the constraints between them are checked by a unit test.
+// In debug and test builds the verifier runs after every pass, and a failure names
+// the pass (a compiler bug, reported as an internal error).
+import AdjointIR
+
+/// A transformation of one function.
+public protocol FunctionPass {
+    /// The pass's name everywhere: file, type and flag (`dead-code`).
+    static var name: String { get }
+    static func run(on function: inout Function)
+}
+
+/// An ordered list of passes.
+public enum Pipeline {
+    /// The optimizations run after reverse and forward mode, read top to bottom.
+    public static let standard: [any FunctionPass.Type] = [
+        Simplify.self,              // fold constants and identities, so equal values look equal
+        CommonSubexpressions.self,  // x[i] * ȳ computed once for both operands of x[i] * x[i]
+        Simplify.self,              // identities exposed by merging (add of a value to itself stays)
+        DeadCode.self,              // drop what the rewrites left unused
+        JumpThreading.self,         // drop blocks that only branch on
+    ]
+
+    /// A pass failed verification afterwards: a compiler bug in that pass.
+    public struct Failure: Error, CustomStringConvertible {
+        public var pass: String
+        public var underlying: Error
+        public var description: String { "after \(pass): \(underlying)" }
+    }
+
+    /// Runs the passes over every function of the module; verifies after each pass when `verifyEach`.
+    public static func run(_ passes: [any FunctionPass.Type], on module: inout Module, verifyEach: Bool) throws {
+        for pass in passes {
+            for i in module.functions.indices { pass.run(on: &module.functions[i]) }
+            if verifyEach {
+                do { try Verifier.verify(module) } catch { throw Failure(pass: pass.name, underlying: error) }
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+// Transforms stage: local rewrites that fold constants and remove identities.
+//
+// Each rule is one line under its pattern. Rules never change a value: only
+// rewrites that hold in IEEE arithmetic too are here (so `x * 0` is not folded:
+// it is NaN for x = inf). A rewritten instruction's uses are redirected; the dead
+// instruction is left for DeadCode.
+//
+//   (add x 0) => x          (add 0 x) => x          (sub x 0) => x
+//   (mul x 1) => x          (mul 1 x) => x          (div x 1) => x
+//   (neg (neg x)) => x
+//   (fit a like) => a       when a already has like's shape
+//   (op c1 c2) => c         Int add/sub/mul and integer-valued Real add/sub/mul, without overflow
+import AdjointBasic
+import AdjointIR
+
+/// Folds constants and algebraic identities.
+public enum Simplify: FunctionPass {
+    public static let name = "simplify"
+
+    public static func run(on function: inout Function) {
+        var definitions: [ValueID: Instruction] = [:]
+        for block in function.blocks {
+            for i in block.instructions { if let r = i.result { definitions[r] = i } }
+        }
+        var replacement: [ValueID: ValueID] = [:]
+        func resolve(_ v: ValueID) -> ValueID {
+            var v = v
+            while let next = replacement[v] { v = next }
+            return v
+        }
+        func integer(_ v: ValueID) -> Int? {
+            guard let d = definitions[v], d.op == .const, case .constant(let c) = d.payload else { return nil }
+            switch c {
+            case .int(let i): return i
+            case .real(let n, "1"): return Int(n)
+            default: return nil
+            }
+        }
+        /// The value whose shape `v` is known to have (through fits, in-place-style updates and zeros_like).
+        func shapeSource(_ v: ValueID) -> ValueID {
+            guard let d = definitions[v] else { return v }
+            switch d.op {
+            case .fit, .reshapeas: return shapeSource(resolve(d.operands[1]))
+            case .addat, .setindex, .setslice: return shapeSource(resolve(d.operands[0]))
+            case .zeroslike, .oneslike: return shapeSource(resolve(d.operands[0]))
+            default: return v
+            }
+        }
+        for b in function.blocks.indices {
+            for k in function.blocks[b].instructions.indices {
+                var instruction = function.blocks[b].instructions[k]
+                instruction.operands = instruction.operands.map(resolve)
+                function.blocks[b].instructions[k] = instruction
+                guard let r = instruction.result else { continue }
+                let x = instruction.operands
+                let type = function.type(of: r)
+                func same(_ v: ValueID) -> Bool { function.type(of: v) == type }
+                var result: ValueID?
+                switch instruction.op {
+                case .add:
+                    if integer(x[1]) == 0, same(x[0]) { result = x[0] }                                 // (add x 0) => x
+                    else if integer(x[0]) == 0, same(x[1]) { result = x[1] }                            // (add 0 x) => x
+                case .sub:
+                    if integer(x[1]) == 0, same(x[0]) { result = x[0] }                                 // (sub x 0) => x
+                case .mul:
+                    if integer(x[1]) == 1, same(x[0]) { result = x[0] }                                 // (mul x 1) => x
+                    else if integer(x[0]) == 1, same(x[1]) { result = x[1] }                            // (mul 1 x) => x
+                case .div:
+                    if integer(x[1]) == 1, same(x[0]) { result = x[0] }                                 // (div x 1) => x
+                case .neg:
+                    if let d = definitions[x[0]], d.op == .neg { result = resolve(d.operands[0]) }      // (neg (neg x)) => x
+                case .fit:
+                    if same(x[0]), shapeSource(x[0]) == shapeSource(x[1]) { result = x[0] }             // (fit a like) => a
+                default:
+                    break
+                }
+                if let result {
+                    replacement[r] = result
+                    continue
+                }
+                // (op c1 c2) => c
+                if [.add, .sub, .mul].contains(instruction.op), let a = integer(x[0]), let c = integer(x[1]),
+                   type == .int || type == .real {
+                    let (value, overflow): (Int, Bool)
+                    switch instruction.op {
+                    case .add: (value, overflow) = a.addingReportingOverflow(c)
+                    case .sub: (value, overflow) = a.subtractingReportingOverflow(c)
+                    default: (value, overflow) = a.multipliedReportingOverflow(by: c)
+                    }
+                    guard !overflow else { continue }
+                    instruction.op = .const
+                    instruction.operands = []
+                    instruction.payload = .constant(type == .int ? .int(value) : .real(numerator: "\(value)", denominator: "1"))
+                    function.blocks[b].instructions[k] = instruction
+                    definitions[r] = instruction
+                }
+            }
+        }
+        // Uses in blocks placed before the definitions they read (loop bodies after their headers) are
+        // redirected here, once every replacement is known.
+        for b in function.blocks.indices {
+            for k in function.blocks[b].instructions.indices {
+                function.blocks[b].instructions[k].operands = function.blocks[b].instructions[k].operands.map(resolve)
+            }
+            function.blocks[b].terminator = function.blocks[b].terminator.mappingOperands(resolve)
+        }
+    }
+}

@@ -1,0 +1,126 @@
+// Pass tests: each pass on a few lines of IR, verified before and after; the pipeline's
+// order constraints; and the optimized corpus giving exactly the unoptimized results.
+import Testing
+import AdjointIR
+import AdjointTransforms
+import AdjointBasic
+@testable import AdjointDriver
+
+/// Parses IR, verifies it, runs one pass on every function, verifies again, and prints the result.
+private func run(_ pass: any FunctionPass.Type, _ ir: String) throws -> String {
+    var module = try IRParser.parse(ir)
+    try Verifier.verify(module)
+    for i in module.functions.indices { pass.run(on: &module.functions[i]) }
+    try Verifier.verify(module)
+    return IRPrinter.print(module)
+}
+
+@Test func simplifyFoldsIdentitiesAndConstants() throws {
+    let out = try run(Simplify.self, """
+    func @f(x: Real, t: Tensor) -> Real {
+    bb0(%0: Real, %1: Tensor):
+      %2 = const 0 : Real
+      %3 = add %2, %0 : Real
+      %4 = const 1 : Real
+      %5 = mul %3, %4 : Real
+      %6 = const 3 : Real
+      %7 = sub %6, %4 : Real
+      %8 = pow %5, %7 : Real
+      %9 = neg %8 : Real
+      %10 = neg %9 : Real
+      %11 = mul %2, %10 : Real
+      ret %11
+    }
+    """)
+    // (add 0 x) => x, (mul x 1) => x, 3 - 1 => 2, (neg (neg x)) => x; 0 * x stays (IEEE: 0 * inf is nan).
+    // Uses move to the simpler values; the instructions left unused are DeadCode's to remove.
+    #expect(out.contains("%5 = mul %0, %4 : Real"))
+    #expect(out.contains("%7 = const 2 : Real"))
+    #expect(out.contains("%8 = pow %0, %7 : Real"))
+    #expect(out.contains("%11 = mul %2, %8 : Real"))
+}
+
+@Test func simplifyDropsFitsToTheSameShape() throws {
+    let out = try run(Simplify.self, """
+    func @f(x: Tensor, g: Real) -> Tensor {
+    bb0(%0: Tensor, %1: Real):
+      %2 = zeroslike %0 : Tensor
+      %3 = const 0 : Int
+      %4 = addat %2, %1, %3 : Tensor
+      %5 = fit %4, %0 : Tensor
+      ret %5
+    }
+    """)
+    #expect(out.contains("ret %4"))
+}
+
+@Test func commonSubexpressionsMergePureOperations() throws {
+    let out = try run(CommonSubexpressions.self, """
+    func @f(x: Real) -> Real {
+    bb0(%0: Real):
+      %1 = mul %0, %0 : Real
+      %2 = mul %0, %0 : Real
+      %3 = add %1, %2 : Real
+      %4 = istraining : Bool
+      %5 = istraining : Bool
+      condbr %4, bb1(%3), bb1(%1)
+    bb1(%6: Real):
+      ret %6
+    }
+    """)
+    #expect(out.contains("%3 = add %1, %1 : Real"))
+    #expect(out.contains("%5 = istraining : Bool"), "state reads are never merged")
+}
+
+@Test func deadCodeKeepsEffects() throws {
+    let out = try run(DeadCode.self, """
+    func @f(x: Real) -> Real {
+    bb0(%0: Real):
+      %1 = mul %0, %0 : Real
+      push $0 %0
+      %2 = pop $0 : Real
+      br bb1(%1, %0)
+    bb1(%3: Real, %4: Real):
+      ret %4
+    }
+    """)
+    #expect(!out.contains("mul"))
+    #expect(out.contains("push $0 %0") && out.contains("pop $0"))
+    #expect(out.contains("bb1(%2: Real):"), "the unused parameter and its argument are gone")
+}
+
+@Test func jumpThreadingSkipsEmptyBlocks() throws {
+    let out = try run(JumpThreading.self, """
+    func @f(c: Bool, x: Real) -> Real {
+    bb0(%0: Bool, %1: Real):
+      condbr %0, bb1, bb2
+    bb1:
+      br bb3(%1)
+    bb2:
+      br bb1
+    bb3(%2: Real):
+      ret %2
+    }
+    """)
+    // Both arms go straight to the former bb3, now bb1; the empty blocks are gone.
+    #expect(out.contains("condbr %0, bb1(%1), bb1(%1)"))
+    #expect(!out.contains("bb2"))
+}
+
+@Test func pipelineOrder() {
+    let names = Pipeline.standard.map { $0.name }
+    // Simplify before CSE, because CSE only merges instructions that look identical; dead code after
+    // both, because they leave unused instructions behind; jump threading last, once blocks are empty.
+    #expect(names.first == Simplify.name)
+    #expect(names.firstIndex(of: CommonSubexpressions.name)! < names.firstIndex(of: DeadCode.name)!)
+    #expect(names.last == JumpThreading.name)
+}
+
+@Test("optimized and unoptimized gradients are equal, exactly", arguments: reverseModeCorpus.filter(\.rational))
+func optimizationKeepsExactResults(c: GradCase) throws {
+    let request = c.request(.exact)
+    let optimized = try Compilation(SourceFile(path: "test.adj", text: c.source)).gradient(request) { _ in }
+    let plain = try Compilation(SourceFile(path: "test.adj", text: c.source),
+                                options: DifferentiationOptions(optimize: false)).gradient(request) { _ in }
+    #expect(optimized.json == plain.json)
+}
