@@ -1,14 +1,15 @@
 // swift-tools-version:6.0
 // Adjoint: a source-to-source differentiation compiler.
-// The module list is the pipeline: Basic <- Syntax <- Sema <- Lowering -> IR <- Transforms,
+// The module list is the pipeline: Basic <- Syntax <- Sema <- Lowering -> IR <- Transforms, IR <- Codegen,
 // Interpreter runs IR, Exact adds GMP rationals to it, Driver glues the stages, AdjointCLI parses flags.
 import PackageDescription
 
 let package = Package(
     name: "Adjoint",
     products: [
-        .executable(name: "adjoint", targets: ["AdjointCLI"]),
+        .executable(name: "adjoint", targets: ["adjoint"]),
         .library(name: "AdjointDriver", targets: ["AdjointDriver"]),
+        .plugin(name: "AdjointBuildPlugin", targets: ["AdjointBuildPlugin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -22,21 +23,30 @@ let package = Package(
                 dependencies: ["AdjointBasic", "AdjointSyntax", "AdjointSema", "AdjointIR"],
                 path: "Sources/Lowering"),
         .target(name: "AdjointTransforms", dependencies: ["AdjointBasic", "AdjointIR"], path: "Sources/Transforms"),
+        .target(name: "AdjointCodegen", dependencies: ["AdjointBasic", "AdjointIR"], path: "Sources/Codegen",
+                resources: [.copy("Runtime/AdjointRuntime.swift")]),
         .target(name: "AdjointInterpreter", dependencies: ["AdjointBasic", "AdjointIR"], path: "Sources/Interpreter"),
         .systemLibrary(name: "CGMP", path: "Sources/CGMP", pkgConfig: "gmp",
                        providers: [.apt(["libgmp-dev"])]),
         .target(name: "AdjointExact", dependencies: ["CGMP", "AdjointInterpreter"], path: "Sources/Exact"),
         .target(name: "AdjointDriver",
                 dependencies: ["AdjointBasic", "AdjointSyntax", "AdjointSema", "AdjointIR", "AdjointLowering",
-                               "AdjointTransforms", "AdjointInterpreter", "AdjointExact"],
+                               "AdjointTransforms", "AdjointCodegen", "AdjointInterpreter", "AdjointExact"],
                 path: "Sources/Driver"),
-        .executableTarget(name: "AdjointCLI",
+        // The `adjoint` executable; its target has the executable's name so the build plugin can run it.
+        .executableTarget(name: "adjoint",
                           dependencies: ["AdjointDriver",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/AdjointCLI"),
+        .plugin(name: "AdjointBuildPlugin", capability: .buildTool(), dependencies: [.target(name: "adjoint")],
+                path: "Plugins/AdjointBuildPlugin"),
+        // The chapter as a Swift program whose .adj files the plugin compiles at build time.
+        .executableTarget(name: "ChapterExample", path: "examples/Chapter",
+                          plugins: [.plugin(name: "AdjointBuildPlugin")]),
         .testTarget(name: "AdjointTests",
                     dependencies: ["AdjointDriver", "AdjointBasic", "AdjointSyntax", "AdjointSema", "AdjointIR",
-                                   "AdjointLowering", "AdjointTransforms", "AdjointInterpreter", "AdjointExact"],
+                                   "AdjointLowering", "AdjointTransforms", "AdjointCodegen", "AdjointInterpreter",
+                                   "AdjointExact"],
                     path: "Tests/AdjointTests",
                     exclude: ["Golden"]),
     ]

@@ -15,15 +15,19 @@ struct Adjoint: ParsableCommand {
 }
 
 struct Compile: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print an intermediate form of .adj files.")
+    static let configuration = CommandConfiguration(
+        abstract: "Compile .adj files to Swift, or print an intermediate form.")
 
     @Argument(help: "The .adj files to compile.")
-    var files: [String]
+    var files: [String] = []
 
-    @Option(name: .customLong("emit"), help: "What to print: \(Stage.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var emit: String
+    @Option(name: .customLong("emit"), help: "What to write: \(Stage.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var emit: String = Stage.swift.rawValue
 
-    @Option(name: .short, help: "Write the output to this file instead of standard output.")
+    @Flag(help: "Swift without the runtime and without a call of main(), for a module that adds both.")
+    var noRuntime = false
+
+    @Option(name: .short, help: "Write to this file, or, for Swift, this directory (NAME.swift per input and AdjointRuntime.swift).")
     var output: String?
 
     func run() throws {
@@ -31,35 +35,56 @@ struct Compile: ParsableCommand {
             throw DriverError.usage("--emit \(emit) is not available; this version emits: "
                                     + Stage.allCases.map(\.rawValue).joined(separator: ", "))
         }
+        if stage == .runtime {
+            try writeOutput(try Compilation.runtimeFile(), to: output)
+            return
+        }
+        guard !files.isEmpty else { throw DriverError.usage("no input files") }
+        let compilations = try files.map { try Compilation(path: $0) }
+        if stage == .swift, noRuntime {
+            guard compilations.count == 1 else { throw DriverError.usage("--no-runtime takes one input") }
+            try writeOutput(try compilations[0].swiftSource(includeRuntime: false, entryPoint: false), to: output)
+            return
+        }
+        if stage == .swift, let output, !output.hasSuffix(".swift") {
+            try writeSwiftDirectory(compilations, to: output)
+            return
+        }
+        if stage == .swift, compilations.count > 1 {
+            throw DriverError.usage("several inputs compile to a directory: give -o DIR")
+        }
         var text = ""
-        for file in files { text += try stage.emit(try Compilation(path: file)) }
+        for compilation in compilations { text += try stage.emit(compilation) }
         try writeOutput(text, to: output)
     }
 }
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run main(): exactly with --exact (compiled Swift is not available in this version).")
+        abstract: "Run main(): as Swift compiled with swiftc -O, or exactly with --exact.")
 
     @Argument(help: "The .adj file.")
     var file: String
 
-    @Flag(help: "Evaluate with exact rationals (GMP).")
+    @Flag(help: "Evaluate with exact rationals (GMP) instead of compiling.")
     var exact = false
 
     @Option(help: "The seed of random_normal and random_uniform.")
     var seed: Int = 0
 
     func run() throws {
-        guard exact else {
-            throw DriverError.usage("running compiled Swift needs the code generator, which this version does not have; "
-                                    + "use 'adjoint run --exact' or 'adjoint eval FILE -f main'")
-        }
         let compilation = try Compilation(path: file)
         guard compilation.module.function(named: "main") != nil else {
             throw DriverError.user("\(file): error: no function named 'main' to run\n")
         }
-        _ = try compilation.evaluate(EvalRequest(function: "main", arguments: [], seed: seed, engine: .exact)) { print($0) }
+        if exact {
+            _ = try compilation.evaluate(EvalRequest(function: "main", arguments: [], seed: seed, engine: .exact)) {
+                print($0)
+            }
+            return
+        }
+        let status = try compilation.runCompiled(seed: seed)
+        if status != 0 { throw DriverError.user("") }
     }
 }
 
@@ -116,12 +141,22 @@ struct Grad: ParsableCommand {
     @Flag(help: "Report to stderr the branches and loops taken and every kink or tie met.")
     var explain = false
 
+    @Flag(help: "Run the generated Swift (compiled with swiftc -O) instead of the interpreter.")
+    var compiled = false
+
     func run() throws {
         let names = wrt.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
         if let names, names.isEmpty || names.contains("") { throw DriverError.usage("--wrt expects P,Q,...") }
         let request = GradRequest(function: function, arguments: try parseArguments(program.arguments), wrt: names,
                                   head: head, seed: program.seed, engine: program.engine, explain: explain)
         let compilation = try Compilation(path: file)
+        if compiled {
+            guard !program.exact, !explain else {
+                throw DriverError.usage("--compiled runs Double code: it cannot be combined with --exact or --explain")
+            }
+            print(try compilation.gradientCompiled(request))
+            return
+        }
         let json = self.json
         let result = try compilation.gradient(request) { line in
             if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
@@ -188,6 +223,30 @@ func parseArguments(_ raw: [String]) throws -> [(name: String, expression: Strin
         }
         return (String(text[..<equals]).trimmingCharacters(in: .whitespaces), String(text[text.index(after: equals)...]))
     }
+}
+
+/// Writes NAME.swift for each input and AdjointRuntime.swift into a directory (created if missing).
+func writeSwiftDirectory(_ compilations: [Compilation], to directory: String) throws {
+    var seen: [String: String] = [:]
+    for compilation in compilations {
+        for function in compilation.lowered.functions {
+            if let other = seen[function.name] {
+                throw DriverError.user("\(compilation.file.path): error: function '\(function.name)' is also defined in \(other)\n")
+            }
+            seen[function.name] = compilation.file.path
+        }
+    }
+    do {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    } catch {
+        throw DriverError.user("\(directory): error: cannot create directory: \(error.localizedDescription)\n")
+    }
+    for compilation in compilations {
+        let name = URL(fileURLWithPath: compilation.file.path).deletingPathExtension().lastPathComponent
+        try writeOutput(try compilation.swiftSource(includeRuntime: false, entryPoint: false),
+                        to: directory + "/" + name + ".swift")
+    }
+    try writeOutput(try Compilation.runtimeFile(), to: directory + "/AdjointRuntime.swift")
 }
 
 /// Writes to a file atomically (never a half-written file), or to stdout without `-o`.

@@ -115,7 +115,7 @@ extension Compilation {
     }
 
     /// The parameter indices to differentiate: the named ones, or every Real and Tensor parameter.
-    private func wrtIndices(_ names: [String]?, of function: Function) throws -> [Int] {
+    func wrtIndices(_ names: [String]?, of function: Function) throws -> [Int] {
         guard let names else {
             return function.parameterTypes.indices.filter { function.parameterTypes[$0].isDifferentiable }
         }

@@ -31,6 +31,8 @@ public struct Function: Hashable, Sendable {
     public var location: SourceLocation
     /// `@differentiable` parameter indices, or nil when the function is not marked.
     public var differentiableParameters: [Int]?
+    /// Source variable names of values, by value index, so generated Swift can keep them (not printed).
+    public var valueNames: [Int: String] = [:]
 
     public init(name: String, parameterNames: [String], resultType: ValueType, blocks: [Block] = [],
                 valueTypes: [ValueType] = [], location: SourceLocation = .unknown,

@@ -88,6 +88,7 @@ public struct ASTToIR {
     /// Parameter values by name; a parameter symbol is bound on first use.
     var parameterValues: [String: ValueID] = [:]
     var symbolOrder: [ObjectIdentifier: Int] = [:]
+    var symbolNames: [ObjectIdentifier: String] = [:]
     /// Variables declared without a value (`var x: Real`): an `if` that assigns them on both branches
     /// must merge them although they had no value before it.
     var declaredWithoutValue: Set<ObjectIdentifier> = []
@@ -323,6 +324,7 @@ public struct ASTToIR {
         for key in varying {
             let type = builder.function.type(of: join.incoming[0].environment[key]!)
             merged[key] = builder.addParameter(to: join.block, type: type)
+            if let name = symbolNames[key] { builder.function.valueNames[merged[key]!.index] = name }
         }
         for edge in join.incoming {
             builder.setArguments(from: edge.from, to: join.block, varying.map { edge.environment[$0]! })
@@ -338,6 +340,7 @@ public struct ASTToIR {
         builder.terminate(.branch(BranchTarget(header, args)), at: location)
         for (key, arg) in zip(carried, args) {
             environment[key] = builder.addParameter(to: header, type: builder.function.type(of: arg))
+            if let name = symbolNames[key] { builder.function.valueNames[environment[key]!.index] = name }
         }
         builder.insertionBlock = header
         return header
@@ -370,7 +373,9 @@ public struct ASTToIR {
     /// Binds a symbol to a value in the environment, numbering symbols in order of first binding.
     mutating func bind(_ symbol: Symbol, _ value: ValueID) {
         let key = ObjectIdentifier(symbol)
+        symbolNames[key] = symbol.name
         if symbolOrder[key] == nil { symbolOrder[key] = symbolOrder.count }
         environment[key] = value
+        if builder.function.valueNames[value.index] == nil { builder.function.valueNames[value.index] = symbol.name }
     }
 }

@@ -7,7 +7,7 @@
 import AdjointIR
 
 /// A transformation of one function.
-public protocol FunctionPass {
+public protocol FunctionPass: Sendable {
     /// The pass's name everywhere: file, type and flag (`dead-code`).
     static var name: String { get }
     static func run(on function: inout Function)

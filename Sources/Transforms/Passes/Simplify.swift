@@ -29,6 +29,8 @@ public enum Simplify: FunctionPass {
             return v
         }
         func integer(_ v: ValueID) -> Int? {
+            // A rank-0 tensor literal of a constant (reverse mode's shared zero) counts as that constant.
+            if let d = definitions[v], d.op == .tensor, case .shape([]) = d.payload { return integer(resolve(d.operands[0])) }
             guard let d = definitions[v], d.op == .const, case .constant(let c) = d.payload else { return nil }
             switch c {
             case .int(let i): return i

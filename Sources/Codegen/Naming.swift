@@ -1,0 +1,87 @@
+// Codegen stage: every identifier the generated Swift uses, made in one place.
+//
+// Source functions keep their names. Generated sweeps get readable Swift names
+// (`f.fwd.0` becomes `fForward0`, `f.rev.0.1` `fReverse0_1`, `f.jvp.0` `fTangent0`).
+// Values take the name of the source variable they hold when there is one, made
+// unique with a number, and `v12` otherwise; names never collide with Swift keywords
+// or with the runtime.
+import AdjointIR
+
+/// Swift names for the functions and values of one module.
+struct Naming {
+    private var functionNames: [String: String] = [:]
+
+    static let reserved: Set<String> = [
+        "as", "break", "case", "catch", "class", "continue", "default", "defer", "do", "else", "enum", "extension",
+        "fallthrough", "false", "for", "func", "guard", "if", "import", "in", "init", "inout", "is", "let", "nil",
+        "operator", "private", "protocol", "public", "repeat", "return", "self", "Self", "static", "struct", "subscript",
+        "super", "switch", "throw", "throws", "true", "try", "typealias", "var", "where", "while", "internal", "open",
+        "fileprivate", "any", "some", "Type", "Tensor", "Site", "Tape", "print", "isTraining", "dot", "fit", "int",
+        "toReal", "elementwise", "maximum", "minimum", "sign", "relu", "sigmoid", "exp", "log", "sin", "cos", "tan",
+        "tanh", "sqrt", "abs", "floor", "pow", "source", "main",
+    ]
+
+    init(_ module: Module) {
+        var used = Set<String>()
+        for f in module.functions {
+            var name = Naming.swiftName(forFunction: f.name)
+            if f.name == "main" { name = "main" } else if Naming.reserved.contains(name) { name += "_" }
+            while used.contains(name) { name += "_" }
+            used.insert(name)
+            functionNames[f.name] = name
+        }
+    }
+
+    func function(_ irName: String) -> String { functionNames[irName] ?? irName }
+
+    /// `f.fwd.0.1` → `fForward0_1`, `f.rev.none` → `fReverse`, `sin.Real` → `sinReal`.
+    static func swiftName(forFunction name: String) -> String {
+        var parts = name.split(separator: ".").map(String.init)
+        var out = parts.removeFirst()
+        var indices: [String] = []
+        for part in parts {
+            switch part {
+            case "fwd": out += "Forward"
+            case "rev": out += "Reverse"
+            case "jvp": out += "Tangent"
+            case "grad": out += "Gradient"
+            case "none": break
+            case _ where part.allSatisfy(\.isNumber):
+                indices.append(part)
+                continue
+            default: out += part.prefix(1).uppercased() + part.dropFirst()
+            }
+            if !indices.isEmpty {
+                out += indices.joined(separator: "_")
+                indices = []
+            }
+        }
+        out += indices.joined(separator: "_")
+        return out.filter { $0.isLetter || $0.isNumber || $0 == "_" }
+    }
+
+    /// Unique Swift names for a function's values: source names where known, `vN` otherwise.
+    static func valueNames(_ function: Function, parameters: [String]) -> [ValueID: String] {
+        var names: [ValueID: String] = [:]
+        var used = Set<String>(parameters)
+        for (p, name) in zip(function.parameters, parameters) { names[p] = name }
+        for (index, hint) in function.valueNames.sorted(by: { $0.key < $1.key }) where names[ValueID(index)] == nil {
+            var name = hint
+            if reserved.contains(name) { name += "_" }
+            var n = 1
+            while used.contains(name) {
+                n += 1
+                name = "\(hint)\(n)"
+            }
+            used.insert(name)
+            names[ValueID(index)] = name
+        }
+        for index in function.valueTypes.indices where names[ValueID(index)] == nil {
+            var name = "v\(index)"
+            while used.contains(name) { name += "_" }
+            used.insert(name)
+            names[ValueID(index)] = name
+        }
+        return names
+    }
+}

@@ -1,0 +1,279 @@
+// Codegen stage: one IR function as a Swift function.
+//
+// Values used only in the block that defines them become `let`s at their
+// definition; block parameters and values read in other blocks are declared once
+// at the top (`var` when a loop may assign them again) and assigned where defined.
+// Branch arguments become (parallel) assignments to the target's parameters. The
+// control flow comes from `Structurizer`, or, for an irreducible graph, from a
+// `switch` over block numbers in a loop. A comment quotes each source line before
+// the code computed from it.
+import AdjointBasic
+import AdjointIR
+
+/// Emits the Swift text of one function.
+struct SwiftFunctionEmitter {
+    let function: Function
+    let module: Module
+    let naming: Naming
+    let source: SourceFile?
+    /// The Swift expression naming the `.adj` file in sites (`source`, or `Self.source` in a namespace).
+    let sourceName: String
+    private let names: [ValueID: String]
+    /// Constants are written where they are used, not bound to names.
+    private var literals: [ValueID: String] = [:]
+    private var hoisted: Set<ValueID> = []
+    private var reassigned: Set<ValueID> = []
+    private var lastQuotedLine = 0
+
+    init(function: Function, module: Module, naming: Naming, source: SourceFile?, sourceName: String) {
+        self.function = function
+        self.module = module
+        self.naming = naming
+        self.source = source
+        self.sourceName = sourceName
+        names = Naming.valueNames(function, parameters: function.parameterNames.map(SwiftFunctionEmitter.label))
+        for b in function.blocks {
+            for i in b.instructions where i.op == .const {
+                if let r = i.result, case .constant(let c) = i.payload { literals[r] = SwiftFunctionEmitter.literal(c) }
+            }
+        }
+        let dominators = Dominators(function)
+        var definingBlock: [ValueID: Int] = [:]
+        for b in function.blocks {
+            for p in b.parameters { definingBlock[p] = b.id.index }
+            for i in b.instructions { if let r = i.result { definingBlock[r] = b.id.index } }
+        }
+        let inLoop = SwiftFunctionEmitter.blocksInLoops(function, dominators)
+        for b in function.blocks {
+            if b.id.index != 0 { for p in b.parameters { hoisted.insert(p); reassigned.insert(p) } }
+            let uses = b.instructions.flatMap(\.operands) + b.terminator.operands
+            for v in uses where definingBlock[v] != b.id.index && !function.parameters.contains(v) && literals[v] == nil {
+                hoisted.insert(v)
+            }
+        }
+        for v in hoisted where inLoop.contains(definingBlock[v] ?? -1) { reassigned.insert(v) }
+    }
+
+    func name(_ v: ValueID) -> String { literals[v] ?? names[v] ?? "v\(v.index)" }
+
+    /// The `.adj` location an operation reports errors at (the function's own when the operation has none).
+    func siteText(_ location: SourceLocation) -> String {
+        let at = location.isKnown ? location : function.location
+        return "Site(\(sourceName), \(at.line), \(at.column))"
+    }
+
+    func tapeName(_ tape: Int) -> String { "tape\(tape)" }
+
+    /// The function's Swift text.
+    mutating func emit(into w: inout SwiftWriter, access: String) {
+        let parameters = zip(function.parameterNames, function.parameterTypes).map {
+            "\(SwiftFunctionEmitter.label($0)): \(SwiftFunctionEmitter.swiftType($1))"
+        }
+        let result = function.resultType == .void ? "" : " -> \(SwiftFunctionEmitter.swiftType(function.resultType))"
+        w.block("\(access)func \(naming.function(function.name))(\(parameters.joined(separator: ", ")))\(result) {") { w in
+            let structurizer = Structurizer(function)
+            for v in hoisted.sorted() {
+                let type = function.type(of: v)
+                if structurizer == nil {
+                    // Swift cannot follow a state machine's flow: start every variable at a placeholder.
+                    w.line("var \(name(v)): \(SwiftFunctionEmitter.swiftType(type)) = \(SwiftFunctionEmitter.placeholder(type))")
+                } else {
+                    w.line("\(reassigned.contains(v) ? "var" : "let") \(name(v)): \(SwiftFunctionEmitter.swiftType(type))")
+                }
+            }
+            if let structurizer {
+                emit(structurizer.structure(), structurizer, into: &w)
+            } else {
+                emitDispatchLoop(into: &w)
+            }
+        }
+    }
+
+    // MARK: - Structured control flow
+
+    private mutating func emit(_ code: StructuredCode, _ s: Structurizer, into w: inout SwiftWriter) {
+        switch code {
+        case .block(let id, let terminator):
+            emitInstructions(of: id, into: &w)
+            emitTerminator(terminator, from: id, s, into: &w)
+        case .loop(let header, let body):
+            w.block("loop\(header.index): while true {") { w in emit(body, s, into: &w) }
+        case .merge(let body, let then, let next):
+            w.block("block\(then.index): do {") { w in emit(body, s, into: &w) }
+            emit(next, s, into: &w)
+        }
+    }
+
+    private mutating func emitTerminator(_ terminator: Terminator, from block: BlockID, _ s: Structurizer,
+                                         into w: inout SwiftWriter) {
+        switch terminator {
+        case .ret(let v):
+            w.line(v.map { "return \(name($0))" } ?? "return")
+        case .branch(let target):
+            emitBranch(target, from: block, s, into: &w)
+        case .condBranch(let c, let then, let otherwise):
+            w.ifElse(name(c), then: { w in emitBranch(then, from: block, s, into: &w) },
+                     else: { w in emitBranch(otherwise, from: block, s, into: &w) })
+        }
+    }
+
+    private mutating func emitBranch(_ target: BranchTarget, from block: BlockID, _ s: Structurizer,
+                                     into w: inout SwiftWriter) {
+        emitArguments(target, into: &w)
+        switch s.jump(from: block, to: target.block) {
+        case .continueLoop(let header): w.line("continue loop\(header.index)")
+        case .breakTo(let merge): w.line("break block\(merge.index)")
+        case .inline(let code): emit(code, s, into: &w)
+        }
+    }
+
+    /// Branch arguments as assignments to the target's parameters, all at once.
+    private func emitArguments(_ target: BranchTarget, into w: inout SwiftWriter) {
+        let pairs = zip(function.blocks[target.block.index].parameters, target.arguments).filter { $0 != $1 }
+        guard !pairs.isEmpty else { return }
+        if pairs.count == 1 {
+            w.line("\(name(pairs[0].0)) = \(name(pairs[0].1))")
+        } else {
+            w.line("(" + pairs.map { name($0.0) }.joined(separator: ", ") + ") = ("
+                   + pairs.map { name($0.1) }.joined(separator: ", ") + ")")
+        }
+    }
+
+    // MARK: - Irreducible control flow
+
+    private mutating func emitDispatchLoop(into w: inout SwiftWriter) {
+        w.line("var nextBlock = 0")
+        w.block("dispatch: while true {") { w in
+            w.block("switch nextBlock {") { w in
+                for b in function.blocks {
+                    w.line("case \(b.id.index):")
+                    w.block("do {") { w in
+                        emitInstructions(of: b.id, into: &w)
+                        switch b.terminator {
+                        case .ret(let v): w.line(v.map { "return \(name($0))" } ?? "return")
+                        case .branch(let t):
+                            emitArguments(t, into: &w)
+                            w.line("nextBlock = \(t.block.index)")
+                        case .condBranch(let c, let t, let e):
+                            w.ifElse(name(c), then: { w in
+                                emitArguments(t, into: &w)
+                                w.line("nextBlock = \(t.block.index)")
+                            }, else: { w in
+                                emitArguments(e, into: &w)
+                                w.line("nextBlock = \(e.block.index)")
+                            })
+                        }
+                    }
+                }
+                w.line("default:")
+                w.line("    fatalError(\"unreachable block \\(nextBlock)\")")
+            }
+        }
+    }
+
+    // MARK: - Instructions
+
+    private mutating func emitInstructions(of block: BlockID, into w: inout SwiftWriter) {
+        for instruction in function.blocks[block.index].instructions {
+            quoteSource(instruction.location, into: &w)
+            emit(instruction, into: &w)
+        }
+    }
+
+    /// A comment with the source line an instruction comes from, when the line changes.
+    private mutating func quoteSource(_ location: SourceLocation, into w: inout SwiftWriter) {
+        guard location.isKnown, location.line != lastQuotedLine, let source, let text = source.line(location.line) else {
+            return
+        }
+        lastQuotedLine = location.line
+        let quoted = text.trimmingCharacters(in: .whitespaces)
+        let role = function.name.contains(".rev.") ? "adjoint of: " : function.name.contains(".jvp.") ? "tangent of: " : ""
+        w.comment(role + quoted)
+    }
+
+    private func emit(_ instruction: Instruction, into w: inout SwiftWriter) {
+        let x = instruction.operands.map { name($0) }
+        switch instruction.op {
+        case .print:
+            guard case .print(let items) = instruction.payload else { return }
+            // A Real prints through `description`, as the interpreter does (`print` alone writes "-nan").
+            var values = zip(x, instruction.operands).map { text, v in
+                function.type(of: v) == .real ? "\(text).description" : text
+            }.makeIterator()
+            let parts = items.map { item -> String in
+                switch item {
+                case .text(let s): return SwiftFunctionEmitter.stringLiteral(s)
+                case .value: return values.next() ?? ""
+                }
+            }
+            w.line("print(\(parts.joined(separator: ", ")))")
+        case .push:
+            guard case .tape(let tape) = instruction.payload else { return }
+            w.line("\(tapeName(tape)).push(\(x[0]))")
+        case .settraining:
+            if let r = instruction.result { define(r, "isTraining", into: &w) }
+            w.line("isTraining = \(x[0])")
+        case .const:
+            return  // written where used
+        default:
+            guard let expression = expression(instruction) else { return }
+            if let r = instruction.result {
+                define(r, expression, into: &w)
+            } else {
+                w.line(expression)
+            }
+        }
+    }
+
+    private func define(_ v: ValueID, _ expression: String, into w: inout SwiftWriter) {
+        w.line(hoisted.contains(v) ? "\(name(v)) = \(expression)" : "let \(name(v)) = \(expression)")
+    }
+
+    /// A value of the type to initialize a state machine's variables with (never read).
+    static func placeholder(_ type: ValueType) -> String {
+        switch type {
+        case .real: return "0.0"
+        case .int: return "0"
+        case .bool: return "false"
+        case .tensor: return "Tensor.literal([], [0.0])"
+        case .void: return "()"
+        case .tuple(let elements):
+            return elements.count == 1 ? placeholder(elements[0]) : "(" + elements.map(placeholder).joined(separator: ", ") + ")"
+        }
+    }
+
+    static func stringLiteral(_ s: String) -> String {
+        var out = "\""
+        for c in s {
+            switch c {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default: out.append(c)
+            }
+        }
+        return out + "\""
+    }
+
+    /// Blocks that lie on a cycle (a value defined there may be assigned again).
+    static func blocksInLoops(_ function: Function, _ dominators: Dominators) -> Set<Int> {
+        var inLoop = Set<Int>()
+        let predecessors = function.predecessors()
+        for b in function.blocks {
+            for t in b.terminator.successors where dominators.dominates(t.block, b.id) || t.block == b.id {
+                // The natural loop of this back edge.
+                var work = [b.id]
+                var seen: Set<Int> = [t.block.index]
+                while let n = work.popLast() {
+                    guard seen.insert(n.index).inserted else { continue }
+                    work.append(contentsOf: predecessors[n.index])
+                }
+                inLoop.formUnion(seen)
+            }
+        }
+        // Irreducible graphs (no dominating back edge) still loop: count every block then.
+        if Structurizer(function) == nil { inLoop = Set(function.blocks.map { $0.id.index }) }
+        return inLoop
+    }
+}

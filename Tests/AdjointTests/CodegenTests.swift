@@ -1,0 +1,148 @@
+// Code generation: the generated Swift builds with swiftc alone and computes what the
+// interpreter computes. Building Swift is slow, so each test builds one program that holds
+// many cases (every corpus function in its own namespace), built once and cached by hash.
+import Foundation
+import Testing
+import AdjointBasic
+@testable import AdjointDriver
+@testable import AdjointCodegen
+
+/// Builds Swift sources into one program with `swiftc -O` (cached by content) and runs it.
+private func buildAndRun(_ files: [String: String], name: String) throws -> (status: Int32, output: String) {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("adjoint-test-\(name)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    var paths: [String] = []
+    for (file, text) in files.sorted(by: { $0.key < $1.key }) {
+        let url = directory.appendingPathComponent(file)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        paths.append(url.path)
+    }
+    let binary = directory.appendingPathComponent(name)
+    let (status, output) = try SwiftBuild.capture(URL(fileURLWithPath: "/usr/bin/env"),
+                                                  arguments: ["swiftc", "-O", "-wmo", "-suppress-warnings"] + paths + ["-o", binary.path],
+                                                  errors: true)
+    guard status == 0 else { return (status, "swiftc failed:\n" + output) }
+    return try SwiftBuild.capture(binary, errors: true)
+}
+
+/// The numbers of a JSON text in order, with `"inf"`, `"-inf"` and `"nan"` as the Doubles they name.
+private func numbers(in json: String) -> [Double] {
+    var out: [Double] = []
+    let scalars = Array(json.unicodeScalars)
+    var i = 0
+    while i < scalars.count {
+        let c = scalars[i]
+        if c == "\"" {
+            var j = i + 1
+            while j < scalars.count, scalars[j] != "\"" { j += 1 }
+            let text = String(String.UnicodeScalarView(scalars[(i + 1)..<min(j, scalars.count)]))
+            if text == "inf" { out.append(.infinity) } else if text == "-inf" { out.append(-.infinity) } else if text == "nan" { out.append(.nan) }
+            i = j + 1
+        } else if c == "-" || ("0"..."9").contains(c) {
+            var j = i
+            while j < scalars.count, "+-.eE0123456789".unicodeScalars.contains(scalars[j]) { j += 1 }
+            out.append(Double(String(String.UnicodeScalarView(scalars[i..<j]))) ?? .nan)
+            i = j
+        } else {
+            i += 1
+        }
+    }
+    return out
+}
+
+/// Whether two JSON texts hold the same numbers within a relative tolerance (and the same non-numbers).
+private func sameNumbers(_ a: String, _ b: String, relative: Double) -> Bool {
+    let x = numbers(in: a), y = numbers(in: b)
+    guard x.count == y.count, !x.isEmpty || a == b else { return false }
+    return zip(x, y).allSatisfy { p, q in
+        if p.isNaN || q.isNaN { return p.isNaN && q.isNaN }
+        if p.isInfinite || q.isInfinite { return p == q }
+        return abs(p - q) <= relative * max(1, abs(p), abs(q))
+    }
+}
+
+@Test("compiled gradients equal the interpreter's over the corpus")
+func compiledCorpusMatchesInterpreter() throws {
+    var declarations = ""
+    var statements = ""
+    var expected: [(name: String, json: String)] = []
+    for (i, c) in reverseModeCorpus.enumerated() {
+        let compilation = try compile(c.source)
+        let request = c.request(.double)
+        let driver = try compilation.gradientDriver(request, namespace: "Case\(i)")
+        // One module: drop each file's own header and import, keep its declarations.
+        declarations += driver.declarations.replacingOccurrences(of: "import Foundation\n", with: "") + "\n"
+        statements += driver.statements
+        expected.append((c.name, try compilation.gradient(request) { _ in }.json))
+    }
+    let program = "import Foundation\n" + declarations
+    let (status, output) = try buildAndRun(["cases.swift": program, "runtime.swift": try Compilation.runtimeFile(),
+                                            "main.swift": statements], name: "corpus")
+    let built: Bool = status == 0
+    let log = String(output.prefix(4000))
+    try #require(built, "\(log)")
+    // What the programs print themselves comes first; the JSON lines are the results.
+    let lines: [String] = output.split(separator: "\n").map(String.init).filter { $0.hasPrefix("{\"value\"") }
+    try #require(lines.count == expected.count)
+    for (line, (name, json)) in zip(lines, expected) {
+        let same: Bool = sameNumbers(line, json, relative: 1e-12)
+        #expect(same, "\(name): compiled \(line), interpreted \(json)")
+    }
+}
+
+@Test func examplesRunCompiledAsInterpreted() throws {
+    // Every example's main() through the generated Swift, against the interpreter's output, line by line.
+    var declarations = ""
+    var statements = ""
+    var expected: [String] = []
+    for (i, url) in adjFiles(in: "examples").enumerated() {
+        let compilation = try Compilation(path: url.path)
+        let source = try compilation.swiftSource(includeRuntime: false, entryPoint: false, namespace: "Example\(i)")
+        declarations += source.replacingOccurrences(of: "import Foundation\n", with: "") + "\n"
+        statements += "seedRandom(0)\nExample\(i).main()\n"
+        expected += try compilation.evaluate(EvalRequest(function: "main", arguments: [])) { _ in }.output
+    }
+    let (status, output) = try buildAndRun(["examples.swift": "import Foundation\n" + declarations,
+                                            "runtime.swift": try Compilation.runtimeFile(), "main.swift": statements],
+                                           name: "examples")
+    let built: Bool = status == 0
+    let log = String(output.prefix(4000))
+    try #require(built, "\(log)")
+    let interpreted: String = expected.joined(separator: "\n") + "\n"
+    let compiled: String = output
+    #expect(compiled == interpreted)
+}
+
+@Test func goldenSwiftForTheChapterBuildsAsOneModule() throws {
+    // The chapter's three functions (examples/Chapter, which the build plugin compiles) as the plugin and
+    // `adjoint compile --no-runtime` write them, checked in under Tests/AdjointTests/Golden/Swift.
+    let names = ["dot", "control_flow", "head_gradient"]
+    var files: [String: String] = ["AdjointRuntime.swift": try Compilation.runtimeFile()]
+    for name in names {
+        let compilation = try Compilation(path: packageRoot.appendingPathComponent("examples/Chapter/\(name).adj").path)
+        let text = try compilation.swiftSource(includeRuntime: false, entryPoint: false)
+        let golden = packageRoot.appendingPathComponent("Tests/AdjointTests/Golden/Swift/\(name).swift")
+        if ProcessInfo.processInfo.environment["ADJOINT_UPDATE_GOLDENS"] == "1" {
+            try FileManager.default.createDirectory(at: golden.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: golden, atomically: true, encoding: .utf8)
+        }
+        let checkedIn: String = try String(contentsOf: golden, encoding: .utf8)
+        #expect(text == checkedIn, "generated Swift of \(name) changed")
+        files["\(name).swift"] = text
+    }
+    // Three generated files and the runtime in one module, used through the spec's API.
+    files["main.swift"] = """
+    let x = Tensor(shape: [4, 1], scalars: [0, 1, 2, 3])
+    let (value, dx) = fGradient(x: x)
+    print(value, dx == 4 * x)
+    print(gGradient(a: [0.37]).a)
+    print(zGradient(x: x, head: Tensor(shape: [4, 1], scalars: [10, 1, 0.1, 0.01])).x)
+    """
+    let (status, output) = try buildAndRun(files, name: "chapter")
+    let built: Bool = status == 0
+    let log = String(output.prefix(4000))
+    try #require(built, "\(log)")
+    let printed: String = output
+    #expect(printed == "[[28.0]] true\n[4096.0]\n[[ 0.0]\n [ 4.0]\n [ 0.8]\n [0.12]]\n")
+}
