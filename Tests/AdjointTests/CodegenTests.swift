@@ -146,3 +146,43 @@ func compiledCorpusMatchesInterpreter() throws {
     let printed: String = output
     #expect(printed == "[[28.0]] true\n[4096.0]\n[[ 0.0]\n [ 4.0]\n [ 0.8]\n [0.12]]\n")
 }
+
+/// The numbers printed by a program, exact `p/q` text read as the Double it names.
+private func printedNumbers(_ text: String) -> [Double] {
+    text.split(whereSeparator: { " \n[](),".contains($0) }).compactMap { token -> Double? in
+        let parts = token.split(separator: "/")
+        if parts.count == 2, let p = Double(parts[0]), let q = Double(parts[1]) { return p / q }
+        return Double(token)
+    }
+}
+
+@Test func compiledRunPrintsWhatExactRunPrints() throws {
+    // On rational paths the compiled Double program and the exact interpreter print the same values.
+    for name in ["chapter_dot", "chapter_head_gradient", "rosenbrock"] {
+        let path = packageRoot.appendingPathComponent("examples/\(name).adj").path
+        let compiled = try runAdjoint(["run", path])
+        let exact = try runAdjoint(["run", path, "--exact"])
+        #expect(compiled.status == 0 && exact.status == 0, "\(name): \(compiled.output) \(exact.output)")
+        let a = printedNumbers(compiled.output), b = printedNumbers(exact.output)
+        #expect(a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= 1e-12 * max(1, abs($1)) },
+                "\(name): compiled \(compiled.output) exact \(exact.output)")
+    }
+}
+
+@Test func gradCompiledPrintsTheInterpretersJSON() throws {
+    let path = packageRoot.appendingPathComponent("examples/chapter_head_gradient.adj").path
+    let arguments = ["grad", path, "-f", "z", "--arg", "x=arange(4).reshape(4, 1)", "--head", "[[10], [1], [0.1], [0.01]]"]
+    let compiled = try runAdjoint(arguments + ["--compiled"])
+    let interpreted = try runAdjoint(arguments + ["--json"])
+    #expect(compiled.status == 0)
+    #expect(compiled.output == interpreted.output)
+}
+
+@Test func compiledRuntimeErrorsNameTheAdjLocation() throws {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("adjoint-rt-\(UUID().uuidString).adj")
+    try "func main() {\n    let x = arange(3)\n    print(x[5])\n}\n".write(to: url, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: url) }
+    let result = try runAdjoint(["run", url.path])
+    #expect(result.status == 1)
+    #expect(result.output.contains("\(url.lastPathComponent):3:12: runtime error: index 5 is out of range for axis 0 of size 3"))
+}
