@@ -11,7 +11,7 @@ struct Adjoint: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "adjoint",
         abstract: "A source-to-source differentiation compiler for the Adjoint language.",
-        subcommands: [Compile.self, Run.self, Eval.self, Grad.self, Check.self])
+        subcommands: [Compile.self, Run.self, Eval.self, Grad.self, Check.self, Plot.self])
 }
 
 struct Compile: ParsableCommand {
@@ -198,6 +198,39 @@ struct Check: ParsableCommand {
         if lines.contains(where: { !$0.passed }) {
             throw DriverError.user("")
         }
+    }
+}
+
+struct Plot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Draw a Real -> Real function (and with --derivative its derivative, by the adjoint) as SVG.")
+
+    @Argument(help: "The .adj file.")
+    var file: String
+
+    @Option(name: .short, help: "The function to draw.")
+    var function: String
+
+    @Option(parsing: .unconditional, help: "The left end of the x range.")
+    var from: Double
+
+    @Option(parsing: .unconditional, help: "The right end of the x range.")
+    var to: Double
+
+    @Option(name: .short, help: "How many points to sample.")
+    var n: Int = 200
+
+    @Flag(help: "Also draw the derivative, computed by reverse mode.")
+    var derivative = false
+
+    @Option(name: .short, help: "The SVG file to write.")
+    var output: String
+
+    func run() throws {
+        let compilation = try Compilation(path: file)
+        let svg = try compilation.plot(PlotRequest(function: function, from: from, to: to, points: n,
+                                                   derivative: derivative))
+        try writeOutput(svg, to: output)
     }
 }
 

@@ -35,8 +35,8 @@ extension SwiftFunctionEmitter {
     }
 
     /// The Swift expression an instruction computes, or nil for instructions that are statements.
-    func expression(_ instruction: Instruction) -> String? {
-        let x = instruction.operands.map { name($0) }
+    /// `operands` spell the instruction's operands (a name, a literal, or `consume name`).
+    func expression(_ instruction: Instruction, operands x: [String]) -> String? {
         let t = instruction.operands.map { function.type(of: $0) }
         let site = "at: \(siteText(instruction.location))"
         let bothTensors = t.count >= 2 && t[0] == .tensor && t[1] == .tensor

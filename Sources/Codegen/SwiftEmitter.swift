@@ -53,8 +53,8 @@ public enum SwiftEmitter {
         let body: (inout SwiftWriter) -> Void = { w in
             w.line("\(options.namespace == nil ? "private " : "static ")let source: StaticString = \(SwiftFunctionEmitter.stringLiteral(fileName))")
             for (tape, type) in tapeTypes(module) {
-                let access = options.namespace == nil ? "fileprivate nonisolated(unsafe) " : "nonisolated(unsafe) static "
-                w.line("\(access)var tape\(tape) = Tape<\(SwiftFunctionEmitter.swiftType(type))>()")
+                let access = options.namespace == nil ? "fileprivate " : "static "
+                w.line("\(access)let tape\(tape) = Tape<\(SwiftFunctionEmitter.swiftType(type))>()")
             }
             let sourceNames = Set(gradients.map(\.function))
             let generated = module.functions.filter { $0.name.contains(".") }

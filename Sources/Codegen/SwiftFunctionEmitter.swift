@@ -23,6 +23,10 @@ struct SwiftFunctionEmitter {
     private var literals: [ValueID: String] = [:]
     private var hoisted: Set<ValueID> = []
     private var reassigned: Set<ValueID> = []
+    private var definingBlock: [ValueID: Int] = [:]
+    private var useCount: [ValueID: Int] = [:]
+    /// The block whose instructions are being written.
+    private var currentBlock = 0
     private var lastQuotedLine = 0
 
     init(function: Function, module: Module, naming: Naming, source: SourceFile?, sourceName: String) {
@@ -38,7 +42,9 @@ struct SwiftFunctionEmitter {
             }
         }
         let dominators = Dominators(function)
-        var definingBlock: [ValueID: Int] = [:]
+        for b in function.blocks {
+            for v in b.instructions.flatMap(\.operands) + b.terminator.operands { useCount[v, default: 0] += 1 }
+        }
         for b in function.blocks {
             for p in b.parameters { definingBlock[p] = b.id.index }
             for i in b.instructions { if let r = i.result { definingBlock[r] = b.id.index } }
@@ -52,6 +58,12 @@ struct SwiftFunctionEmitter {
             }
         }
         for v in hoisted where inLoop.contains(definingBlock[v] ?? -1) { reassigned.insert(v) }
+        // Results updated in place are mutated after they are defined.
+        for b in function.blocks {
+            for i in b.instructions where SwiftFunctionEmitter.updatesInPlace.contains(i.op) {
+                if let r = i.result { reassigned.insert(r) }
+            }
+        }
     }
 
     func name(_ v: ValueID) -> String { literals[v] ?? names[v] ?? "v\(v.index)" }
@@ -174,6 +186,7 @@ struct SwiftFunctionEmitter {
     // MARK: - Instructions
 
     private mutating func emitInstructions(of block: BlockID, into w: inout SwiftWriter) {
+        currentBlock = block.index
         for instruction in function.blocks[block.index].instructions {
             quoteSource(instruction.location, into: &w)
             emit(instruction, into: &w)
@@ -191,8 +204,54 @@ struct SwiftFunctionEmitter {
         w.comment(role + quoted)
     }
 
+    /// Tensor updates that can work in place when the old tensor is not used again.
+    static let updatesInPlace: Set<Opcode> = [.setindex, .setslice, .addat]
+
+    /// Whether this is the last use of a tensor on every path, so its storage can move on instead of being
+    /// shared (and then copied by the next update): a local tensor read once in this block, and not read again
+    /// before the block that defines it runs again.
+    private func isLastUse(_ v: ValueID) -> Bool {
+        guard function.type(of: v) == .tensor, literals[v] == nil, !function.parameters.contains(v),
+              let home = definingBlock[v] else { return false }
+        let here = function.blocks[currentBlock]
+        guard (here.instructions.flatMap(\.operands) + here.terminator.operands).filter({ $0 == v }).count == 1 else {
+            return false
+        }
+        // Search forward from here, stopping where v is defined anew.
+        var seen = Set<Int>()
+        var work = here.terminator.successors.map(\.block.index)
+        while let b = work.popLast() {
+            guard b != home, seen.insert(b).inserted else { continue }
+            let block = function.blocks[b]
+            if block.instructions.contains(where: { $0.operands.contains(v) }) || block.terminator.operands.contains(v) {
+                return false
+            }
+            work += block.terminator.successors.map(\.block.index)
+        }
+        return true
+    }
+
     private func emit(_ instruction: Instruction, into w: inout SwiftWriter) {
-        let x = instruction.operands.map { name($0) }
+        var x = instruction.operands.map { name($0) }
+        // `fit` hands its first argument back when the shapes already agree: moving it in keeps the storage
+        // unshared, so an update of the result can happen in place.
+        if instruction.op == .fit, isLastUse(instruction.operands[0]) { x[0] = "consume \(x[0])" }
+        if SwiftFunctionEmitter.updatesInPlace.contains(instruction.op), let r = instruction.result,
+           isLastUse(instruction.operands[0]) {
+            x[0] = "consume \(x[0])"
+            // The old tensor is dead: update it in place under the new name rather than copying it.
+            w.line(hoisted.contains(r) ? "\(name(r)) = \(x[0])" : "var \(name(r)) = \(x[0])")
+            let site = siteText(instruction.location)
+            let indices = "[" + x.dropFirst(instruction.op == .setslice ? 4 : 2).joined(separator: ", ") + "]"
+            switch instruction.op {
+            case .setindex: w.line("\(name(r)).set(\(indices), to: \(x[1]), at: \(site))")
+            case .setslice: w.line("\(name(r)).setSlice(\(x[2]), \(x[3]), to: \(x[1]), at: \(site))")
+            default:
+                let scalarAtOneIndex = instruction.operands.count == 3 && function.type(of: instruction.operands[1]) == .real
+                w.line("\(name(r)).add(\(x[1]), at: \(scalarAtOneIndex ? x[2] : indices), site: \(site))")
+            }
+            return
+        }
         switch instruction.op {
         case .print:
             guard case .print(let items) = instruction.payload else { return }
@@ -216,7 +275,7 @@ struct SwiftFunctionEmitter {
         case .const:
             return  // written where used
         default:
-            guard let expression = expression(instruction) else { return }
+            guard let expression = expression(instruction, operands: x) else { return }
             if let r = instruction.result {
                 define(r, expression, into: &w)
             } else {

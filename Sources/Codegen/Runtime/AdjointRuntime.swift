@@ -864,6 +864,14 @@ extension Tensor {
         }
     }
 
+    /// Adds `value` to element `index` of a rank-1 tensor: the adjoint of `x[i]` in a loop, without an index array.
+    @inlinable
+    public mutating func add(_ value: Double, at index: Int, site: Site) {
+        guard shape.count == 1 else { indexCountFailure(1, at: site) }
+        guard index >= 0, index < shape[0] else { indexFailure(index, axis: 0, at: site) }
+        scalars.withUnsafeMutableBufferPointer { $0[index] += value }
+    }
+
     /// Adds `value` to the element or sub-block at `indices`, as `adding(_:at:site:)`.
     public mutating func add(_ value: Tensor, at indices: [Int], site: Site) {
         let current = block(indices, at: site)
@@ -1165,29 +1173,57 @@ public func seedRandom(_ seed: Int) {
 nonisolated(unsafe) public var isTraining = false
 
 /// A stack that the forward sweep pushes values to and the reverse sweep pops them from.
-public struct Tape<Element> {
-    @usableFromInline
-    var storage: [Element]
+public final class Tape<Element> {
+    // A class over raw storage, held in a `let`: pushing and popping need no exclusivity checks,
+    // which a global `var` would pay on every access (they dominate a scalar loop's reverse sweep).
+    @usableFromInline @exclusivity(unchecked) var base: UnsafeMutablePointer<Element>
+    @usableFromInline @exclusivity(unchecked) var count_: Int = 0
+    @usableFromInline @exclusivity(unchecked) var capacity: Int
 
     @inlinable
-    public init() { storage = [] }
+    public init() {
+        capacity = 16
+        base = UnsafeMutablePointer<Element>.allocate(capacity: capacity)
+    }
+
+    deinit {
+        base.deinitialize(count: count_)
+        base.deallocate()
+    }
 
     @inlinable
-    public mutating func push(_ x: Element) { storage.append(x) }
+    public func push(_ x: Element) {
+        if count_ == capacity { grow(to: capacity * 2) }
+        (base + count_).initialize(to: x)
+        count_ += 1
+    }
 
     /// The value pushed last; the reverse sweep pops exactly what the forward sweep pushed.
     @inlinable
-    public mutating func pop() -> Element { storage.removeLast() }
+    public func pop() -> Element {
+        count_ -= 1
+        return (base + count_).move()
+    }
 
     @inlinable
-    public var isEmpty: Bool { storage.isEmpty }
+    public var isEmpty: Bool { count_ == 0 }
 
     @inlinable
-    public var count: Int { storage.count }
+    public var count: Int { count_ }
 
     /// Makes room for `n` values in all, so a loop of known trip count pushes without reallocating.
     @inlinable
-    public mutating func reserve(_ n: Int) { storage.reserveCapacity(n) }
+    public func reserve(_ n: Int) { if n > capacity { grow(to: n) } }
+
+    @usableFromInline
+    func grow(to newCapacity: Int) {
+        let bigger = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
+        bigger.moveInitialize(from: base, count: count_)
+        base.deallocate()
+        base = bigger
+        capacity = newCapacity
+    }
 }
 
-extension Tape: Sendable where Element: Sendable {}
+// Tapes are shared by a function's forward and reverse sweeps, which run one after the other.
+extension Tape: @unchecked Sendable {}

@@ -2,12 +2,12 @@
 import Foundation
 
 private let source: StaticString = "control_flow.adj"
-fileprivate nonisolated(unsafe) var tape0 = Tape<Int>()
-fileprivate nonisolated(unsafe) var tape1 = Tape<Tensor>()
-fileprivate nonisolated(unsafe) var tape2 = Tape<Tensor>()
-fileprivate nonisolated(unsafe) var tape3 = Tape<Tensor>()
-fileprivate nonisolated(unsafe) var tape4 = Tape<Int>()
-fileprivate nonisolated(unsafe) var tape5 = Tape<Tensor>()
+fileprivate let tape0 = Tape<Int>()
+fileprivate let tape1 = Tape<Tensor>()
+fileprivate let tape2 = Tape<Tensor>()
+fileprivate let tape3 = Tape<Tensor>()
+fileprivate let tape4 = Tape<Int>()
+fileprivate let tape5 = Tape<Tensor>()
 
 public func g(a: Tensor) -> Tensor {
     var b2: Tensor
@@ -119,7 +119,7 @@ func gReverse0(head0: Tensor) -> Tensor {
             let v44 = tape2.pop()
             // adjoint of: c = 100 * b
             let v43 = v48 * 100.0
-            let v45 = fit(v43, like: v44, at: Site(source, 10, 17))
+            let v45 = fit(consume v43, like: v44, at: Site(source, 10, 17))
             v13 = v45
             break block3
         }
@@ -133,14 +133,14 @@ func gReverse0(head0: Tensor) -> Tensor {
             let v56 = tape5.pop()
             // adjoint of: b = b * 2
             let v55 = v8 * 2.0
-            let v57 = fit(v55, like: v56, at: Site(source, 6, 15))
+            let v57 = fit(consume v55, like: v56, at: Site(source, 6, 15))
             (v8, v11) = (v57, v40)
             continue loop2
         } else {
             let v31 = tape1.pop()
             // adjoint of: var b = a * 2
             let v30 = v8 * 2.0
-            let v32 = fit(v30, like: v31, at: Site(source, 4, 15))
+            let v32 = fit(consume v30, like: v31, at: Site(source, 4, 15))
             let v34 = v32
             return v34
         }

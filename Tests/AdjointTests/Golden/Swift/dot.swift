@@ -2,10 +2,10 @@
 import Foundation
 
 private let source: StaticString = "dot.adj"
-fileprivate nonisolated(unsafe) var tape0 = Tape<Tensor>()
-fileprivate nonisolated(unsafe) var tape1 = Tape<Tensor>()
-fileprivate nonisolated(unsafe) var tape2 = Tape<Tensor>()
-fileprivate nonisolated(unsafe) var tape3 = Tape<Tensor>()
+fileprivate let tape0 = Tape<Tensor>()
+fileprivate let tape1 = Tape<Tensor>()
+fileprivate let tape2 = Tape<Tensor>()
+fileprivate let tape3 = Tape<Tensor>()
 
 public func f(x: Tensor) -> Tensor {
     // return 2 * dot(x.T, x)
@@ -48,13 +48,13 @@ func fReverse0(head0: Tensor) -> Tensor {
     let v4 = fit(head0, like: v3, at: Site(source, 3, 6))
     // adjoint of: return 2 * dot(x.T, x)
     let v6 = v4 * 2.0
-    let v8 = fit(v6, like: v7, at: Site(source, 4, 14))
+    let v8 = fit(consume v6, like: v7, at: Site(source, 4, 14))
     let v12 = dotAdjointA(v8, v10, v11, at: Site(source, 4, 16))
     let v13 = dotAdjointB(v8, v10, v11, at: Site(source, 4, 16))
-    let v14 = fit(v12, like: v10, at: Site(source, 4, 22))
+    let v14 = fit(consume v12, like: v10, at: Site(source, 4, 22))
     let v15 = v14.transposed()
     let v16 = elementwise(v13, v15, at: Site(source, 4, 22)) { $0 + $1 }
-    let v17 = fit(v16, like: v11, at: Site(source, 3, 6))
+    let v17 = fit(consume v16, like: v11, at: Site(source, 3, 6))
     let v18 = v17
     return v18
 }

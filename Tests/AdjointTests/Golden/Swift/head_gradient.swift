@@ -2,9 +2,9 @@
 import Foundation
 
 private let source: StaticString = "head_gradient.adj"
-fileprivate nonisolated(unsafe) var tape0 = Tape<Tensor>()
-fileprivate nonisolated(unsafe) var tape1 = Tape<Tensor>()
-fileprivate nonisolated(unsafe) var tape2 = Tape<Tensor>()
+fileprivate let tape0 = Tape<Tensor>()
+fileprivate let tape1 = Tape<Tensor>()
+fileprivate let tape2 = Tape<Tensor>()
 
 public func z(x: Tensor) -> Tensor {
     // let y = 2 * x
@@ -45,14 +45,14 @@ func zReverse0(head0: Tensor) -> Tensor {
     let v4 = fit(head0, like: v3, at: Site(source, 3, 6))
     // adjoint of: return y * x
     let v6 = elementwise(v4, v5, at: Site(source, 5, 14)) { $0 * $1 }
-    let v8 = fit(v6, like: v7, at: Site(source, 5, 14))
+    let v8 = fit(consume v6, like: v7, at: Site(source, 5, 14))
     let v9 = elementwise(v4, v7, at: Site(source, 5, 14)) { $0 * $1 }
-    let v10 = fit(v9, like: v5, at: Site(source, 5, 14))
+    let v10 = fit(consume v9, like: v5, at: Site(source, 5, 14))
     // adjoint of: let y = 2 * x
     let v12 = v8 * 2.0
-    let v13 = fit(v12, like: v5, at: Site(source, 4, 15))
+    let v13 = fit(consume v12, like: v5, at: Site(source, 4, 15))
     let v14 = elementwise(v10, v13, at: Site(source, 4, 15)) { $0 + $1 }
-    let v15 = fit(v14, like: v5, at: Site(source, 3, 6))
+    let v15 = fit(consume v14, like: v5, at: Site(source, 3, 6))
     let v16 = v15
     return v16
 }
