@@ -27,6 +27,8 @@ struct SwiftFunctionEmitter {
     private var useCount: [ValueID: Int] = [:]
     /// The block whose instructions are being written.
     private var currentBlock = 0
+    /// Whether the function is written as structured Swift control flow (not a dispatch loop).
+    private var structured = true
     private var lastQuotedLine = 0
 
     init(function: Function, module: Module, naming: Naming, source: SourceFile?, sourceName: String) {
@@ -84,6 +86,7 @@ struct SwiftFunctionEmitter {
         let result = function.resultType == .void ? "" : " -> \(SwiftFunctionEmitter.swiftType(function.resultType))"
         w.block("\(access)func \(naming.function(function.name))(\(parameters.joined(separator: ", ")))\(result) {") { w in
             let structurizer = Structurizer(function)
+            structured = structurizer != nil
             for v in hoisted.sorted() {
                 let type = function.type(of: v)
                 if structurizer == nil {
@@ -211,7 +214,8 @@ struct SwiftFunctionEmitter {
     /// shared (and then copied by the next update): a local tensor read once in this block, and not read again
     /// before the block that defines it runs again.
     private func isLastUse(_ v: ValueID) -> Bool {
-        guard function.type(of: v) == .tensor, literals[v] == nil, !function.parameters.contains(v),
+        // Swift's own check cannot follow a state machine's flow, so moves are only made in structured code.
+        guard structured, function.type(of: v) == .tensor, literals[v] == nil, !function.parameters.contains(v),
               let home = definingBlock[v] else { return false }
         let here = function.blocks[currentBlock]
         guard (here.instructions.flatMap(\.operands) + here.terminator.operands).filter({ $0 == v }).count == 1 else {

@@ -91,17 +91,27 @@ func compiledCorpusMatchesInterpreter() throws {
     }
 }
 
-@Test func examplesRunCompiledAsInterpreted() throws {
-    // Every example's main() through the generated Swift, against the interpreter's output, line by line.
+@Test func examplesPrintTheirExpectedOutput() throws {
+    // Every example's main(): the interpreter, the exact interpreter and the generated Swift (all examples in
+    // one program, each in its own namespace) print what NAME.out and NAME.exact.out beside it say.
     var declarations = ""
     var statements = ""
-    var expected: [String] = []
-    for (i, url) in adjFiles(in: "examples").enumerated() {
+    let examples = adjFiles(in: "examples")
+    for (i, url) in examples.enumerated() {
+        let name = url.deletingPathExtension().lastPathComponent
         let compilation = try Compilation(path: url.path)
+        let expected = try String(contentsOf: url.deletingPathExtension().appendingPathExtension("out"), encoding: .utf8)
+        let interpreted = try compilation.evaluate(EvalRequest(function: "main", arguments: [])) { _ in }.output
+        #expect(interpreted.map { $0 + "\n" }.joined() == expected, "\(name): interpreter")
+        let exactURL = url.deletingPathExtension().appendingPathExtension("exact.out")
+        if FileManager.default.fileExists(atPath: exactURL.path) {
+            let exact = try compilation.evaluate(EvalRequest(function: "main", arguments: [], engine: .exact)) { _ in }.output
+            let expectedExact: String = try String(contentsOf: exactURL, encoding: .utf8)
+            #expect(exact.map { $0 + "\n" }.joined() == expectedExact, "\(name): exact")
+        }
         let source = try compilation.swiftSource(includeRuntime: false, entryPoint: false, namespace: "Example\(i)")
         declarations += source.replacingOccurrences(of: "import Foundation\n", with: "") + "\n"
-        statements += "seedRandom(0)\nExample\(i).main()\n"
-        expected += try compilation.evaluate(EvalRequest(function: "main", arguments: [])) { _ in }.output
+        statements += "print(\"=== \(name)\")\nseedRandom(0)\nExample\(i).main()\n"
     }
     let (status, output) = try buildAndRun(["examples.swift": "import Foundation\n" + declarations,
                                             "runtime.swift": try Compilation.runtimeFile(), "main.swift": statements],
@@ -109,9 +119,14 @@ func compiledCorpusMatchesInterpreter() throws {
     let built: Bool = status == 0
     let log = String(output.prefix(4000))
     try #require(built, "\(log)")
-    let interpreted: String = expected.joined(separator: "\n") + "\n"
-    let compiled: String = output
-    #expect(compiled == interpreted)
+    let sections = output.components(separatedBy: "=== ").dropFirst()
+    try #require(sections.count == examples.count)
+    for (section, url) in zip(sections, examples) {
+        let name = url.deletingPathExtension().lastPathComponent
+        let expected = try String(contentsOf: url.deletingPathExtension().appendingPathExtension("out"), encoding: .utf8)
+        let compiled = String(section.dropFirst(name.count + 1))
+        #expect(compiled == expected, "\(name): compiled Swift")
+    }
 }
 
 @Test func goldenSwiftForTheChapterBuildsAsOneModule() throws {
