@@ -117,7 +117,7 @@ extension SwiftFunctionEmitter {
             return "\(x[0]).\(i)"
         case .pop:
             guard case .tape(let tape) = instruction.payload else { return nil }
-            return "\(tapeName(tape)).pop()"
+            return byteTapes.contains(tape) ? "Int(\(tapeName(tape)).pop())" : "\(tapeName(tape)).pop()"
         case .call:
             guard case .callee(let callee) = instruction.payload else { return nil }
             let labels = module.function(named: callee)?.parameterNames ?? []

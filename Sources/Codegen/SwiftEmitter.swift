@@ -52,16 +52,23 @@ public enum SwiftEmitter {
         let staticPrefix = options.namespace == nil ? "" : "static "
         let body: (inout SwiftWriter) -> Void = { w in
             w.line("\(options.namespace == nil ? "private " : "static ")let source: StaticString = \(SwiftFunctionEmitter.stringLiteral(fileName))")
-            for (tape, type) in tapeTypes(module) {
-                let access = options.namespace == nil ? "fileprivate " : "static "
-                w.line("\(access)let tape\(tape) = Tape<\(SwiftFunctionEmitter.swiftType(type))>()")
+            let bytes = byteTapes(module)
+            let tapes = tapeTypes(module)
+            if !tapes.isEmpty {
+                // Static members start on first use, so a single-file program's top-level order cannot matter.
+                w.block("\(options.namespace == nil ? "fileprivate " : "")enum SweepTapes {") { w in
+                    for (tape, type) in tapes {
+                        let element = bytes.contains(tape) ? "UInt8" : SwiftFunctionEmitter.swiftType(type)
+                        w.line("static let tape\(tape) = Tape<\(element)>()")
+                    }
+                }
             }
             let sourceNames = Set(gradients.map(\.function))
             let generated = module.functions.filter { $0.name.contains(".") }
             for function in module.functions where !function.name.contains(".") {
                 w.line()
                 var emitter = SwiftFunctionEmitter(function: function, module: module, naming: naming, source: source,
-                                                   sourceName: "source")
+                                                   sourceName: "source", byteTapes: bytes)
                 emitter.emit(into: &w, access: "public " + staticPrefix)
                 if sourceNames.contains(function.name), let api = gradients.first(where: { $0.function == function.name }) {
                     w.line()
@@ -75,7 +82,7 @@ public enum SwiftEmitter {
             for function in generated {
                 w.line()
                 var emitter = SwiftFunctionEmitter(function: function, module: module, naming: naming, source: source,
-                                                   sourceName: "source")
+                                                   sourceName: "source", byteTapes: bytes)
                 emitter.emit(into: &w, access: staticPrefix)
             }
         }
@@ -126,6 +133,37 @@ public enum SwiftEmitter {
             let parts = api.wrt.count == 1 ? ["gradients"] : api.wrt.indices.map { "gradients.\($0)" }
             w.line("return (value, \(parts.joined(separator: ", ")))")
         }
+    }
+
+    /// Tapes of small Int codes (a branch trace, which `ret` was taken): every push is a constant in 0...255,
+    /// or a block parameter that only such constants reach. They hold one byte per entry, not eight.
+    static func byteTapes(_ module: Module) -> Set<Int> {
+        var candidates: Set<Int> = []
+        var excluded: Set<Int> = []
+        for f in module.functions {
+            var constant: [ValueID: Int] = [:]
+            var incoming: [ValueID: [ValueID]] = [:]
+            for b in f.blocks {
+                for i in b.instructions where i.op == .const {
+                    if case .constant(.int(let n)) = i.payload, let r = i.result { constant[r] = n }
+                }
+                for t in b.terminator.successors {
+                    for (arg, p) in zip(t.arguments, f.blocks[t.block.index].parameters) { incoming[p, default: []].append(arg) }
+                }
+            }
+            func small(_ v: ValueID) -> Bool {
+                if let n = constant[v] { return (0...255).contains(n) }
+                guard let args = incoming[v], !args.isEmpty else { return false }
+                return args.allSatisfy { constant[$0].map { (0...255).contains($0) } ?? false }
+            }
+            for b in f.blocks {
+                for i in b.instructions where i.op == .push {
+                    guard case .tape(let t) = i.payload, f.type(of: i.operands[0]) == .int else { continue }
+                    if small(i.operands[0]) { candidates.insert(t) } else { excluded.insert(t) }
+                }
+            }
+        }
+        return candidates.subtracting(excluded)
     }
 
     /// The element type of every tape the module pushes to or pops from.

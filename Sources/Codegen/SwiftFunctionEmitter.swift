@@ -31,7 +31,12 @@ struct SwiftFunctionEmitter {
     private var structured = true
     private var lastQuotedLine = 0
 
-    init(function: Function, module: Module, naming: Naming, source: SourceFile?, sourceName: String) {
+    /// Tapes that store one byte per entry (see `SwiftEmitter.byteTapes`).
+    let byteTapes: Set<Int>
+
+    init(function: Function, module: Module, naming: Naming, source: SourceFile?, sourceName: String,
+         byteTapes: Set<Int> = []) {
+        self.byteTapes = byteTapes
         self.function = function
         self.module = module
         self.naming = naming
@@ -76,7 +81,7 @@ struct SwiftFunctionEmitter {
         return "Site(\(sourceName), \(at.line), \(at.column))"
     }
 
-    func tapeName(_ tape: Int) -> String { "tape\(tape)" }
+    func tapeName(_ tape: Int) -> String { "SweepTapes.tape\(tape)" }
 
     /// The function's Swift text.
     mutating func emit(into w: inout SwiftWriter, access: String) {
@@ -272,7 +277,7 @@ struct SwiftFunctionEmitter {
             w.line("print(\(parts.joined(separator: ", ")))")
         case .push:
             guard case .tape(let tape) = instruction.payload else { return }
-            w.line("\(tapeName(tape)).push(\(x[0]))")
+            w.line("\(tapeName(tape)).push(\(byteTapes.contains(tape) ? "UInt8(\(x[0]))" : x[0]))")
         case .settraining:
             if let r = instruction.result { define(r, "isTraining", into: &w) }
             w.line("isTraining = \(x[0])")

@@ -1184,6 +1184,7 @@ public final class Tape<Element> {
     public init() {
         capacity = 16
         base = UnsafeMutablePointer<Element>.allocate(capacity: capacity)
+        registerTape(self)
     }
 
     deinit {
@@ -1227,3 +1228,46 @@ public final class Tape<Element> {
 
 // Tapes are shared by a function's forward and reverse sweeps, which run one after the other.
 extension Tape: @unchecked Sendable {}
+
+// MARK: - Tape statistics
+
+/// What one tape holds at a moment: its element type, how many values, and their bytes
+/// (`count × MemoryLayout<Element>.stride`; a Tensor entry is its two array references, the
+/// scalars it shares with the value it recorded are not counted).
+public struct TapeStatistics: Sendable, Equatable {
+    public let elementType: String
+    public let count: Int
+    public let bytes: Int
+}
+
+extension Tape {
+    public var statistics: TapeStatistics {
+        TapeStatistics(elementType: String(describing: Element.self), count: count_,
+                       bytes: count_ * MemoryLayout<Element>.stride)
+    }
+}
+
+/// Every tape alive in the process, in creation order, for tools that measure what a forward sweep
+/// records (the benchmark suite runs a forward sweep and reads `Tapes.statistics`). Generated tapes
+/// are lazily initialized globals, so one appears once its function first runs.
+public enum Tapes {
+    public static var statistics: [TapeStatistics] {
+        registeredTapes.compactMap { $0.statistics() }
+    }
+
+    /// The bytes all tapes hold now.
+    public static var bytes: Int { statistics.reduce(0) { $0 + $1.bytes } }
+}
+
+@usableFromInline
+struct RegisteredTape {
+    let statistics: () -> TapeStatistics?
+}
+
+// Written when a tape is created, read by `Tapes`; tapes, like the generated code, are single-threaded.
+nonisolated(unsafe) var registeredTapes: [RegisteredTape] = []
+
+@usableFromInline
+func registerTape<Element>(_ tape: Tape<Element>) {
+    registeredTapes.append(RegisteredTape { [weak tape] in tape?.statistics })
+}

@@ -2,12 +2,14 @@
 import Foundation
 
 private let source: StaticString = "control_flow.adj"
-fileprivate let tape0 = Tape<Int>()
-fileprivate let tape1 = Tape<Tensor>()
-fileprivate let tape2 = Tape<Tensor>()
-fileprivate let tape3 = Tape<Tensor>()
-fileprivate let tape4 = Tape<Int>()
-fileprivate let tape5 = Tape<Tensor>()
+fileprivate enum SweepTapes {
+    static let tape0 = Tape<Int>()
+    static let tape1 = Tape<Tensor>()
+    static let tape2 = Tape<Tensor>()
+    static let tape3 = Tape<Tensor>()
+    static let tape4 = Tape<UInt8>()
+    static let tape5 = Tape<Tensor>()
+}
 
 public func g(a: Tensor) -> Tensor {
     var b2: Tensor
@@ -64,7 +66,7 @@ func gForward0(a: Tensor) -> Tensor {
     var v17: Int
     // var b = a * 2
     let b = a * 2.0
-    tape1.push(a)
+    SweepTapes.tape1.push(a)
     (b2, v15) = (b, 0)
     loop1: while true {
         // while norm(b) < 1000 {
@@ -73,20 +75,20 @@ func gForward0(a: Tensor) -> Tensor {
         if v6 {
             // b = b * 2
             let b3 = b2 * 2.0
-            tape5.push(b2)
+            SweepTapes.tape5.push(b2)
             let v21 = v15 + 1
             (b2, v15) = (b3, v21)
             continue loop1
         } else {
             block5: do {
-                tape0.push(v15)
+                SweepTapes.tape0.push(v15)
                 // if sum(b) <= 0 {
                 let v9 = b2.sum()
                 let v11 = v9 <= 0.0
                 if v11 {
                     // c = 100 * b
                     let c = 100.0 * b2
-                    tape2.push(b2)
+                    SweepTapes.tape2.push(b2)
                     (c2, v17) = (c, 1)
                     break block5
                 } else {
@@ -94,8 +96,8 @@ func gForward0(a: Tensor) -> Tensor {
                     break block5
                 }
             }
-            tape4.push(v17)
-            tape3.push(c2)
+            SweepTapes.tape4.push(UInt8(v17))
+            SweepTapes.tape3.push(c2)
             return c2
         }
     }
@@ -108,15 +110,15 @@ func gReverse0(head0: Tensor) -> Tensor {
     var v40: Int
     let v48: Tensor
     block3: do {
-        let v47 = tape3.pop()
+        let v47 = SweepTapes.tape3.pop()
         v48 = fit(head0, like: v47, at: Site(source, 3, 6))
-        let v49 = tape4.pop()
+        let v49 = Int(SweepTapes.tape4.pop())
         let v51 = v49 == 0
         if v51 {
             v13 = v48
             break block3
         } else {
-            let v44 = tape2.pop()
+            let v44 = SweepTapes.tape2.pop()
             // adjoint of: c = 100 * b
             let v43 = v48 * 100.0
             let v45 = fit(consume v43, like: v44, at: Site(source, 10, 17))
@@ -124,20 +126,20 @@ func gReverse0(head0: Tensor) -> Tensor {
             break block3
         }
     }
-    let v41 = tape0.pop()
+    let v41 = SweepTapes.tape0.pop()
     (v8, v11) = (v13, v41)
     loop2: while true {
         let v36 = v11 > 0
         if v36 {
             v40 = v11 - 1
-            let v56 = tape5.pop()
+            let v56 = SweepTapes.tape5.pop()
             // adjoint of: b = b * 2
             let v55 = v8 * 2.0
             let v57 = fit(consume v55, like: v56, at: Site(source, 6, 15))
             (v8, v11) = (v57, v40)
             continue loop2
         } else {
-            let v31 = tape1.pop()
+            let v31 = SweepTapes.tape1.pop()
             // adjoint of: var b = a * 2
             let v30 = v8 * 2.0
             let v32 = fit(consume v30, like: v31, at: Site(source, 4, 15))

@@ -2,10 +2,12 @@
 import Foundation
 
 private let source: StaticString = "dot.adj"
-fileprivate let tape0 = Tape<Tensor>()
-fileprivate let tape1 = Tape<Tensor>()
-fileprivate let tape2 = Tape<Tensor>()
-fileprivate let tape3 = Tape<Tensor>()
+fileprivate enum SweepTapes {
+    static let tape0 = Tape<Tensor>()
+    static let tape1 = Tape<Tensor>()
+    static let tape2 = Tape<Tensor>()
+    static let tape3 = Tape<Tensor>()
+}
 
 public func f(x: Tensor) -> Tensor {
     // return 2 * dot(x.T, x)
@@ -33,18 +35,18 @@ func fForward0(x: Tensor) -> Tensor {
     let v2 = x.transposed()
     let v3 = dot(v2, x, at: Site(source, 4, 16))
     let v4 = 2.0 * v3
-    tape0.push(v4)
-    tape1.push(v3)
-    tape2.push(v2)
-    tape3.push(x)
+    SweepTapes.tape0.push(v4)
+    SweepTapes.tape1.push(v3)
+    SweepTapes.tape2.push(v2)
+    SweepTapes.tape3.push(x)
     return v4
 }
 
 func fReverse0(head0: Tensor) -> Tensor {
-    let v11 = tape3.pop()
-    let v10 = tape2.pop()
-    let v7 = tape1.pop()
-    let v3 = tape0.pop()
+    let v11 = SweepTapes.tape3.pop()
+    let v10 = SweepTapes.tape2.pop()
+    let v7 = SweepTapes.tape1.pop()
+    let v3 = SweepTapes.tape0.pop()
     let v4 = fit(head0, like: v3, at: Site(source, 3, 6))
     // adjoint of: return 2 * dot(x.T, x)
     let v6 = v4 * 2.0

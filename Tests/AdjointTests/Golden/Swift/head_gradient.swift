@@ -2,9 +2,11 @@
 import Foundation
 
 private let source: StaticString = "head_gradient.adj"
-fileprivate let tape0 = Tape<Tensor>()
-fileprivate let tape1 = Tape<Tensor>()
-fileprivate let tape2 = Tape<Tensor>()
+fileprivate enum SweepTapes {
+    static let tape0 = Tape<Tensor>()
+    static let tape1 = Tape<Tensor>()
+    static let tape2 = Tape<Tensor>()
+}
 
 public func z(x: Tensor) -> Tensor {
     // let y = 2 * x
@@ -32,16 +34,16 @@ func zForward0(x: Tensor) -> Tensor {
     let y = 2.0 * x
     // return y * x
     let v3 = elementwise(y, x, at: Site(source, 5, 14)) { $0 * $1 }
-    tape0.push(v3)
-    tape1.push(x)
-    tape2.push(y)
+    SweepTapes.tape0.push(v3)
+    SweepTapes.tape1.push(x)
+    SweepTapes.tape2.push(y)
     return v3
 }
 
 func zReverse0(head0: Tensor) -> Tensor {
-    let v7 = tape2.pop()
-    let v5 = tape1.pop()
-    let v3 = tape0.pop()
+    let v7 = SweepTapes.tape2.pop()
+    let v5 = SweepTapes.tape1.pop()
+    let v3 = SweepTapes.tape0.pop()
     let v4 = fit(head0, like: v3, at: Site(source, 3, 6))
     // adjoint of: return y * x
     let v6 = elementwise(v4, v5, at: Site(source, 5, 14)) { $0 * $1 }
