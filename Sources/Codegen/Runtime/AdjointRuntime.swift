@@ -1233,7 +1233,7 @@ extension Tape: @unchecked Sendable {}
 
 /// What one tape holds at a moment: its element type, how many values, and their bytes
 /// (`count × MemoryLayout<Element>.stride`; a Tensor entry is its two array references, the
-/// scalars it shares with the value it recorded are not counted).
+/// scalars it shares with the value it recorded are counted by `Tapes.tensorStorageBytes`).
 public struct TapeStatistics: Sendable, Equatable {
     public let elementType: String
     public let count: Int
@@ -1245,6 +1245,17 @@ extension Tape {
         TapeStatistics(elementType: String(describing: Element.self), count: count_,
                        bytes: count_ * MemoryLayout<Element>.stride)
     }
+
+    /// The address and size in bytes of the scalar storage of each Tensor entry (none for other tapes).
+    func tensorBuffers() -> [(address: UInt, bytes: Int)] {
+        guard Element.self == Tensor.self else { return [] }
+        let entries = UnsafeRawPointer(base).assumingMemoryBound(to: Tensor.self)
+        return (0..<count_).compactMap { i in
+            entries[i].scalars.withUnsafeBufferPointer { buffer in
+                buffer.baseAddress.map { (UInt(bitPattern: $0), buffer.count * MemoryLayout<Double>.stride) }
+            }
+        }
+    }
 }
 
 /// Every tape alive in the process, in creation order, for tools that measure what a forward sweep
@@ -1255,13 +1266,26 @@ public enum Tapes {
         registeredTapes.compactMap { $0.statistics() }
     }
 
-    /// The bytes all tapes hold now.
+    /// The bytes all tapes hold now in their entries.
     public static var bytes: Int { statistics.reduce(0) { $0 + $1.bytes } }
+
+    /// The bytes of scalar storage that the Tensor entries of all tapes keep alive, each buffer
+    /// counted once however many entries share it, leaving out the buffers of `excluded` (such as
+    /// the inputs, which the caller holds anyway).
+    public static func tensorStorageBytes(excluding excluded: [Tensor] = []) -> Int {
+        var seen = Set(excluded.compactMap { t in t.scalars.withUnsafeBufferPointer { $0.baseAddress.map { UInt(bitPattern: $0) } } })
+        var total = 0
+        for tape in registeredTapes {
+            for buffer in tape.tensorBuffers() where seen.insert(buffer.address).inserted { total += buffer.bytes }
+        }
+        return total
+    }
 }
 
 @usableFromInline
 struct RegisteredTape {
     let statistics: () -> TapeStatistics?
+    let tensorBuffers: () -> [(address: UInt, bytes: Int)]
 }
 
 // Written when a tape is created, read by `Tapes`; tapes, like the generated code, are single-threaded.
@@ -1269,5 +1293,6 @@ nonisolated(unsafe) var registeredTapes: [RegisteredTape] = []
 
 @usableFromInline
 func registerTape<Element>(_ tape: Tape<Element>) {
-    registeredTapes.append(RegisteredTape { [weak tape] in tape?.statistics })
+    registeredTapes.append(RegisteredTape(statistics: { [weak tape] in tape?.statistics },
+                                          tensorBuffers: { [weak tape] in tape?.tensorBuffers() ?? [] }))
 }

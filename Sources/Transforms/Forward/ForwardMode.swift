@@ -131,8 +131,13 @@ enum ForwardMode {
         guard let r = instruction.result, let y, let type else { return }
         e.primal[r] = y
         if activity.isActive(r) {
-            e.tangent[r] = try e.tangent(of: instruction, result: y, type: type,
-                                         sourceTypes: instruction.operands.map { source.type(of: $0) })
+            var t = try e.tangent(of: instruction, result: y, type: type,
+                                  sourceTypes: instruction.operands.map { source.type(of: $0) })
+            // One operand's tangent alone has that operand's shape (a Real, a column): give it the result's.
+            if instruction.op.isBroadcastingBinary, type == .tensor, let tangent = t {
+                t = e.emit(.fit, [tangent, y], .tensor)
+            }
+            e.tangent[r] = t
         }
     }
 }

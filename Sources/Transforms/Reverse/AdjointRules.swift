@@ -152,14 +152,33 @@ struct AdjointEmitter {
             // The value's adjoint comes back through the shadow tape, pushed by the adjoint of the matching pop.
             guard case .tape(let tape) = instruction.payload, !context.inertTapes.contains(tape),
                   source.type(of: x[0]).carriesDerivatives else { return }
-            let adjoint = emit(.pop, [], source.type(of: x[0]), payload: .tape(context.shadowTape(of: tape)))
-            if isActive(x[0]) { add(x[0], adjoint) }
+            let type = source.type(of: x[0])
+            let adjoint = emit(.pop, [], type, payload: .tape(context.shadowTape(of: tape)))
+            guard isActive(x[0]) else { return }
+            if case .tuple(let elements) = type {
+                // A tuple's adjoint travels as a tuple of its components' adjoints.
+                for key in source.adjointKeys(of: x[0]) {
+                    accumulate(key, emit(.extract, [adjoint], elements[key.component], payload: .index(key.component)))
+                }
+            } else {
+                add(x[0], adjoint)
+            }
             return
         case .pop:
             guard case .tape(let tape) = instruction.payload, !context.inertTapes.contains(tape),
                   let y = instruction.result, source.type(of: y).carriesDerivatives else { return }
-            let adjoint = materialize(AdjointKey(y))
-            adjoints[AdjointKey(y)] = .zero
+            let adjoint: ValueID
+            if case .tuple(let elements) = source.type(of: y) {
+                let parts = elements.indices.map { i -> ValueID in
+                    let key = AdjointKey(y, i)
+                    defer { adjoints[key] = .zero }
+                    return elements[i].carriesDerivatives ? materialize(key) : zeros.of(elements[i])
+                }
+                adjoint = emit(.tuple, parts, source.type(of: y))
+            } else {
+                adjoint = materialize(AdjointKey(y))
+                adjoints[AdjointKey(y)] = .zero
+            }
             builder.emit(.push, [adjoint], type: nil, payload: .tape(context.shadowTape(of: tape)), at: .unknown)
             return
         default:
