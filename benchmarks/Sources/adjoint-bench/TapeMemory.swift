@@ -1,0 +1,83 @@
+// Tape memory: what a generated forward sweep records, read from the runtime's tapes.
+//
+// The generated gradient `fGradient` runs the forward sweep `fForward…` (which pushes onto the
+// file's tapes) and then the reverse sweep `fReverse…` (which pops them all). Here the two sweeps
+// are called separately: after the forward sweep every tape's `count` and bytes (count × the
+// element's stride; `Tapes.statistics` in the runtime) are read, then the reverse sweep empties
+// them again. The names of the sweeps are the generated ones (see Generated/); regenerating with a
+// compiler that names them differently needs this file updated.
+
+struct TapeReport {
+    let id: String
+    let unit: String
+    let units: Int
+    /// The tapes that hold something after the forward sweep.
+    let tapes: [TapeStatistics]
+    /// Scalar storage of distinct tensors the tapes keep alive, the inputs' left out.
+    let tensorStorageBytes: Int
+    let target: String
+    let targetBytesPerUnit: Double
+
+    var entryBytes: Int { tapes.reduce(0) { $0 + $1.bytes } }
+    var bytes: Int { entryBytes + tensorStorageBytes }
+    var bytesPerUnit: Double { Double(bytes) / Double(units) }
+    var met: Bool { bytesPerUnit <= targetBytesPerUnit }
+
+    /// Entries per unit of each element type, over all its tapes: "Double 4.00, Int 0.00".
+    var breakdown: String {
+        var totals: [(type: String, count: Int)] = []
+        for t in tapes {
+            if let i = totals.firstIndex(where: { $0.type == t.elementType }) { totals[i].count += t.count }
+            else { totals.append((t.elementType, t.count)) }
+        }
+        return totals.map { String(format: "%@ %.2f", $0.type, Double($0.count) / Double(units)) }
+            .joined(separator: ", ")
+    }
+}
+
+enum TapeMemory {
+    static func measure(id: String, unit: String, units: Int, target: String, targetBytesPerUnit: Double,
+                        inputs: [Tensor] = [], forward: () -> Void, reverse: () -> Void) -> TapeReport {
+        precondition(Tapes.statistics.allSatisfy { $0.count == 0 }, "tapes not empty before \(id)'s forward sweep")
+        let previous = isTraining
+        isTraining = true
+        forward()
+        isTraining = previous
+        let tapes = Tapes.statistics.filter { $0.count > 0 }
+        let storage = Tapes.tensorStorageBytes(excluding: inputs)
+        reverse()
+        precondition(Tapes.statistics.allSatisfy { $0.count == 0 }, "\(id)'s reverse sweep left values on a tape")
+        return TapeReport(id: id, unit: unit, units: units, tapes: tapes, tensorStorageBytes: storage, target: target,
+                          targetBytesPerUnit: targetBytesPerUnit)
+    }
+
+    static func all() -> [TapeReport] {
+        let w3x = Tensor(shape: [Inputs.w3n], scalars: Inputs.w3x)
+        let w5x = Tensor(shape: [Inputs.w5n], scalars: Inputs.w5x)
+        let w7v = Tensor(shape: [Inputs.w3n], scalars: Inputs.w7v)
+        return [
+            measure(id: "W4", unit: "iteration", units: Inputs.w4n, target: "8 B",
+                    targetBytesPerUnit: 8,
+                    forward: { sink(w4_logisticForward0_1(x0: Inputs.w4x0, r: Inputs.w4r, n: Inputs.w4n)) },
+                    reverse: { sink(w4_logisticReverse0_1(head0: 1).0) }),
+            // One bit for the branch plus the one Double the taken branch's adjoint reads (x[i]).
+            measure(id: "W5", unit: "branch decision", units: Inputs.w5n,
+                    target: "8.125 B (1 bit + 1 Double)",
+                    targetBytesPerUnit: 8.125, inputs: [w5x],
+                    forward: { sink(w5_piecewiseForward0(x: w5x)) },
+                    reverse: { sink(w5_piecewiseReverse0(head0: 1).scalars[0]) }),
+            // Not a target of the issue; shown because it explains W3's time.
+            measure(id: "W3", unit: "iteration", units: Inputs.w3n - 1,
+                    target: "none (hand-written: 0 B)",
+                    targetBytesPerUnit: .infinity, inputs: [w3x],
+                    forward: { sink(w3_rosenbrockForward0(x: w3x)) },
+                    reverse: { sink(w3_rosenbrockReverse0(head0: 1).scalars[0]) }),
+            // Nor this one: the Hessian-vector product's forward sweep (first-order forward and reverse
+            // sweeps, recording for the second-order reverse sweep), per iteration of the loop.
+            measure(id: "W7", unit: "iteration", units: Inputs.w3n - 1,
+                    target: "none (hand-written: 0 B)", targetBytesPerUnit: .infinity, inputs: [w3x, w7v],
+                    forward: { sink(w7_gradient_dotForward0(x: w3x, v: w7v)) },
+                    reverse: { sink(w7_gradient_dotReverse0(head0: 1).scalars[0]) }),
+        ]
+    }
+}
