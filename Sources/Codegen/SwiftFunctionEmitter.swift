@@ -240,13 +240,20 @@ struct SwiftFunctionEmitter {
         return true
     }
 
+    private func isBlockParameter(_ v: ValueID) -> Bool {
+        function.blocks[definingBlock[v] ?? 0].parameters.contains(v)
+    }
+
     private func emit(_ instruction: Instruction, into w: inout SwiftWriter) {
         var x = instruction.operands.map { name($0) }
         // `fit` hands its first argument back when the shapes already agree: moving it in keeps the storage
         // unshared, so an update of the result can happen in place.
         if instruction.op == .fit, isLastUse(instruction.operands[0]) { x[0] = "consume \(x[0])" }
+        // Moving a block parameter into a new variable (`v = consume p`) is left out: swiftc 6.3.1 -O without
+        // -wmo miscompiles it for a loop-carried tensor assigned on both arms of an `if` (a crash in
+        // swift_release); handing a parameter to `fit` as `consume p` is not affected.
         if SwiftFunctionEmitter.updatesInPlace.contains(instruction.op), let r = instruction.result,
-           isLastUse(instruction.operands[0]) {
+           isLastUse(instruction.operands[0]), !isBlockParameter(instruction.operands[0]) {
             x[0] = "consume \(x[0])"
             // The old tensor is dead: update it in place under the new name rather than copying it.
             w.line(hoisted.contains(r) ? "\(name(r)) = \(x[0])" : "var \(name(r)) = \(x[0])")
