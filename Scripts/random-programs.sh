@@ -16,6 +16,8 @@
 # The summary lines ("random programs: ...") give the counts; the exit status is swift test's.
 set -uo pipefail
 
+# In braces, so that bash reads the whole script before running it (editing it mid-run is then safe).
+{
 n="${1:-1000}"
 seed="${2:-$(date +%Y%m%d)}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -37,3 +39,4 @@ echo "failures reported: $(grep -c 'Issue recorded' "$log")"
 grep -E '^↳ .* on seed ' "$log" | sed 's/^↳ /  /' || true
 echo "seed $seed, $n programs, $((end - start)) s; full log: $log"
 exit $status
+}

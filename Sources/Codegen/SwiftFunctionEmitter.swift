@@ -248,10 +248,11 @@ struct SwiftFunctionEmitter {
         var x = instruction.operands.map { name($0) }
         // `fit` hands its first argument back when the shapes already agree: moving it in keeps the storage
         // unshared, so an update of the result can happen in place.
-        if instruction.op == .fit, isLastUse(instruction.operands[0]) { x[0] = "consume \(x[0])" }
-        // Moving a block parameter into a new variable (`v = consume p`) is left out: swiftc 6.3.1 -O without
-        // -wmo miscompiles it for a loop-carried tensor assigned on both arms of an `if` (a crash in
-        // swift_release); handing a parameter to `fit` as `consume p` is not affected.
+        if instruction.op == .fit, isLastUse(instruction.operands[0]), !isBlockParameter(instruction.operands[0]) {
+            x[0] = "consume \(x[0])"
+        }
+        // Block parameters are never moved (`consume p`): swiftc 6.3.1 -O miscompiles moves of loop-carried
+        // tensors assigned on several paths (crashes in swift_release, found by the random programs).
         if SwiftFunctionEmitter.updatesInPlace.contains(instruction.op), let r = instruction.result,
            isLastUse(instruction.operands[0]), !isBlockParameter(instruction.operands[0]) {
             x[0] = "consume \(x[0])"
