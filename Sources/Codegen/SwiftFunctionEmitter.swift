@@ -248,8 +248,19 @@ struct SwiftFunctionEmitter {
         var x = instruction.operands.map { name($0) }
         // `fit` hands its first argument back when the shapes already agree: moving it in keeps the storage
         // unshared, so an update of the result can happen in place.
-        if instruction.op == .fit, isLastUse(instruction.operands[0]), !isBlockParameter(instruction.operands[0]) {
-            x[0] = "consume \(x[0])"
+        // A block parameter read for the last time is instead let go of after the instruction (below).
+        var release: ValueID?
+        if instruction.op == .fit, isLastUse(instruction.operands[0]) {
+            if isBlockParameter(instruction.operands[0]) {
+                release = instruction.operands[0]
+            } else {
+                x[0] = "consume \(x[0])"
+            }
+        }
+        defer {
+            // Drop the parameter's reference so the result's storage is unshared; it is assigned again before
+            // any later read.
+            if let p = release { w.line("\(name(p)) = Tensor(shape: [0], scalars: [])") }
         }
         // Block parameters are never moved (`consume p`): swiftc 6.3.1 -O miscompiles moves of loop-carried
         // tensors assigned on several paths (crashes in swift_release, found by the random programs).
