@@ -220,7 +220,9 @@ struct SwiftFunctionEmitter {
     /// before the block that defines it runs again.
     private func isLastUse(_ v: ValueID) -> Bool {
         // Swift's own check cannot follow a state machine's flow, so moves are only made in structured code.
-        guard structured, function.type(of: v) == .tensor, literals[v] == nil, !function.parameters.contains(v),
+        // Only locals read in one place move: swiftc 6.3.1 -O miscompiles moves of function-level variables
+        // assigned inside loops (found by the random programs), so hoisted values never move.
+        guard structured, !hoisted.contains(v) || isBlockParameter(v), function.type(of: v) == .tensor, literals[v] == nil, !function.parameters.contains(v),
               let home = definingBlock[v] else { return false }
         let here = function.blocks[currentBlock]
         guard (here.instructions.flatMap(\.operands) + here.terminator.operands).filter({ $0 == v }).count == 1 else {

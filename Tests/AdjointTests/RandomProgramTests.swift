@@ -663,3 +663,26 @@ func tangentOfBroadcastHasTheResultShape(source: String) {
     let mismatch = try compiledMismatches([program]).first ?? nil
     #expect(mismatch == nil, "\(mismatch ?? "")")
 }
+
+@Test func compiledLoopWithABranchAfterAnUpdateRuns() throws {
+    // seed 1, programs 141 and 489 of a 1000-program run, still crashing (signal 11 in swift_release) after
+    // 5b29109 and 29236af, built with `swiftc -O` without `-wmo`: the mirror image of the test above. The
+    // forward sweep holds `u * x` in a function-level `var u2` (it is read on both arms of the `if`) and
+    // says `var v12 = consume u2` on one arm and `(u3, v19) = (u2, 0)` on the other, inside the loop; the
+    // same swiftc 6.3.1 miscompile as above, for a moved value that is not a block parameter.
+    let source = """
+    func f(x: Real, y: Real, t: Tensor) -> Real {
+        var u = t
+        for i in 0..<3 {
+            u = u * x
+            if y > 1.5 {
+                u[0] = y
+            }
+        }
+        return sum(u)
+    }
+    """
+    let program = GProgram(source: source, arguments: [("x", "-1.0"), ("y", "-1.25"), ("t", "[1.1, 1.1, -1.5]")])
+    let mismatch = try compiledMismatches([program]).first ?? nil
+    #expect(mismatch == nil, "\(mismatch ?? "")")
+}
