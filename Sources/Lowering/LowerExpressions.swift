@@ -72,7 +72,9 @@ extension ASTToIR {
     mutating func coerce(_ value: ValueID, from: ValueType, to: ValueType, at location: SourceLocation) -> ValueID {
         switch (from, to) {
         case (.int, .real):
-            if let literal = builder.foldIntegerLiteralToReal(value) { return literal }
+            // A named Int (`let p = 15`) keeps its type: it may be used again as an Int or converted again.
+            let isNamed = builder.function.valueNames[value.index] != nil
+            if !isNamed, let literal = builder.foldIntegerLiteralToReal(value) { return literal }
             return builder.emit(.itor, [value], type: .real, at: location) ?? value
         case (.tensor, .real): return builder.emit(.toreal, [value], type: .real, at: location) ?? value
         default: return value
