@@ -36,8 +36,14 @@ extension SwiftFunctionEmitter {
 
     /// The Swift expression an instruction computes, or nil for instructions that are statements.
     /// `operands` spell the instruction's operands (a name, a literal, or `consume name`).
-    func expression(_ instruction: Instruction, operands x: [String]) -> String? {
+    func expression(_ instruction: Instruction, operands spelled: [String]) -> String? {
         let t = instruction.operands.map { function.type(of: $0) }
+        // Literals alone leave an operator's type open, and Foundation's NSNumber and Decimal overloads make
+        // `0.75 < 1.0` ambiguous to swiftc 6.3: the first operand's type is pinned.
+        var x = spelled
+        if instruction.operands.count >= 2, instruction.operands.allSatisfy(isLiteral), t[0] != .bool {
+            x[0] = "(\(x[0]) as \(SwiftFunctionEmitter.swiftType(t[0])))"
+        }
         let site = "at: \(siteText(instruction.location))"
         let bothTensors = t.count >= 2 && t[0] == .tensor && t[1] == .tensor
         func binary(_ symbol: String) -> String {

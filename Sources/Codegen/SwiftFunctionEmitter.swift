@@ -75,6 +75,9 @@ struct SwiftFunctionEmitter {
 
     func name(_ v: ValueID) -> String { literals[v] ?? names[v] ?? "v\(v.index)" }
 
+    /// Whether `v` is a constant written inline as a literal.
+    func isLiteral(_ v: ValueID) -> Bool { literals[v] != nil }
+
     /// The `.adj` location an operation reports errors at (the function's own when the operation has none).
     func siteText(_ location: SourceLocation) -> String {
         let at = location.isKnown ? location : function.location
