@@ -82,6 +82,9 @@ public enum DiagnosticMessages {
         "'\(function)' has no parameter named '\(name)'"
     }
     public static let numberTooLarge = "number literal is too large (at most 1000 digits and exponent 1000)"
+    public static func callsNestedTooDeeply(callee: String, limit: Int) -> String {
+        "calls nested too deeply: '\(callee)' already starts a chain of \(limit) nested calls, the most a program may have"
+    }
     public static func recursionNotSupported(_ cycle: String) -> String {
         "recursion is not supported: \(cycle)"
     }

@@ -8,8 +8,13 @@
 import AdjointBasic
 import AdjointSyntax
 
-/// Finds call cycles among the user functions of a file.
+/// Finds call cycles among the user functions of a file, and call chains too long to compile.
 enum RecursionCheck {
+    /// The longest chain of nested calls a program may have. Differentiation, the interpreters and the
+    /// generated code follow a call chain with the machine's stack; this bound keeps every engine far from
+    /// its end (a chain of 2,400 calls overflowed the 8 MB stack in a debug build of `grad`).
+    static let maximumCallDepth = 500
+
     static func cycles(in unit: SourceUnit, functions: [String: FunctionDecl]) -> [Diagnostic] {
         var edges: [String: [(callee: String, location: SourceLocation)]] = [:]
         for function in unit.functions {
@@ -19,6 +24,9 @@ enum RecursionCheck {
         }
         var diagnostics: [Diagnostic] = []
         var state: [String: Int] = [:]   // 1 on the stack, 2 done
+        // The number of nested calls a function starts, itself included (functions on a cycle are not counted).
+        var depth: [String: Int] = [:]
+        var tooDeep: Diagnostic? = nil
         // A depth-first search with an explicit stack (a long call chain must not overflow the real one):
         // each frame is a function and the index of its next call to follow.
         var stack: [(name: String, next: Int)] = []
@@ -30,6 +38,16 @@ enum RecursionCheck {
                 guard next < calls.count else {
                     stack.removeLast()
                     state[name] = 2
+                    var deepest = 0
+                    for (callee, location) in calls {
+                        let d = depth[callee] ?? 0
+                        if d == maximumCallDepth && tooDeep == nil {
+                            tooDeep = Diagnostic(at: location, DiagnosticMessages.callsNestedTooDeeply(
+                                callee: callee, limit: maximumCallDepth))
+                        }
+                        deepest = max(deepest, d)
+                    }
+                    depth[name] = deepest + 1
                     continue
                 }
                 stack[stack.count - 1].next += 1
@@ -45,7 +63,8 @@ enum RecursionCheck {
                 }
             }
         }
-        return diagnostics
+        // Depth matters only in a program without recursion (functions on a cycle have no depth).
+        return diagnostics.isEmpty ? (tooDeep.map { [$0] } ?? []) : diagnostics
     }
 
     private static func collectCalls(_ block: CodeBlock, into calls: inout [(String, SourceLocation)]) {
