@@ -17,6 +17,16 @@ public enum Engine: Sendable {
     case double, exact
 }
 
+/// Runs `body` with exact mode's size limit set to `bits` (the numerator or denominator of a rational past it
+/// stops the run with an error); the limit holds for this task and thread only.
+public func withExactLimit<T>(bits: Int, _ body: () throws -> T) throws -> T {
+    guard bits > 0 else { throw DriverError.usage("--max-bits must be positive, got \(bits)") }
+    return try ExactReal.$maximumBits.withValue(bits, operation: body)
+}
+
+/// The size limit of exact mode's rationals when none is given, in bits.
+public let defaultExactLimitBits = ExactReal.maximumBits
+
 /// What `eval` was asked to do.
 public struct EvalRequest: Sendable {
     public var function: String

@@ -40,6 +40,32 @@ public struct ExactReal: Sendable {
 
     let form: Form
 
+    /// The most bits a numerator or denominator may reach. A value that grows past it (squaring in a loop
+    /// doubles its size every iteration) stops the run with an error naming the operation, instead of
+    /// exhausting memory. One million bits is about 300,000 decimal digits; `--max-bits` sets it for a command,
+    /// and a task-local keeps concurrent evaluations with different limits apart.
+    @TaskLocal public static var maximumBits: Int = 1_000_000
+
+    /// The size of the value in bits: the larger of its numbers (a root's coefficient and radicand).
+    var bitWidth: Int {
+        switch form {
+        case .rational(let x): return x.bitWidth
+        case .root(let c, let q): return max(c.bitWidth, q.bitWidth)
+        }
+    }
+
+    /// `value`, or the error that says `operation` made a number past `maximumBits`.
+    static func limited(_ value: ExactReal, _ operation: String) throws -> ExactReal {
+        let bits = value.bitWidth
+        guard bits > maximumBits else { return value }
+        throw tooLarge(operation, bits: bits)
+    }
+
+    static func tooLarge(_ operation: String, bits: Int, atLeast: Bool = false) -> ScalarError {
+        ScalarError("exact mode: \(operation) makes a number of \(atLeast ? "at least " : "")\(bits) bits, "
+                    + "past the limit of \(maximumBits) bits (raise it with --max-bits)")
+    }
+
     /// The rational `value`.
     public init(_ value: Rational) { form = .rational(value) }
 
@@ -141,20 +167,29 @@ extension ExactReal: Scalar {
     /// The dyadic rational the drawn Double denotes exactly; random draws are always finite.
     public init(drawn value: Double) { self.init(Rational(value)) }
 
-    public static func + (a: ExactReal, b: ExactReal) throws -> ExactReal { try sum(a, b, subtracting: false) }
-    public static func - (a: ExactReal, b: ExactReal) throws -> ExactReal { try sum(a, b, subtracting: true) }
+    public static func + (a: ExactReal, b: ExactReal) throws -> ExactReal {
+        try limited(sum(a, b, subtracting: false), "x + y")
+    }
+    public static func - (a: ExactReal, b: ExactReal) throws -> ExactReal {
+        try limited(sum(a, b, subtracting: true), "x - y")
+    }
 
     /// `a * b`; a product involving roots is a root (or rational: sqrt(2)*sqrt(8) = 4).
     public static func * (a: ExactReal, b: ExactReal) throws -> ExactReal {
         switch (a.form, b.form) {
-        case (.rational(let x), .rational(let y)): return ExactReal(x * y)
-        case (.rational(let x), .root(let c, let q)), (.root(let c, let q), .rational(let x)): return root(x * c, q)
-        case (.root(let c1, let q1), .root(let c2, let q2)): return root(c1 * c2, q1 * q2)
+        case (.rational(let x), .rational(let y)): return try limited(ExactReal(x * y), "x * y")
+        case (.rational(let x), .root(let c, let q)), (.root(let c, let q), .rational(let x)):
+            return try limited(root(x * c, q), "x * y")
+        case (.root(let c1, let q1), .root(let c2, let q2)): return try limited(root(c1 * c2, q1 * q2), "x * y")
         }
     }
 
     /// `a / b`; dividing by a root multiplies by sqrt(q)/(c*q), so the result stays exact.
     public static func / (a: ExactReal, b: ExactReal) throws -> ExactReal {
+        try limited(quotient(a, b), "x / y")
+    }
+
+    private static func quotient(_ a: ExactReal, _ b: ExactReal) throws -> ExactReal {
         do {
             switch (a.form, b.form) {
             case (.rational(let x), .rational(let y)):
@@ -186,6 +221,15 @@ extension ExactReal: Scalar {
             throw ScalarError("exact mode: x ^ y needs an integer exponent")
         }
         guard let n = exponent.truncatedInt else { throw ScalarError("exact mode: x ^ y exponent is too large") }
+        // |x^n| has at least (bits(x) - 1) * |n| + 1 bits: refuse before building a number past the limit.
+        let count = n == Int.min ? Int.max : Swift.abs(n)
+        let (product, overflow) = max(a.bitWidth - 1, 0).multipliedReportingOverflow(by: count)
+        let atLeast = overflow ? Int.max : product + 1
+        if atLeast > maximumBits { throw tooLarge("x ^ y", bits: atLeast, atLeast: true) }
+        return try limited(integerPower(a, n), "x ^ y")
+    }
+
+    private static func integerPower(_ a: ExactReal, _ n: Int) throws -> ExactReal {
         do {
             switch a.form {
             case .rational(let x):

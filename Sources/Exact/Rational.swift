@@ -44,6 +44,11 @@ public final class Rational: @unchecked Sendable {
     /// rather than building a power of ten that could exhaust memory.
     public static let maximumDecimalExponent = 1_000_000
 
+    /// The size of the larger of numerator and denominator, in bits.
+    public var bitWidth: Int {
+        Int(max(__gmpz_sizeinbase(numeratorRef, 2), __gmpz_sizeinbase(denominatorRef, 2)))
+    }
+
     /// A fresh zero, for an operation to fill in before the object escapes.
     init() {
         raw = .allocate(capacity: 1)
