@@ -145,7 +145,8 @@ enum SwiftBuild {
         // Build under a temporary name and move into place, so a half-built binary is never cached.
         let partial = directory.appendingPathComponent("\(name)-\(key).partial-\(ProcessInfo.processInfo.processIdentifier)")
         let (status, output) = try capture(URL(fileURLWithPath: "/usr/bin/env"), arguments:
-            ["swiftc", "-O", "-suppress-warnings", sourceFile.path, "-o", partial.path], errors: true)
+            ["swiftc", "-O", "-suppress-warnings", sourceFile.path, "-o", partial.path], errors: true,
+            cleanup: { try? FileManager.default.removeItem(at: partial) })
         guard status == 0 else {
             try? FileManager.default.removeItem(at: partial)
             throw DriverError.internalError("swiftc failed on the generated Swift (\(sourceFile.path)):\n\(output)")
@@ -160,23 +161,41 @@ enum SwiftBuild {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
+        return try ChildProcesses.run(process)
     }
 
     /// Runs a binary and captures its standard output (and standard error with `errors`; else it passes through).
-    static func capture(_ binary: URL, arguments: [String] = [], errors: Bool = false) throws -> (Int32, String) {
+    /// `cleanup` runs when the command is interrupted while the binary runs.
+    static func capture(_ binary: URL, arguments: [String] = [], errors: Bool = false,
+                        cleanup: () -> Void = {}) throws -> (Int32, String) {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
         let out = Pipe()
         process.standardOutput = out
         if errors { process.standardError = out }
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        // The output is read on another thread while this one waits, so a child that fills the pipe never blocks.
+        let reader = OutputReader(out.fileHandleForReading)
+        let status = try ChildProcesses.run(process, cleanup: cleanup)
+        return (status, reader.finish())
+    }
+
+    /// Reads a pipe to its end on a thread of its own.
+    final class OutputReader: @unchecked Sendable {
+        private var data = Data()
+        private let done = DispatchSemaphore(value: 0)
+
+        init(_ handle: FileHandle) {
+            Thread.detachNewThread { [self] in
+                data = handle.readDataToEndOfFile()
+                done.signal()
+            }
+        }
+
+        func finish() -> String {
+            done.wait()
+            return String(decoding: data, as: UTF8.self)
+        }
     }
 
     /// A 64-bit FNV-1a hash in hex: stable across runs, unlike `Hasher`.
