@@ -67,6 +67,18 @@ public struct FunctionBuilder {
         return nil
     }
 
+    /// The value of `value` when it is an Int constant among the last few instructions of the insertion block
+    /// (nil otherwise, or when it is not known: the search stays short so lowering stays linear).
+    public func integerConstant(_ value: ValueID) -> Int? {
+        guard let block = insertionBlock else { return nil }
+        for instruction in function.blocks[block.index].instructions.reversed().prefix(8)
+        where instruction.result == value {
+            if instruction.op == .const, case .constant(.int(let i)) = instruction.payload { return i }
+            return nil
+        }
+        return nil
+    }
+
     /// Ends the insertion block; code after this is unreachable until `insertionBlock` is set again.
     public mutating func terminate(_ terminator: Terminator, at location: SourceLocation) {
         guard let block = insertionBlock else { return }

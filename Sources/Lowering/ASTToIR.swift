@@ -249,6 +249,9 @@ public struct ASTToIR {
     private mutating func lowerFor(_ variable: Symbol, _ from: Expr, _ to: Expr, _ inclusive: Bool, _ body: CodeBlock,
                                    at location: SourceLocation) {
         guard let start = lowerExpression(from), let end = lowerExpression(to) else { return }
+        // `a...Int.max` must stop after its last iteration without stepping past Int.max: unless the end is a
+        // constant below Int.max, the latch leaves the loop when the counter has reached the end.
+        let mayEndAtIntMax = inclusive && builder.integerConstant(end).map { $0 == Int.max } != false
         let counter = ObjectIdentifier(variable)
         bind(variable, start)
         let carried = loopCarried(body, extra: [counter])
@@ -272,6 +275,14 @@ public struct ASTToIR {
         let context = loops.removeLast()
         exit = context.breakJoin
         seal(context.continueJoin!, keys: Set(scope.keys))
+        if mayEndAtIntMax, builder.isReachable, let i = environment[counter],
+           let isLast = builder.emit(.eq, [i, end], type: .bool, at: location), let latchEnd = builder.insertionBlock {
+            let step = builder.makeBlock()
+            exit.incoming.append((latchEnd, environment))
+            builder.terminate(.condBranch(condition: isLast, then: BranchTarget(exit.block), else: BranchTarget(step)),
+                              at: location)
+            builder.insertionBlock = step
+        }
         if builder.isReachable, let i = environment[counter],
            let one = builder.emit(.const, [], type: .int, payload: .constant(.int(1)), at: location),
            let next = builder.emit(.add, [i, one], type: .int, at: location) {
