@@ -251,11 +251,18 @@ extension Interpreter {
             let attaining = try elements(operands[0]).filter { try S.equal($0, extreme) }.count
             recorder.kink(at: at, operation: "\(instruction.op.spelling) tie (\(attaining) elements attain it)",
                           convention: "the first element attaining it takes the adjoint", count: attaining > 1 ? 1 : 0)
-        case .lt, .le, .gt, .ge:
+        case .ftoi:
+            let integers = try elements(operands[0]).filter { try S.equal(try $0.floor(), $0) }.count
+            recorder.kink(at: at, operation: "int at an integer", convention: "int' = 0", count: integers)
+        case .sqrt:
+            recorder.kink(at: at, operation: "sqrt at 0", convention: "sqrt'(0) is infinite", count: try countZeros(operands[0]))
+        case .lt, .le, .gt, .ge, .eq, .ne:
             guard case .real(let a) = operands[0], case .real(let b) = operands[1], try S.equal(a, b) else { return }
-            let symbol = ["lt": "<", "le": "<=", "gt": ">", "ge": ">="][instruction.op.spelling]!
-            recorder.kink(at: at, operation: "comparison '\(symbol)' decided on equality",
-                          convention: "the branch taken at equality is followed (one-sided)")
+            let symbol = ["lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="][instruction.op.spelling]!
+            let convention = instruction.op == .eq || instruction.op == .ne
+                ? "an isolated point: the branch taken at equality is followed, its derivative used"
+                : "the branch taken at equality is followed (one-sided)"
+            recorder.kink(at: at, operation: "comparison '\(symbol)' decided on equality", convention: convention)
         default:
             break
         }
