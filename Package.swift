@@ -10,7 +10,6 @@ let package = Package(
         .executable(name: "adjoint", targets: ["adjoint"]),
         .library(name: "AdjointDriver", targets: ["AdjointDriver"]),
         .plugin(name: "AdjointBuildPlugin", targets: ["AdjointBuildPlugin"]),
-        .executable(name: "adjoint-fuzz", targets: ["adjoint-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,8 +38,6 @@ let package = Package(
                           dependencies: ["AdjointDriver",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/AdjointCLI"),
-        // libFuzzer's target over the whole pipeline (Scripts/fuzz.sh builds it with --sanitize=fuzzer).
-        .executableTarget(name: "adjoint-fuzz", dependencies: ["AdjointDriver", "AdjointBasic"], path: "Sources/Fuzz"),
         .plugin(name: "AdjointBuildPlugin", capability: .buildTool(), dependencies: [.target(name: "adjoint")],
                 path: "Plugins/AdjointBuildPlugin"),
         // The chapter as a Swift program whose .adj files the plugin compiles at build time.
@@ -51,6 +48,6 @@ let package = Package(
                                    "AdjointLowering", "AdjointTransforms", "AdjointCodegen", "AdjointInterpreter",
                                    "AdjointExact"],
                     path: "Tests/AdjointTests",
-                    exclude: ["Golden"]),
+                    exclude: ["Golden", "Regressions"]),
     ]
 )

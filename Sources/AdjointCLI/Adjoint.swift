@@ -72,14 +72,19 @@ struct Run: ParsableCommand {
     @Option(help: "The seed of random_normal and random_uniform.")
     var seed: Int = 0
 
+    @Option(name: .customLong("max-bits"), help: "With --exact: the most bits a rational's numerator or denominator may reach.")
+    var maxBits: Int = defaultExactLimitBits
+
     func run() throws {
         let compilation = try Compilation(path: file)
         guard compilation.module.function(named: "main") != nil else {
             throw DriverError.user("\(file): error: no function named 'main' to run\n")
         }
         if exact {
-            _ = try compilation.evaluate(EvalRequest(function: "main", arguments: [], seed: seed, engine: .exact)) {
-                print($0)
+            _ = try withExactLimit(bits: maxBits) {
+                try compilation.evaluate(EvalRequest(function: "main", arguments: [], seed: seed, engine: .exact)) {
+                    print($0)
+                }
             }
             return
         }
@@ -107,8 +112,10 @@ struct Eval: ParsableCommand {
                                   seed: program.seed, engine: program.engine)
         let compilation = try Compilation(path: file)
         let json = self.json
-        let result = try compilation.evaluate(request) { line in
-            if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+        let result = try withExactLimit(bits: program.maxBits) {
+            try compilation.evaluate(request) { line in
+                if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+            }
         }
         if json {
             print("{\"value\": \(result.json)}")
@@ -158,8 +165,10 @@ struct Grad: ParsableCommand {
             return
         }
         let json = self.json
-        let result = try compilation.gradient(request) { line in
-            if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+        let result = try withExactLimit(bits: program.maxBits) {
+            try compilation.gradient(request) { line in
+                if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+            }
         }
         if json {
             print(result.json)
@@ -190,10 +199,13 @@ struct Check: ParsableCommand {
     @Option(help: "The seed of the random arguments and directions.")
     var seed: Int = 0
 
+    @Option(name: .customLong("max-bits"), help: "The most bits a rational's numerator or denominator may reach in the exact test.")
+    var maxBits: Int = defaultExactLimitBits
+
     func run() throws {
         let compilation = try Compilation(path: file)
-        let lines = try compilation.check(CheckRequest(function: function, arguments: try parseArguments(arguments),
-                                                       seed: seed))
+        let request = CheckRequest(function: function, arguments: try parseArguments(arguments), seed: seed)
+        let lines = try withExactLimit(bits: maxBits) { try compilation.check(request) }
         for line in lines { print(line) }
         if lines.contains(where: { !$0.passed }) {
             throw DriverError.user("")
@@ -244,6 +256,9 @@ struct ProgramOptions: ParsableArguments {
 
     @Option(help: "The seed of random_normal and random_uniform.")
     var seed: Int = 0
+
+    @Option(name: .customLong("max-bits"), help: "With --exact: the most bits a rational's numerator or denominator may reach.")
+    var maxBits: Int = defaultExactLimitBits
 
     var engine: Engine { exact ? .exact : .double }
 }
@@ -309,19 +324,27 @@ func exit(with error: Error) -> Never {
     exit(2)
 }
 
-var command: ParsableCommand
-do {
-    command = try Adjoint.parseAsRoot()
-} catch {
-    exit(with: error)
-}
-do {
-    try command.run()
-} catch let error as DriverError {
-    exit(with: error)
-} catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
-    exit(with: error)  // help and usage errors the parser reports late
-} catch {
-    // Anything else escaping a command is a compiler bug, never the user's fault.
-    exit(with: DriverError.internalError("\(error)"))
+/// The entry point, as a type rather than top-level code, so the target also builds as a library
+/// (`--sanitize=fuzzer` builds every executable with `-parse-as-library`).
+@main
+enum AdjointMain {
+    static func main() {
+        let command: ParsableCommand
+        do {
+            command = try Adjoint.parseAsRoot()
+        } catch {
+            exit(with: error)
+        }
+        do {
+            var runnable = command
+            try runnable.run()
+        } catch let error as DriverError {
+            exit(with: error)
+        } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+            exit(with: error)  // help and usage errors the parser reports late
+        } catch {
+            // Anything else escaping a command is a compiler bug, never the user's fault.
+            exit(with: DriverError.internalError("\(error)"))
+        }
+    }
 }

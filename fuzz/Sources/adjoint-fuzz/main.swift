@@ -4,7 +4,7 @@
 //
 // A user error (any diagnostic) is a fine outcome; an internal error (a verifier failure, a pass
 // failure) or a crash is a bug, so it stops the fuzzer with the input written out. Built and run by
-// Scripts/fuzz.sh with `swift build -c release --sanitize=fuzzer --product adjoint-fuzz`, where
+// Scripts/fuzz.sh with `swift build -c release --sanitize=fuzzer --package-path fuzz`, where
 // libFuzzer supplies `main`; in an ordinary build this file defines no top-level code and the
 // program does nothing.
 import AdjointBasic
