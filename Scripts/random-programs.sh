@@ -35,8 +35,17 @@ status=$?
 end=$(date +%s)
 
 grep -E '^random programs' "$log"
-echo "failures reported: $(grep -c 'Issue recorded' "$log")"
+failures=$(grep 'recorded an issue' "$log" | sort -u | wc -l)
+echo "failures reported: $failures"
 grep -E '^↳ .* on seed ' "$log" | sed 's/^↳ /  /' || true
 echo "seed $seed, $n programs, $((end - start)) s; full log: $log"
-exit $status
+# A test process that crashed reports no failure of its own: say so, and fail.
+if grep -qE 'Fatal error|Fatal signal|Program crashed|Exited with (unexpected )?signal|error: Exited with' "$log" \
+   || { [ $status -ne 0 ] && [ "$failures" -eq 0 ]; }; then
+    echo "the test run crashed (swift test status $status):" >&2
+    grep -E 'Fatal error|Fatal signal|Program crashed|Exited with|at .*RandomProgram' "$log" | head -5 >&2
+    exit 1
+fi
+if [ $status -ne 0 ] || ! grep -qE '^random programs' "$log"; then exit 1; fi
+exit 0
 }
