@@ -359,6 +359,8 @@ struct RandomProgramGenerator {
     /// again must not meet `dot` or `prod` ("a derivative of 'dot' or 'prod' cannot be differentiated again yet").
     private var helpers: [(function: GFunction, bound: Double, gradable: Bool)] = []
     private var transcendental = false
+    /// The inner links of a call chain (its last link is among `helpers`).
+    private var chainFunctions: [GFunction] = []
     private var statementsLeft = 0
     private var inMain = false
 
@@ -387,8 +389,24 @@ struct RandomProgramGenerator {
                 && helpers.allSatisfy { $0.gradable || !text.contains($0.function.name + "(") }
             helpers.append((function, bound, gradable))
         }
+        // Now and then a chain of helpers, each calling the one before, of random depth (compilers and
+        // interpreters follow a call chain on the machine's stack).
+        if rng.chance(0.08) {
+            let depth = rng.int(in: 2...24)
+            for k in 1...depth {
+                let a = GExpr(.name("a"), .real, bound: 4), b = GExpr(.name("b"), .vector, bound: 4)
+                let inner: GExpr = k == 1
+                    ? binary("*", GExpr(.call("sum", [b], labels: [nil]), .real, bound: 12), .real("0.25"), type: .real)
+                    : GExpr(.call("c\(k - 1)", [binary("*", a, .real("0.5"), type: .real), b], labels: [nil, nil]), .real, bound: 8)
+                let body = [GStmt.returnValue(binary("+", inner, binary("*", a, .real("0.25"), type: .real), type: .real))]
+                let chain = GFunction(name: "c\(k)", parameters: [GParameter(name: "a", type: .real),
+                                                                   GParameter(name: "b", type: .vector)],
+                                      result: .real, body: body)
+                if k == depth { helpers.append((chain, 8, true)) } else { chainFunctions.append(chain) }
+            }
+        }
         let main = mainFunction()
-        return GProgram(functions: helpers.map(\.function) + [main], arguments: arguments(), seed: 0, index: 0)
+        return GProgram(functions: chainFunctions + helpers.map(\.function) + [main], arguments: arguments(), seed: 0, index: 0)
     }
 
     // MARK: Functions
@@ -469,6 +487,9 @@ struct RandomProgramGenerator {
 
     private var variables: [Variable] { scopes.flatMap { $0 } }
 
+    /// `let pK = 3`: Int constants with a name (loop and while counters are not among them).
+    private var intLets: [Variable] { variables.filter { $0.type == .int && $0.name.hasPrefix("p") } }
+
     private mutating func fresh(_ prefix: String) -> String {
         nameCounter += 1
         return "\(prefix)\(nameCounter)"
@@ -488,6 +509,7 @@ struct RandomProgramGenerator {
             (nested ? 4 : 0, 5),                                           // if
             (nested && loopDepth < 2 ? 3 : 0, 6),                          // for
             (nested && loopDepth < 2 ? 2 : 0, 7),                          // while
+            (1, 8),                                                        // an Int let, used as a Real
         ])
         switch choice {
         case 0:
@@ -522,8 +544,13 @@ struct RandomProgramGenerator {
             return ifStatement(depth: depth)
         case 6:
             return forLoop(depth: depth)
-        default:
+        case 7:
             return whileLoop(depth: depth)
+        default:
+            let value = rng.int(in: 1...4)
+            let name = fresh("p")
+            declare(Variable(name: name, type: .int, mutable: false, bound: Double(value), loopDepth: loopDepth))
+            return .declare(name, mutable: false, annotation: nil, .int(value))
         }
     }
 
@@ -621,6 +648,19 @@ struct RandomProgramGenerator {
             from = GExpr(.name(outer.name), .int, bound: 2)
             to = .int(3)
             range = outer.range!.lowerBound...2
+        } else if rng.chance(0.06) {
+            // At the edge of Int: `Int.max - 2...Int.max` runs 3 times and must stop without overflow.
+            let trips = rng.int(in: 1...3)
+            inclusive = rng.chance(0.7)
+            from = .int(Int.max - trips + (inclusive ? 1 : 0))
+            to = .int(Int.max)
+            loopDepth += 1
+            // The counter is too large to index with or convert: it is in scope but not a counter.
+            scopes.append([Variable(name: name, type: .int, mutable: false, bound: Double(Int.max), loopDepth: loopDepth)])
+            let body = block(depth: depth + 1, count: rng.int(in: 1...3))
+            scopes.removeLast()
+            loopDepth -= 1
+            return .forLoop(name, from, to, inclusive: inclusive, body)
         } else {
             let lo = rng.weighted([(3, 0), (1, 1)])
             switch rng.below(4) {
@@ -728,6 +768,7 @@ struct RandomProgramGenerator {
             (helperReal.isEmpty ? 0 : 3, 8),                  // helper call
             (transcendental ? 4 : 0, 9),                      // sin, exp, ...
             (gradableReal.isEmpty ? 0 : options.nestedGradWeight, 10),  // grad of a helper
+            (intLets.isEmpty ? 0 : 2, 11),                    // an Int let where a Real is expected
         ]) {
         case 0:
             let op = rng.weighted([(4, "+"), (3, "-"), (4, "*")])
@@ -784,6 +825,13 @@ struct RandomProgramGenerator {
             return GExpr(.index(v, [index(below: 3)]), .real, bound: v.bound)
         case 8:
             return helperCall(rng.pick(helperReal), depth: d)
+        case 11:
+            // `x * p + p`: the same Int converted to a Real at each use.
+            let p = rng.pick(intLets)
+            let ref = GExpr(.name(p.name), .real, bound: p.bound)
+            let e = real(depth: d)
+            let op = rng.pick(["+", "-", "*"])
+            return rng.chance(0.5) ? binary(op, e, ref, type: .real) : binary(op, ref, e, type: .real)
         case 9:
             let e = real(depth: d)
             switch rng.below(6) {
@@ -970,7 +1018,7 @@ struct RandomProgramGenerator {
 
     private mutating func boolean(depth: Int) -> GExpr {
         let counters = variables.filter { $0.range != nil }
-        switch rng.weighted([(8, 0), (3, 1), (depth > 0 ? 3 : 0, 2), (counters.isEmpty ? 0 : 2, 3), (1, 4)]) {
+        switch rng.weighted([(8, 0), (3, 1), (depth > 0 ? 3 : 0, 2), (counters.isEmpty ? 0 : 2, 3), (1, 4), (1, 5), (2, 6)]) {
         case 0:
             let op = rng.weighted([(3, "<"), (2, "<="), (3, ">"), (2, ">="), (1, "=="), (1, "!=")])
             return GExpr(.binary(op, real(depth: 2), real(depth: 1)), .bool)
@@ -987,6 +1035,22 @@ struct RandomProgramGenerator {
             return rng.chance(0.5)
                 ? GExpr(.binary("==", GExpr(.binary("%", ref, .int(2)), .int), .int(0)), .bool)
                 : GExpr(.binary(rng.pick(["<", ">", "=="]), ref, .int(rng.int(in: 0...2))), .bool)
+        case 5:
+            // Decided before the program runs: literals alone, or a named Int against a literal.
+            let op = rng.pick(["<", "<=", ">", ">=", "==", "!="])
+            if let p = intLets.last, rng.chance(0.4) {
+                return GExpr(.binary(op, GExpr(.name(p.name), .int), .int(rng.int(in: 0...4))), .bool)
+            }
+            return GExpr(.binary(op, constant(), constant()), .bool)
+        case 6:
+            // `==` or `!=` between values that depend on the inputs, which the arguments often make equal.
+            let reals = variables.filter { $0.type == .real }
+            let a = rng.pick(reals), b = rng.pick(reals)
+            let left = GExpr(.name(a.name), .real, bound: a.bound)
+            let right: GExpr = rng.chance(0.3) ? .real("0.0") : GExpr(.name(b.name), .real, bound: b.bound)
+            let difference = rng.chance(0.3) ? binary("-", left, right, type: .real) : nil
+            let op = rng.pick(["==", "!="])
+            return difference.map { GExpr(.binary(op, .real("0.0"), $0), .bool) } ?? GExpr(.binary(op, left, right), .bool)
         default:
             return GExpr(.unary("!", boolean(depth: max(depth - 1, 0))), .bool)
         }
