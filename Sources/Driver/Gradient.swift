@@ -82,7 +82,9 @@ extension Compilation {
         }
         var arguments = try argumentValues(for: target, request.arguments, using: &interpreter)
         // Reverse sweeps restate the forward sweep's kinks (their `sign` and masks): only the rest is recorded.
-        let recorder = request.explain ? ExplainRecorder(records: { !$0.contains(".rev.") }) : nil
+        let recorder = request.explain
+            ? ExplainRecorder(records: { !$0.contains(".rev.") }, dependent: ExplainDependence.dependentValues(in: differentiated))
+            : nil
         interpreter.explain = recorder
         let headType: ValueType = target.resultType == .tensor && request.head != nil ? .tensor : target.resultType
         if let head = request.head {

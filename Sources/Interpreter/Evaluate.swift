@@ -218,8 +218,11 @@ extension Interpreter {
     // MARK: - Explain
 
     /// Reports kinks and ties of one evaluated instruction to the explain recorder (spec §6 conventions).
-    mutating func recordKinks(_ instruction: Instruction, _ operands: [Value<S>], _ result: Value<S>) throws {
+    mutating func recordKinks(_ instruction: Instruction, _ operands: [Value<S>], _ result: Value<S>,
+                              in function: String) throws {
         guard let recorder = explain, instruction.location.isKnown else { return }
+        // A point is non-smooth for the gradient only where an operand depends on the differentiated inputs.
+        guard instruction.operands.contains(where: { recorder.dependsOnInputs($0, in: function) }) else { return }
         let at = instruction.location
         func elements(_ v: Value<S>) throws -> [S] {
             switch v {
@@ -232,39 +235,28 @@ extension Interpreter {
         func countZeros(_ v: Value<S>) throws -> Int {
             try elements(v).filter { try S.compare($0, .zero) == .equal }.count
         }
-        switch instruction.op {
-        case .abs: recorder.kink(at: at, operation: "abs at 0", convention: "abs'(0) = 0", count: try countZeros(operands[0]))
-        case .relu: recorder.kink(at: at, operation: "relu at 0", convention: "relu'(0) = 0", count: try countZeros(operands[0]))
-        case .sign: recorder.kink(at: at, operation: "sign at 0", convention: "sign' = 0", count: try countZeros(operands[0]))
-        case .floor:
+        guard let point = instruction.op.nonSmoothPoint else { return }
+        switch point.test {
+        case .zero:
+            recorder.kink(at: at, operation: point.operation, convention: point.convention, count: try countZeros(operands[0]))
+        case .integer:
             let integers = try elements(operands[0]).filter { try S.equal(try $0.floor(), $0) }.count
-            recorder.kink(at: at, operation: "floor at an integer", convention: "floor' = 0", count: integers)
-        case .maximum, .minimum:
+            recorder.kink(at: at, operation: point.operation, convention: point.convention, count: integers)
+        case .equalOperands:
+            // A comparison of Ints has no derivative to be one-sided: Reals only.
+            if instruction.op.isComparison {
+                guard case .real = operands[0], case .real = operands[1] else { return }
+            }
             let a = try elements(operands[0]), b = try elements(operands[1])
             let n = Swift.max(a.count, b.count)
             var ties = 0
             for i in 0..<n where try S.equal(a[a.count == 1 ? 0 : i], b[b.count == 1 ? 0 : i]) { ties += 1 }
-            recorder.kink(at: at, operation: "\(instruction.op.spelling) tie", convention: "the first operand takes the adjoint",
-                          count: ties)
-        case .max, .min:
+            recorder.kink(at: at, operation: point.operation, convention: point.convention, count: ties)
+        case .extremeAttainedTwice:
             guard case .real(let extreme) = result else { return }
             let attaining = try elements(operands[0]).filter { try S.equal($0, extreme) }.count
-            recorder.kink(at: at, operation: "\(instruction.op.spelling) tie (\(attaining) elements attain it)",
-                          convention: "the first element attaining it takes the adjoint", count: attaining > 1 ? 1 : 0)
-        case .ftoi:
-            let integers = try elements(operands[0]).filter { try S.equal(try $0.floor(), $0) }.count
-            recorder.kink(at: at, operation: "int at an integer", convention: "int' = 0", count: integers)
-        case .sqrt:
-            recorder.kink(at: at, operation: "sqrt at 0", convention: "sqrt'(0) is infinite", count: try countZeros(operands[0]))
-        case .lt, .le, .gt, .ge, .eq, .ne:
-            guard case .real(let a) = operands[0], case .real(let b) = operands[1], try S.equal(a, b) else { return }
-            let symbol = ["lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="][instruction.op.spelling]!
-            let convention = instruction.op == .eq || instruction.op == .ne
-                ? "an isolated point: the branch taken at equality is followed, its derivative used"
-                : "the branch taken at equality is followed (one-sided)"
-            recorder.kink(at: at, operation: "comparison '\(symbol)' decided on equality", convention: convention)
-        default:
-            break
+            recorder.kink(at: at, operation: "\(point.operation) (\(attaining) elements attain it)",
+                          convention: point.convention, count: attaining > 1 ? 1 : 0)
         }
     }
 

@@ -2,11 +2,13 @@
 //
 // The recorder sees each conditional branch (which way it went, and for loop
 // headers how many iterations each run of the loop made) and each kink or tie that
-// makes the derivative one-sided: abs, relu and sign at 0, floor at an integer,
-// ties in max/min/maximum/minimum, and an ordering comparison decided on equality.
+// makes the derivative one-sided: abs, relu and sign at 0, floor and int at an integer,
+// ties in max/min/maximum/minimum, sqrt at 0, and a comparison decided on equality,
+// each where its operand depends on the differentiated inputs.
 // In exact mode ties are exact; in float mode they are exact Double equality.
 // The interpreter holds an optional recorder, so without `--explain` nothing is counted.
 import AdjointBasic
+import AdjointIR
 
 /// The facts of one evaluation's path and its one-sided points, keyed by source location.
 public final class ExplainRecorder: @unchecked Sendable {
@@ -31,9 +33,19 @@ public final class ExplainRecorder: @unchecked Sendable {
     /// Decides whether code of a function is recorded (the driver leaves reverse sweeps out: their
     /// `sign` and masks restate the forward sweep's kinks).
     public let records: @Sendable (String) -> Bool
+    /// The values of each recorded function that depend on the differentiated inputs: a kink or a tie counts
+    /// only where its operand does (spec §9). Nil: every value counts.
+    public let dependent: [String: Set<ValueID>]?
 
-    public init(records: @escaping @Sendable (String) -> Bool = { _ in true }) {
+    public init(records: @escaping @Sendable (String) -> Bool = { _ in true }, dependent: [String: Set<ValueID>]? = nil) {
         self.records = records
+        self.dependent = dependent
+    }
+
+    /// Whether a value of `function` depends on the differentiated inputs.
+    func dependsOnInputs(_ value: ValueID, in function: String) -> Bool {
+        guard let dependent else { return true }
+        return dependent[function]?.contains(value) ?? false
     }
 
     /// A loop header was entered from outside the loop: a new run starts.

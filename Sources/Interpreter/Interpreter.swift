@@ -63,7 +63,7 @@ public struct Interpreter<S: Scalar> {
                     throw RuntimeError(at: instruction.location, error.message)
                 }
                 if let r = instruction.result { frame[r.index] = result }
-                if explaining { try recordKinks(instruction, operands, result) }
+                if explaining { try recordKinks(instruction, operands, result, in: function.name) }
             }
             func take(_ target: BranchTarget) -> (Block, [Value<S>]) {
                 (function.blocks[target.block.index], target.arguments.map { frame[$0.index]! })
