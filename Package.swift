@@ -24,7 +24,7 @@ let package = Package(
                 path: "Sources/Lowering"),
         .target(name: "AdjointTransforms", dependencies: ["AdjointBasic", "AdjointIR"], path: "Sources/Transforms"),
         .target(name: "AdjointCodegen", dependencies: ["AdjointBasic", "AdjointIR"], path: "Sources/Codegen",
-                resources: [.copy("Runtime/AdjointRuntime.swift")]),
+                resources: [.copy("Runtime/AdjointRuntime.swift"), .copy("Runtime/ExplainRuntime.swift")]),
         .target(name: "AdjointInterpreter", dependencies: ["AdjointBasic", "AdjointIR"], path: "Sources/Interpreter"),
         .systemLibrary(name: "CGMP", path: "Sources/CGMP", pkgConfig: "gmp",
                        providers: [.apt(["libgmp-dev"])]),

@@ -158,10 +158,14 @@ struct Grad: ParsableCommand {
                                   head: head, seed: program.seed, engine: program.engine, explain: explain)
         let compilation = try Compilation(path: file)
         if compiled {
-            guard !program.exact, !explain else {
-                throw DriverError.usage("--compiled runs Double code: it cannot be combined with --exact or --explain")
+            guard !program.exact else {
+                throw DriverError.usage("--compiled runs Double code: it cannot be combined with --exact")
             }
-            print(try compilation.gradientCompiled(request))
+            let (json, report) = try compilation.gradientCompiled(request)
+            print(json)
+            if let report {
+                FileHandle.standardError.write(Data(report.rendered(function: function, engine: "compiled").utf8))
+            }
             return
         }
         let json = self.json
@@ -202,11 +206,19 @@ struct Check: ParsableCommand {
     @Option(name: .customLong("max-bits"), help: "The most bits a rational's numerator or denominator may reach in the exact test.")
     var maxBits: Int = defaultExactLimitBits
 
+    @Flag(help: "Print {\"checks\": [...], \"passed\": B} as JSON, each check with its status, points and excluded components.")
+    var json = false
+
     func run() throws {
         let compilation = try Compilation(path: file)
         let request = CheckRequest(function: function, arguments: try parseArguments(arguments), seed: seed)
         let lines = try withExactLimit(bits: maxBits) { try compilation.check(request) }
-        for line in lines { print(line) }
+        if json {
+            print("{\"checks\": [" + lines.map(\.json).joined(separator: ", ") + "], "
+                  + "\"passed\": \(lines.allSatisfy(\.passed))}")
+        } else {
+            for line in lines { print(line) }
+        }
         if lines.contains(where: { !$0.passed }) {
             throw DriverError.user("")
         }

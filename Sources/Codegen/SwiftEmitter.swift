@@ -20,12 +20,17 @@ public enum SwiftEmitter {
         /// Call `main()` at the end, after seeding the generator (a runnable program).
         public var entryPoint: Bool
         public var seed: Int
+        /// Record for `--explain` (ExplainRuntime.swift): the values of each forward sweep that depend on the
+        /// differentiated inputs. Nil: nothing is recorded.
+        public var explain: [String: Set<ValueID>]?
 
-        public init(namespace: String? = nil, includeRuntime: Bool = true, entryPoint: Bool = true, seed: Int = 0) {
+        public init(namespace: String? = nil, includeRuntime: Bool = true, entryPoint: Bool = true, seed: Int = 0,
+                    explain: [String: Set<ValueID>]? = nil) {
             self.namespace = namespace
             self.includeRuntime = includeRuntime
             self.entryPoint = entryPoint
             self.seed = seed
+            self.explain = explain
         }
     }
 
@@ -33,8 +38,13 @@ public enum SwiftEmitter {
     public static func argumentLabel(_ name: String) -> String { SwiftFunctionEmitter.label(name) }
 
     /// The runtime's Swift source, shipped as a resource of this module.
-    public static func runtimeSource() throws -> String {
-        guard let url = Bundle.module.url(forResource: "AdjointRuntime", withExtension: "swift") else {
+    public static func runtimeSource() throws -> String { try resource("AdjointRuntime") }
+
+    /// What a program emitted with `Options.explain` records with, and `explainReport()` that prints it.
+    public static func explainRuntimeSource() throws -> String { try resource("ExplainRuntime") }
+
+    private static func resource(_ name: String) throws -> String {
+        guard let url = Bundle.module.url(forResource: name, withExtension: "swift") else {
             throw CocoaError(.fileNoSuchFile)
         }
         return try String(contentsOf: url, encoding: .utf8)
@@ -65,10 +75,14 @@ public enum SwiftEmitter {
             }
             let sourceNames = Set(gradients.map(\.function))
             let generated = module.functions.filter { $0.name.contains(".") }
+            // Reverse sweeps restate their forward sweep's kinks: they record nothing.
+            func recorded(_ function: Function) -> Set<ValueID>? {
+                options.explain.flatMap { function.name.contains(".rev.") ? nil : ($0[function.name] ?? []) }
+            }
             for function in module.functions where !function.name.contains(".") {
                 w.line()
                 var emitter = SwiftFunctionEmitter(function: function, module: module, naming: naming, source: source,
-                                                   sourceName: "source", byteTapes: bytes)
+                                                   sourceName: "source", byteTapes: bytes, explain: recorded(function))
                 emitter.emit(into: &w, access: "public " + staticPrefix)
                 if sourceNames.contains(function.name), let api = gradients.first(where: { $0.function == function.name }) {
                     w.line()
@@ -82,7 +96,7 @@ public enum SwiftEmitter {
             for function in generated {
                 w.line()
                 var emitter = SwiftFunctionEmitter(function: function, module: module, naming: naming, source: source,
-                                                   sourceName: "source", byteTapes: bytes)
+                                                   sourceName: "source", byteTapes: bytes, explain: recorded(function))
                 emitter.emit(into: &w, access: staticPrefix)
             }
         }

@@ -33,10 +33,16 @@ struct SwiftFunctionEmitter {
 
     /// Tapes that store one byte per entry (see `SwiftEmitter.byteTapes`).
     let byteTapes: Set<Int>
+    /// When `--explain` records this function: the values that depend on the differentiated inputs.
+    let explain: Set<ValueID>?
+    /// Loop headers, and the dominators that tell an entry into a loop from its back edge (for `--explain`).
+    private var loopHeaders: Set<Int> = []
+    private let dominators: Dominators
 
     init(function: Function, module: Module, naming: Naming, source: SourceFile?, sourceName: String,
-         byteTapes: Set<Int> = []) {
+         byteTapes: Set<Int> = [], explain: Set<ValueID>? = nil) {
         self.byteTapes = byteTapes
+        self.explain = explain
         self.function = function
         self.module = module
         self.naming = naming
@@ -48,9 +54,10 @@ struct SwiftFunctionEmitter {
                 if let r = i.result, case .constant(let c) = i.payload { literals[r] = SwiftFunctionEmitter.literal(c) }
             }
         }
-        let dominators = Dominators(function)
+        dominators = Dominators(function)
         for b in function.blocks {
             for v in b.instructions.flatMap(\.operands) + b.terminator.operands { useCount[v, default: 0] += 1 }
+            for t in b.terminator.successors where dominators.dominates(t.block, b.id) { loopHeaders.insert(t.block.index) }
         }
         for b in function.blocks {
             for p in b.parameters { definingBlock[p] = b.id.index }
@@ -135,6 +142,7 @@ struct SwiftFunctionEmitter {
         case .branch(let target):
             emitBranch(target, from: block, s, into: &w)
         case .condBranch(let c, let then, let otherwise):
+            recordBranch(from: block, condition: c, into: &w)
             w.ifElse(name(c), then: { w in emitBranch(then, from: block, s, into: &w) },
                      else: { w in emitBranch(otherwise, from: block, s, into: &w) })
         }
@@ -142,6 +150,7 @@ struct SwiftFunctionEmitter {
 
     private mutating func emitBranch(_ target: BranchTarget, from block: BlockID, _ s: Structurizer,
                                      into w: inout SwiftWriter) {
+        recordLoopEntry(target, from: block, into: &w)
         emitArguments(target, into: &w)
         switch s.jump(from: block, to: target.block) {
         case .continueLoop(let header): w.line("continue loop\(header.index)")
@@ -175,13 +184,17 @@ struct SwiftFunctionEmitter {
                         switch b.terminator {
                         case .ret(let v): w.line(v.map { "return \(name($0))" } ?? "return")
                         case .branch(let t):
+                            recordLoopEntry(t, from: b.id, into: &w)
                             emitArguments(t, into: &w)
                             w.line("nextBlock = \(t.block.index)")
                         case .condBranch(let c, let t, let e):
+                            recordBranch(from: b.id, condition: c, into: &w)
                             w.ifElse(name(c), then: { w in
+                                recordLoopEntry(t, from: b.id, into: &w)
                                 emitArguments(t, into: &w)
                                 w.line("nextBlock = \(t.block.index)")
                             }, else: { w in
+                                recordLoopEntry(e, from: b.id, into: &w)
                                 emitArguments(e, into: &w)
                                 w.line("nextBlock = \(e.block.index)")
                             })
@@ -314,7 +327,50 @@ struct SwiftFunctionEmitter {
             } else {
                 w.line(expression)
             }
+            recordNonSmoothPoint(instruction, operands: x, into: &w)
         }
+    }
+
+    // MARK: - Explain
+
+    /// Records which way a conditional branch went (when `--explain` records this function).
+    private func recordBranch(from block: BlockID, condition: ValueID, into w: inout SwiftWriter) {
+        let at = function.blocks[block.index].terminatorLocation
+        guard explain != nil, at.isKnown else { return }
+        w.line("explainBranch(\(at.line), \(at.column), taken: \(name(condition)))")
+    }
+
+    /// Records the start of a loop's run when a branch enters its header from outside the loop.
+    private func recordLoopEntry(_ target: BranchTarget, from block: BlockID, into w: inout SwiftWriter) {
+        let header = function.blocks[target.block.index]
+        guard explain != nil, loopHeaders.contains(header.id.index), !dominators.dominates(header.id, block),
+              case .condBranch = header.terminator, header.terminatorLocation.isKnown else { return }
+        w.line("explainEnterLoop(\(header.terminatorLocation.line), \(header.terminatorLocation.column))")
+    }
+
+    /// Counts the non-smooth points an instruction meets where an operand depends on the differentiated inputs.
+    private func recordNonSmoothPoint(_ instruction: Instruction, operands x: [String], into w: inout SwiftWriter) {
+        guard let dependent = explain, let point = instruction.op.nonSmoothPoint, instruction.location.isKnown,
+              instruction.operands.contains(where: dependent.contains) else { return }
+        let at = instruction.location
+        let words = "\(SwiftFunctionEmitter.stringLiteral(point.operation)), \(SwiftFunctionEmitter.stringLiteral(point.convention))"
+        let count: String
+        switch point.test {
+        case .zero: count = "explainZeros(\(x[0]))"
+        case .integer: count = "explainIntegers(\(x[0]))"
+        case .equalOperands:
+            if instruction.op.isComparison {
+                guard instruction.operands.allSatisfy({ function.type(of: $0) == .real }) else { return }
+                count = "\(x[0]) == \(x[1]) ? 1 : 0"
+            } else {
+                count = "explainTies(\(x[0]), \(x[1]))"
+            }
+        case .extremeAttainedTwice:
+            guard let r = instruction.result else { return }
+            w.line("explainExtreme(\(at.line), \(at.column), \(words), \(x[0]), \(name(r)))")
+            return
+        }
+        w.line("explainKink(\(at.line), \(at.column), \(words), \(count))")
     }
 
     private func define(_ v: ValueID, _ expression: String, into w: inout SwiftWriter) {

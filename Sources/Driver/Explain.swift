@@ -47,6 +47,32 @@ public struct ExplainReport: Sendable {
         }
     }
 
+    /// The report from what a compiled gradient printed (`explainReport()` of ExplainRuntime.swift):
+    /// `site LINE COLUMN TAKEN NOT_TAKEN TRIPS` and `kink LINE COLUMN COUNT<tab>OPERATION<tab>CONVENTION` lines.
+    init(recorded lines: [String], file: SourceFile) throws {
+        sites = []
+        kinks = []
+        for line in lines {
+            let fields = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: false).map(String.init)
+            guard fields.count >= 4, let l = Int(fields[1]), let c = Int(fields[2]) else {
+                throw DriverError.internalError("unreadable explain record: \(line)")
+            }
+            let location = SourceLocation(line: l, column: c)
+            if fields[0] == "site", fields.count == 6, let taken = Int(fields[3]), let notTaken = Int(fields[4]) {
+                sites.append(Site(location: location, kind: ExplainReport.kind(at: location, in: file), taken: taken,
+                                  notTaken: notTaken, tripCounts: fields[5].split(separator: ",").compactMap { Int($0) }))
+            } else if fields[0] == "kink" {
+                let rest = fields[3...].joined(separator: " ").split(separator: "\t", omittingEmptySubsequences: false)
+                guard rest.count == 3, let count = Int(rest[0]) else {
+                    throw DriverError.internalError("unreadable explain record: \(line)")
+                }
+                kinks.append(OneSided(location: location, operation: String(rest[1]), convention: String(rest[2]), count: count))
+            } else {
+                throw DriverError.internalError("unreadable explain record: \(line)")
+            }
+        }
+    }
+
     /// The keyword or operator at a location: `if`, `while`, `for`, `&&`, `||`.
     static func kind(at location: SourceLocation, in file: SourceFile) -> String {
         guard let line = file.line(location.line) else { return "branch" }
