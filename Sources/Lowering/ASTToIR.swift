@@ -279,8 +279,9 @@ public struct ASTToIR {
            let isLast = builder.emit(.eq, [i, end], type: .bool, at: location), let latchEnd = builder.insertionBlock {
             let step = builder.makeBlock()
             exit.incoming.append((latchEnd, environment))
+            // No source location: `--explain` counts the loop's header test alone, once per iteration.
             builder.terminate(.condBranch(condition: isLast, then: BranchTarget(exit.block), else: BranchTarget(step)),
-                              at: location)
+                              at: .unknown)
             builder.insertionBlock = step
         }
         if builder.isReachable, let i = environment[counter],
