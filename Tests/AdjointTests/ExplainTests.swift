@@ -2,6 +2,7 @@
 import Testing
 import AdjointBasic
 @testable import AdjointDriver
+import AdjointTransforms
 
 private func explain(_ source: String, _ function: String, _ arguments: [(String, String)],
                      engine: Engine = .exact) throws -> (GradResult, ExplainReport) {
@@ -108,4 +109,104 @@ func price(b: Tensor) -> Real {
     let result = try compile(chapter).gradient(GradRequest(function: "g", arguments: [("a", "[0.37]")])) { _ in }
     #expect(result.explanation == nil)
     #expect(!result.json.contains("explain"))
+}
+
+// MARK: - Issue 15: every non-smooth point, and check telling a kink from a bug
+
+private func checkLines(_ source: String, _ function: String, _ arguments: [(String, String)]) throws -> [String] {
+    try compile(source).check(CheckRequest(function: function, arguments: arguments.map { (name: $0.0, expression: $0.1) }))
+        .map(\.description)
+}
+
+private func regressionSource(_ name: String) throws -> String {
+    try String(contentsOf: packageRoot.appendingPathComponent("Tests/AdjointTests/Regressions/\(name).adj"), encoding: .utf8)
+}
+
+@Test func checkExcludesTheComponentAtEqualityDecidedTrue() throws {
+    // Swift's cond2 at x = -1337: finite differences give 2, the gradient 0.
+    let lines = try checkLines(try regressionSource("equal_decided_true"), "f", [("x", "-1337")])
+    #expect(lines == [
+        "f: dot-product test (exact): <ybar, J xdot> = 0, <J^T ybar, xdot> = 0: ok",
+        "f: finite differences (double): largest relative difference 0.0 over 0 components: ok",
+        "f: finite differences (double): at 6:17 comparison '==' decided on equality (convention: an isolated point: "
+            + "the branch taken at equality is followed, its derivative used); excludes x: not comparable",
+    ])
+}
+
+@Test func checkExcludesTheComponentAtIntOfAnInteger() throws {
+    // Swift's nested_loop2 at x = 2: int(inner) meets 14 exactly.
+    let lines = try checkLines(try regressionSource("int_at_an_integer"), "f", [("x", "2"), ("count", "4")])
+    #expect(lines.last == "f: finite differences (double): at 6:17 int at an integer (convention: int' = 0); excludes x: not comparable")
+    #expect(lines.allSatisfy { !$0.hasSuffix("FAILED") })
+}
+
+@Test func checkStillFailsAWrongGradientAwayFromKinks() throws {
+    // A wrong adjoint (a test-only fault) at a smooth point: finite differences fail, nothing excuses them.
+    let faulty = DifferentiationOptions(faults: [.sinAdjointSign])
+    let compilation = try Compilation(SourceFile(path: "test.adj", text: "func f(x: Real) -> Real {\n    return sin(x) * 2\n}\n"),
+                                      options: faulty)
+    let lines = try compilation.check(CheckRequest(function: "f", arguments: [(name: "x", expression: "1")]))
+    #expect(lines.contains { $0.check.hasPrefix("finite differences") && $0.status == .failed })
+    #expect(!lines.contains { $0.status == .notComparable })
+}
+
+@Test func checkShrinksTheStepWhenThePathChangesWithoutAPoint() throws {
+    // 1e-7 above x = 1: the default step crosses the threshold, a smaller one does not.
+    let near = "func f(x: Real) -> Real {\n    if x < 1.0000001 {\n        return x * x\n    }\n    return 5 * x\n}\n"
+    let lines = try checkLines(near, "f", [("x", "1")])
+    #expect(lines[1].hasPrefix("f: finite differences (double): largest relative difference ")
+            && lines[1].hasSuffix(" over 1 components: ok"))
+    #expect(lines.count == 2)
+    // 1e-10 above: every step crosses it, and no point is at x: not comparable, the change named.
+    let closer = near.replacingOccurrences(of: "1.0000001", with: "1.0000000001")
+    let excluded = try checkLines(closer, "f", [("x", "1")])
+    #expect(excluded.last == "f: finite differences (double): the path changes within the step (at 2:5); excludes x: not comparable")
+}
+
+@Test func explainCountsOnlyPointsThatDependOnTheInputs() throws {
+    let source = """
+    func f(x: Real, c: Real) -> Real {
+        var y = x
+        if abs(c) <= 0 {
+            y = y * 2
+        }
+        return y + relu(c - c) * x
+    }
+    """
+    // With respect to x alone, c is a constant: abs(c) at 0 and c <= 0 change nothing.
+    let onlyX = try compile(source).gradient(GradRequest(function: "f", arguments: [(name: "x", expression: "1"), (name: "c", expression: "0")],
+                                                         wrt: ["x"], explain: true)) { _ in }
+    #expect(onlyX.explanation?.kinks.map(\.operation) == [])
+    let both = try compile(source).gradient(GradRequest(function: "f", arguments: [(name: "x", expression: "1"), (name: "c", expression: "0")],
+                                                        explain: true)) { _ in }
+    #expect(both.explanation?.kinks.map(\.operation) == ["abs at 0", "comparison '<=' decided on equality", "relu at 0"])
+}
+
+@Test func checkReportsAsJSON() throws {
+    let lines = try compile(try regressionSource("int_at_an_integer"))
+        .check(CheckRequest(function: "f", arguments: [(name: "x", expression: "2"), (name: "count", expression: "4")]))
+    #expect(lines.last?.json == #"{"function": "f", "check": "finite differences (double)", "status": "not comparable", "#
+            + #""detail": "at 6:17 int at an integer (convention: int' = 0); excludes x", "points": [{"location": "6:17", "#
+            + #""operation": "int at an integer", "convention": "int' = 0"}], "excluded": ["x"]}"#)
+}
+
+@Test func compiledExplainEqualsTheInterpreters() throws {
+    // The generated Swift records its own path and points; the report matches the interpreter's in Double.
+    let cases: [(String, [(String, String)])] = [
+        (try regressionSource("int_at_an_integer"), [("x", "2"), ("count", "4")]),
+        (try regressionSource("equal_decided_true"), [("x", "-1337")]),
+        (try regressionSource("not_equal_at_equality"), [("x", "0.5"), ("y", "0.5")]),
+        (auction, [("b", "[1, 3, 3, 2]")]),
+        (chapter, [("a", "[0.37]")]),
+    ]
+    for (source, arguments) in cases {
+        let request = GradRequest(function: source.contains("func price") ? "price" : source.contains("func g(") ? "g" : "f",
+                                  arguments: arguments.map { (name: $0.0, expression: $0.1) }, explain: true)
+        let compilation = try compile(source)
+        let interpreted = try #require(try compilation.gradient(request) { _ in }.explanation)
+        let compiled = try #require(try compilation.gradientCompiled(request).explanation)
+        #expect(compiled.sites == interpreted.sites)
+        #expect(compiled.kinks == interpreted.kinks)
+        #expect(!interpreted.sites.isEmpty)
+    }
 }

@@ -361,6 +361,8 @@ struct RandomProgramGenerator {
     private var transcendental = false
     /// The inner links of a call chain (its last link is among `helpers`).
     private var chainFunctions: [GFunction] = []
+    /// Constants that f compares its parameters x and y with (`x == 0.5`): arguments are often drawn from them.
+    private var thresholds: [String: [String]] = [:]
     private var statementsLeft = 0
     private var inMain = false
 
@@ -1047,7 +1049,13 @@ struct RandomProgramGenerator {
             let reals = variables.filter { $0.type == .real }
             let a = rng.pick(reals), b = rng.pick(reals)
             let left = GExpr(.name(a.name), .real, bound: a.bound)
-            let right: GExpr = rng.chance(0.3) ? .real("0.0") : GExpr(.name(b.name), .real, bound: b.bound)
+            var right: GExpr = rng.chance(0.3) ? .real("0.0") : GExpr(.name(b.name), .real, bound: b.bound)
+            if inMain, a.name == "x" || a.name == "y", rng.chance(0.4) {
+                // `x == c`, and the arguments often make x exactly c.
+                let c = rng.pick(RandomProgramGenerator.argumentValues)
+                thresholds[a.name, default: []].append(c)
+                right = .real(c)
+            }
             let difference = rng.chance(0.3) ? binary("-", left, right, type: .real) : nil
             let op = rng.pick(["==", "!="])
             return difference.map { GExpr(.binary(op, .real("0.0"), $0), .bool) } ?? GExpr(.binary(op, left, right), .bool)
@@ -1058,15 +1066,21 @@ struct RandomProgramGenerator {
 
     // MARK: Arguments
 
+    static let argumentValues = ["0.5", "-0.5", "1.0", "-1.0", "0.25", "-0.75", "1.5", "-1.25", "2.0", "-2.0", "0.3", "-0.7",
+                                 "1.1", "0.0", "0.125", "-1.5", "0.6", "1.75"]
+
     private mutating func arguments() -> [(name: String, expression: String)] {
-        let values = ["0.5", "-0.5", "1.0", "-1.0", "0.25", "-0.75", "1.5", "-1.25", "2.0", "-2.0", "0.3", "-0.7",
-                      "1.1", "0.0", "0.125", "-1.5", "0.6", "1.75"]
+        let values = RandomProgramGenerator.argumentValues
         var x = rng.pick(values), y = rng.pick(values)
         var t = (0..<3).map { _ in rng.pick(values) }
         // Now and then the same value twice, so ties and kinks are met.
         if rng.chance(0.15) { y = x }
         if rng.chance(0.15) { t[rng.below(3)] = x }
         if rng.chance(0.1) { x = "0.0" }
+        // Integer-valued inputs (floor and int jump there), and inputs on the thresholds the program compares with.
+        if rng.chance(0.1) { x = rng.pick(["1.0", "2.0", "-1.0", "-2.0"]) }
+        if let cs = thresholds["x"], rng.chance(0.6) { x = rng.pick(cs) }
+        if let cs = thresholds["y"], rng.chance(0.6) { y = rng.pick(cs) }
         return [("x", x), ("y", y), ("t", "[" + t.joined(separator: ", ") + "]")]
     }
 }

@@ -82,6 +82,9 @@ struct RandomFinding: Error, Sendable, CustomStringConvertible {
 struct RandomTally: Sendable {
     var programs = 0, rational = 0, exactDotTests = 0, finiteDifferenceChecks = 0, kinkSkips = 0
     var exactDoubleChecks = 0, redrawn = 0, statements = 0, signedZeroDifferences = 0
+    /// Issue 15's property: inputs where --explain reports a non-smooth point, and components of finite
+    /// differences that agree, that disagree explained (a point or a change of path), and unexplained.
+    var inputsOnKinks = 0, componentsAgreeing = 0, componentsExplained = 0, componentsUnexplained = 0
 
     static func + (a: RandomTally, b: RandomTally) -> RandomTally {
         RandomTally(programs: a.programs + b.programs, rational: a.rational + b.rational,
@@ -89,7 +92,11 @@ struct RandomTally: Sendable {
                     finiteDifferenceChecks: a.finiteDifferenceChecks + b.finiteDifferenceChecks,
                     kinkSkips: a.kinkSkips + b.kinkSkips, exactDoubleChecks: a.exactDoubleChecks + b.exactDoubleChecks,
                     redrawn: a.redrawn + b.redrawn, statements: a.statements + b.statements,
-                    signedZeroDifferences: a.signedZeroDifferences + b.signedZeroDifferences)
+                    signedZeroDifferences: a.signedZeroDifferences + b.signedZeroDifferences,
+                    inputsOnKinks: a.inputsOnKinks + b.inputsOnKinks,
+                    componentsAgreeing: a.componentsAgreeing + b.componentsAgreeing,
+                    componentsExplained: a.componentsExplained + b.componentsExplained,
+                    componentsUnexplained: a.componentsUnexplained + b.componentsUnexplained)
     }
 }
 
@@ -235,21 +242,32 @@ enum RandomPrograms {
             if dot.check == "dot-product test (exact)" { tally.exactDotTests += 1 }
         }
         // One-sided points met at the arguments (in Double, and exactly on rational programs).
+        var kinkCount: Int? = nil
         func kinks() -> Int {
+            if let kinkCount { return kinkCount }
             var count = 0
             for engine in rational ? [Engine.double, .exact] : [.double] {
                 count += (try? compilation.gradient(program.request(engine, explain: true)) { _ in })?.explanation?.oneSidedPoints ?? 0
             }
+            kinkCount = count
             return count
         }
-        // (d) Finite differences, unless a kink or tie is met.
-        if wanted(.finiteDifferences), let fd = checkLines?.first(where: { $0.check.hasPrefix("finite differences") }) {
+        // (d) Finite differences: every component agrees, or `check` explains why it cannot (a non-smooth point
+        // that --explain reports, or a path that changes within the step). No unexplained disagreement.
+        if wanted(.finiteDifferences), let lines = checkLines?.filter({ $0.check.hasPrefix("finite differences") }),
+           let fd = lines.first {
+            let explained = lines.dropFirst().reduce(0) { $0 + $1.excluded.count }
+            let compared = Int(fd.detail.split(separator: " ").dropLast().last ?? "") ?? 0
+            if kinks() > 0 { tally.inputsOnKinks += 1 }
+            tally.componentsExplained += explained
             if fd.passed {
                 tally.finiteDifferenceChecks += 1
-            } else if kinks() > 0 {
-                tally.kinkSkips += 1
+                tally.componentsAgreeing += compared
+                if explained > 0 { tally.kinkSkips += 1 }
             } else {
-                out.append(RandomFinding(property: .finiteDifferences, detail: "\(fd) (no kink or tie met)", kind: "unequal"))
+                tally.componentsUnexplained += 1
+                out.append(RandomFinding(property: .finiteDifferences,
+                                         detail: "\(fd) (no non-smooth point reported, the path unchanged)", kind: "unequal"))
             }
         }
         // (b) Optimized and unoptimized gradients: exactly equal (a zero's sign is counted, not failed: see the
@@ -382,7 +400,9 @@ func randomProgramProperties() throws {
     let seconds = Date().timeIntervalSince(start)
     print("random programs: seed \(seed), \(RandomRun.count) programs (\(tally.rational) rational, \(tally.redrawn) redrawn, "
           + "\(tally.statements) lines), \(tally.exactDotTests) exact dot-product tests, "
-          + "\(tally.finiteDifferenceChecks) finite-difference checks (\(tally.kinkSkips) skipped at kinks), "
+          + "\(tally.finiteDifferenceChecks) finite-difference checks (\(tally.kinkSkips) with components not comparable), "
+          + "\(tally.inputsOnKinks) inputs on kinks, finite-difference components: \(tally.componentsAgreeing) agree, "
+          + "\(tally.componentsExplained) not comparable (explained), \(tally.componentsUnexplained) unexplained disagreements; "
           + "\(tally.exactDoubleChecks) exact-vs-Double checks, \(tally.signedZeroDifferences) optimizations flipping a zero's sign; "
           + "\(found.count) failures in \(Set(found.map(\.index)).count) programs; \(String(format: "%.1f", seconds)) s")
 }
