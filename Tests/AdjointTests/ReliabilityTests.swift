@@ -197,6 +197,10 @@ func runForwardsSignalsToItsChild(_ signal: Int32) throws {
     let compiled = try runAdjoint(["run", path])
     #expect(compiled.status == 0)
     #expect(compiled.output == "9223372036854775806\n9223372036854775807\n2\n24\n16.0\n32.0\n")
+    // The loop's own test is what --explain counts: 3 iterations, not the exit test at Int.max besides.
+    let report = try #require(try gradient(source, "f", [("x", "2"), ("n", "9223372036854775807")], explain: true).explanation)
+    #expect(report.sites == [.init(location: SourceLocation(line: 4, column: 5), kind: "for", taken: 3, notTaken: 0,
+                                   tripCounts: [3])])
 }
 
 // MARK: - 8. Reproducing one random program
