@@ -72,8 +72,7 @@ struct Run: ParsableCommand {
     @Option(help: "The seed of random_normal and random_uniform.")
     var seed: Int = 0
 
-    @Option(name: .customLong("max-bits"), help: "With --exact: the most bits a rational's numerator or denominator may reach.")
-    var maxBits: Int = defaultExactLimitBits
+    @OptionGroup var limit: ExactLimitOption
 
     func run() throws {
         let compilation = try Compilation(path: file)
@@ -81,7 +80,7 @@ struct Run: ParsableCommand {
             throw DriverError.user("\(file): error: no function named 'main' to run\n")
         }
         if exact {
-            _ = try withExactLimit(bits: maxBits) {
+            _ = try withExactLimit(bits: limit.maxBits) {
                 try compilation.evaluate(EvalRequest(function: "main", arguments: [], seed: seed, engine: .exact)) {
                     print($0)
                 }
@@ -111,11 +110,8 @@ struct Eval: ParsableCommand {
         let request = EvalRequest(function: function, arguments: try parseArguments(program.arguments),
                                   seed: program.seed, engine: program.engine)
         let compilation = try Compilation(path: file)
-        let json = self.json
-        let result = try withExactLimit(bits: program.maxBits) {
-            try compilation.evaluate(request) { line in
-                if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
-            }
+        let result = try withExactLimit(bits: program.limit.maxBits) {
+            try compilation.evaluate(request, output: programOutput(json: json))
         }
         if json {
             print("{\"value\": \(result.json)}")
@@ -168,11 +164,8 @@ struct Grad: ParsableCommand {
             }
             return
         }
-        let json = self.json
-        let result = try withExactLimit(bits: program.maxBits) {
-            try compilation.gradient(request) { line in
-                if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
-            }
+        let result = try withExactLimit(bits: program.limit.maxBits) {
+            try compilation.gradient(request, output: programOutput(json: json))
         }
         if json {
             print(result.json)
@@ -203,8 +196,7 @@ struct Check: ParsableCommand {
     @Option(help: "The seed of the random arguments and directions.")
     var seed: Int = 0
 
-    @Option(name: .customLong("max-bits"), help: "The most bits a rational's numerator or denominator may reach in the exact test.")
-    var maxBits: Int = defaultExactLimitBits
+    @OptionGroup var limit: ExactLimitOption
 
     @Flag(help: "Print {\"checks\": [...], \"passed\": B} as JSON, each check with its status, points and excluded components.")
     var json = false
@@ -212,7 +204,7 @@ struct Check: ParsableCommand {
     func run() throws {
         let compilation = try Compilation(path: file)
         let request = CheckRequest(function: function, arguments: try parseArguments(arguments), seed: seed)
-        let lines = try withExactLimit(bits: maxBits) { try compilation.check(request) }
+        let lines = try withExactLimit(bits: limit.maxBits) { try compilation.check(request) }
         if json {
             print("{\"checks\": [" + lines.map(\.json).joined(separator: ", ") + "], "
                   + "\"passed\": \(lines.allSatisfy(\.passed))}")
@@ -258,7 +250,20 @@ struct Plot: ParsableCommand {
     }
 }
 
-/// The options every evaluating command shares: arguments, engine and seed.
+/// Where the program's own `print` lines go: stdout, or stderr when stdout holds JSON.
+func programOutput(json: Bool) -> (String) -> Void {
+    { line in
+        if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+    }
+}
+
+/// `--max-bits`: exact mode's size limit, for every command that may compute exactly.
+struct ExactLimitOption: ParsableArguments {
+    @Option(name: .customLong("max-bits"), help: "The most bits a rational's numerator or denominator may reach in exact mode.")
+    var maxBits: Int = defaultExactLimitBits
+}
+
+/// The options every evaluating command shares: arguments, engine, seed and exact mode's limit.
 struct ProgramOptions: ParsableArguments {
     @Option(name: .customLong("arg"), help: "A parameter's value as P=EXPR, EXPR any constant expression.")
     var arguments: [String] = []
@@ -269,8 +274,7 @@ struct ProgramOptions: ParsableArguments {
     @Option(help: "The seed of random_normal and random_uniform.")
     var seed: Int = 0
 
-    @Option(name: .customLong("max-bits"), help: "With --exact: the most bits a rational's numerator or denominator may reach.")
-    var maxBits: Int = defaultExactLimitBits
+    @OptionGroup var limit: ExactLimitOption
 
     var engine: Engine { exact ? .exact : .double }
 }

@@ -115,16 +115,15 @@ public struct ExplainReport: Sendable {
 
     /// The `"explain"` object of `--json --explain`.
     public var json: String {
-        func quote(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
         let siteTexts = sites.map { s in
-            "{\"location\": \(quote(s.location.description)), \"kind\": \(quote(s.kind)), \"taken\": \(s.taken), "
+            "{\"location\": \(jsonString(s.location.description)), \"kind\": \(jsonString(s.kind)), \"taken\": \(s.taken), "
                 + "\"not_taken\": \(s.notTaken), \"trip_counts\": [\(s.tripCounts.map(String.init).joined(separator: ", "))]}"
         }
         let kinkTexts = kinks.map { k in
-            "{\"location\": \(quote(k.location.description)), \"operation\": \(quote(k.operation)), "
-                + "\"convention\": \(quote(k.convention)), \"count\": \(k.count)}"
+            "{\"location\": \(jsonString(k.location.description)), \"operation\": \(jsonString(k.operation)), "
+                + "\"convention\": \(jsonString(k.convention)), \"count\": \(k.count)}"
         }
         return "{\"sites\": [\(siteTexts.joined(separator: ", "))], \"kinks\": [\(kinkTexts.joined(separator: ", "))], "
-            + "\"one_sided_points\": \(oneSidedPoints), \"verdict\": \(quote(verdict))}"
+            + "\"one_sided_points\": \(oneSidedPoints), \"verdict\": \(jsonString(verdict))}"
     }
 }
