@@ -96,6 +96,8 @@ public struct Compilation {
         var differentiated: Module
         do {
             differentiated = try Differentiate.run(on: module, also: extra, tangents: tangents, options: options)
+        } catch let error as DifferentiationError where error.isInternal {
+            throw DriverError.internalError("differentiating \(file.path) at \(error.location): \(error.message)")
         } catch let error as DifferentiationError {
             throw DriverError.user(Diagnostic(at: error.location, error.message).rendered(in: file))
         }

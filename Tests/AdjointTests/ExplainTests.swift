@@ -142,7 +142,7 @@ private func regressionSource(_ name: String) throws -> String {
 
 @Test func checkStillFailsAWrongGradientAwayFromKinks() throws {
     // A wrong adjoint (a test-only fault) at a smooth point: finite differences fail, nothing excuses them.
-    let faulty = DifferentiationOptions(faults: [.sinAdjointSign])
+    let faulty = DifferentiationOptions.sinAdjointSign
     let compilation = try Compilation(SourceFile(path: "test.adj", text: "func f(x: Real) -> Real {\n    return sin(x) * 2\n}\n"),
                                       options: faulty)
     let lines = try compilation.check(CheckRequest(function: "f", arguments: [(name: "x", expression: "1")]))

@@ -26,7 +26,7 @@ func dotProductTest(c: GradCase) throws {
     #expect(clean.allSatisfy { $0.passed })
     // A test-only fault: the adjoint of sin gets the wrong sign; the tangent rule stays right.
     let faulty = try Compilation(SourceFile(path: "test.adj", text: source),
-                                 options: DifferentiationOptions(faults: [.sinAdjointSign]))
+                                 options: DifferentiationOptions.sinAdjointSign)
     let lines = try faulty.check(CheckRequest(arguments: [("x", "0.5"), ("y", "2")]))
     #expect(lines.contains { $0.check.hasPrefix("dot-product test") && !$0.passed })
     #expect(lines.contains { $0.check.hasPrefix("finite differences") && !$0.passed })

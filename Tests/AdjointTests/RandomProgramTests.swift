@@ -581,7 +581,7 @@ func randomProgramsCompiledEqualInterpreted() throws {
 @Test func shrinkingFindsASmallProgramForAWrongAdjoint() throws {
     // A test-only fault makes sin's adjoint wrong (the tangent stays right): the dot-product test fails on
     // every program that differentiates through sin, and shrinking leaves little more than the sin.
-    let faulty = DifferentiationOptions(faults: [.sinAdjointSign])
+    let faulty = DifferentiationOptions.sinAdjointSign
     var tally = RandomTally()
     let failing = try #require((0..<200).lazy.compactMap { index -> GProgram? in
         let program = RandomProgramGenerator.program(seed: 99, index: index)

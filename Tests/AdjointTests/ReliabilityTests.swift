@@ -4,6 +4,8 @@ import Foundation
 import Testing
 import AdjointBasic
 @testable import AdjointDriver
+import AdjointIR
+import AdjointTransforms
 
 private func regression(_ name: String) throws -> (path: String, source: String) {
     let url = packageRoot.appendingPathComponent("Tests/AdjointTests/Regressions/\(name).adj")
@@ -212,4 +214,23 @@ func runForwardsSignalsToItsChild(_ signal: Int32) throws {
     let inRun = RandomPrograms.program(seed: 31337, index: 731).program.source
     let alone = RandomRun.indices(1, first: 731).map { RandomPrograms.program(seed: 31337, index: $0).program.source }
     #expect(alone == [inRun])
+}
+
+// MARK: - Internal failures are internal errors (issue 14)
+
+@Test func aMissingFunctionInDifferentiationIsAnInternalError() throws {
+    // The transform asked to differentiate a function the module lacks: a compiler bug, not the user's.
+    let module = try IRParser.parse("""
+        func @f(x: Real) -> (Real, Real) !1:1 {
+        bb0(%0: Real):
+          %1 = const 1 : Real !1:1
+          %2 = grad @missing [0] %0, %1 : (Real, Real) !2:3
+          ret %2 !2:3
+        }
+        """)
+    #expect {
+        try Differentiate.run(on: module)
+    } throws: { error in
+        (error as? DifferentiationError)?.isInternal == true
+    }
 }

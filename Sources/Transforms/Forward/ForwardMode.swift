@@ -18,7 +18,7 @@ extension DifferentiationContext {
         if function(named: jvpName) != nil { return jvpName }
         try rewriteGrads(in: name)
         guard let source = function(named: name) else {
-            throw DifferentiationError(location: .unknown, message: "internal: no function @\(name)")
+            throw DifferentiationError.internal("no function @\(name)")
         }
         var jvp = try ForwardMode.generate(source: source, wrt: wrt, context: self, name: jvpName)
         BlockParameterCleanup.run(on: &jvp)
@@ -80,7 +80,7 @@ enum ForwardMode {
                 let (mt, mf) = (target(t), target(f))
                 e.builder.terminate(.condBranch(condition: e.primal[c]!, then: mt, else: mf), at: block.terminatorLocation)
             case .ret(let v):
-                guard let v else { throw DifferentiationError(location: source.location, message: "internal: void result") }
+                guard let v else { throw DifferentiationError.internal("void result", at: source.location) }
                 let pair = e.emit(.tuple, [e.primal[v]!, e.materialize(v, type: result)], .tuple([result, result]))
                 e.builder.terminate(.ret(pair), at: block.terminatorLocation)
             }

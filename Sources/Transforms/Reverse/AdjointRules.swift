@@ -237,9 +237,7 @@ struct AdjointEmitter {
         case .log:
             if isActive(x[0]) { add(x[0], emit(.div, [ybar, primal(x[0])], t)) }
         case .sin:
-            var local = emit(.cos, [primal(x[0])], t)
-            if context.options.faults.contains(.sinAdjointSign) { local = emit(.neg, [local], t) }
-            if isActive(x[0]) { add(x[0], emit(.mul, [ybar, local], t)) }
+            if isActive(x[0]) { add(x[0], emit(.mul, [ybar, emit(.cos, [primal(x[0])], t)], t)) }
         case .cos:
             if isActive(x[0]) { add(x[0], emit(.neg, [emit(.mul, [ybar, emit(.sin, [primal(x[0])], t)], t)], t)) }
         case .tan:
@@ -375,7 +373,7 @@ struct AdjointEmitter {
             }
         }
         guard let callee = context.function(named: reverseName) else {
-            throw DifferentiationError(location: instruction.location, message: "internal: no function @\(reverseName)")
+            throw DifferentiationError.internal("no function @\(reverseName)", at: instruction.location)
         }
         let gradients = emit(.call, heads, callee.resultType, payload: .callee(reverseName))
         guard case .tuple(let types) = callee.resultType else { return }

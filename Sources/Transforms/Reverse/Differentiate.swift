@@ -15,21 +15,18 @@
 import AdjointBasic
 import AdjointIR
 
-/// Settings of the derivative transforms; tests use them to inject a wrong rule and see checks fail.
+/// Settings of the derivative transforms.
 public struct DifferentiationOptions: Sendable {
-    /// A deliberately wrong derivative rule, for tests of `adjoint check` only.
-    public enum Fault: Sendable, Hashable {
-        /// The adjoint of `sin` gets the wrong sign (the tangent rule stays right).
-        case sinAdjointSign
-    }
-
-    public var faults: Set<Fault>
     /// Run `Pipeline.standard` after differentiation (tests turn it off to compare results).
     public var optimize: Bool
+    /// Runs on the differentiated module before anything else reads it. Nil in every real compilation; tests
+    /// inject a deliberately wrong derivative here (Tests/AdjointTests/Faults.swift) to see the checks catch it,
+    /// so no fault lives in the rules themselves.
+    public var rewrite: (@Sendable (inout Module) -> Void)?
 
-    public init(faults: Set<Fault> = [], optimize: Bool = true) {
-        self.faults = faults
+    public init(optimize: Bool = true, rewrite: (@Sendable (inout Module) -> Void)? = nil) {
         self.optimize = optimize
+        self.rewrite = rewrite
     }
 }
 
@@ -44,7 +41,9 @@ public enum Differentiate {
         for function in module.functions { try context.rewriteGrads(in: function.name) }
         for (name, wrt) in also { _ = try context.derivatives(of: name, wrt: wrt) }
         for (name, wrt) in tangents { _ = try context.tangents(of: name, wrt: wrt) }
-        return context.module
+        var result = context.module
+        options.rewrite?(&result)
+        return result
     }
 }
 
@@ -136,7 +135,7 @@ final class DifferentiationContext {
         if let names = generated[key] { return names }
         try rewriteGrads(in: name)
         guard let source = function(named: name) else {
-            throw DifferentiationError(location: .unknown, message: "internal: no function @\(name)")
+            throw DifferentiationError.internal("no function @\(name)")
         }
         let names = (forward: "\(name).fwd.\(suffix)", reverse: "\(name).rev.\(suffix)")
         var mode = try ReverseMode(source: source, wrt: wrt, context: self, names: names)

@@ -31,7 +31,14 @@ import AdjointIR
 public struct DifferentiationError: Error, CustomStringConvertible, Sendable {
     public var location: SourceLocation
     public var message: String
+    /// A compiler bug (a function the transform itself should have made is missing), not the program's fault.
+    public var isInternal = false
     public var description: String { message }
+
+    /// An internal failure: reported with exit status 3 as "internal error".
+    static func `internal`(_ message: String, at location: SourceLocation = .unknown) -> DifferentiationError {
+        DifferentiationError(location: location, message: message, isInternal: true)
+    }
 }
 
 /// Builds the forward and reverse sweeps of one function for one set of parameters.
