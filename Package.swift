@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 // Adjoint: a source-to-source differentiation compiler.
 // The module list is the pipeline: Basic <- Syntax <- Sema <- Lowering -> IR <- Transforms, IR <- Codegen,
-// Interpreter runs IR, Exact adds GMP rationals to it, Driver glues the stages, AdjointCLI parses flags.
+// Interpreter runs IR over any Scalar, Exact is GMP rationals (a Scalar), Driver glues the stages,
+// AdjointCLI parses flags.
 import PackageDescription
 
 let package = Package(
@@ -25,10 +26,14 @@ let package = Package(
         .target(name: "AdjointTransforms", dependencies: ["AdjointBasic", "AdjointIR"], path: "Sources/Transforms"),
         .target(name: "AdjointCodegen", dependencies: ["AdjointBasic", "AdjointIR"], path: "Sources/Codegen",
                 resources: [.copy("Runtime/AdjointRuntime.swift"), .copy("Runtime/ExplainRuntime.swift")]),
-        .target(name: "AdjointInterpreter", dependencies: ["AdjointBasic", "AdjointIR"], path: "Sources/Interpreter"),
+        // The Scalar protocol: what the interpreter computes over, and what the exact rationals implement.
+        .target(name: "AdjointScalar", path: "Sources/Scalar"),
+        .target(name: "AdjointInterpreter", dependencies: ["AdjointBasic", "AdjointIR", "AdjointScalar"],
+                path: "Sources/Interpreter"),
         .systemLibrary(name: "CGMP", path: "Sources/CGMP", pkgConfig: "gmp",
                        providers: [.apt(["libgmp-dev"])]),
-        .target(name: "AdjointExact", dependencies: ["CGMP", "AdjointInterpreter"], path: "Sources/Exact"),
+        // A leaf: GMP rationals and the Scalar protocol, nothing of the compiler.
+        .target(name: "AdjointExact", dependencies: ["CGMP", "AdjointScalar"], path: "Sources/Exact"),
         .target(name: "AdjointDriver",
                 dependencies: ["AdjointBasic", "AdjointSyntax", "AdjointSema", "AdjointIR", "AdjointLowering",
                                "AdjointTransforms", "AdjointCodegen", "AdjointInterpreter", "AdjointExact"],
@@ -46,7 +51,7 @@ let package = Package(
         .testTarget(name: "AdjointTests",
                     dependencies: ["AdjointDriver", "AdjointBasic", "AdjointSyntax", "AdjointSema", "AdjointIR",
                                    "AdjointLowering", "AdjointTransforms", "AdjointCodegen", "AdjointInterpreter",
-                                   "AdjointExact"],
+                                   "AdjointExact", "AdjointScalar"],
                     path: "Tests/AdjointTests",
                     exclude: ["Golden", "Regressions"]),
     ]

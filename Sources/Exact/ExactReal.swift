@@ -23,7 +23,7 @@
 //     compare, ==        exact          exact
 //     exp log sin ...    error but at 0 (log at 1)
 
-import AdjointInterpreter
+import AdjointScalar
 import CGMP
 
 /// An exact real number: a rational, or an irrational root c*sqrt(q).

@@ -1,4 +1,5 @@
-// Interpreter stage: the number type the interpreter runs on.
+// The number type the interpreter runs on, a module of its own so that the exact
+// rationals (AdjointExact) depend on it and on GMP alone, not on the interpreter.
 //
 // One interpreter serves both engines. It is generic over `Scalar`: `Double` in
 // float mode, `ExactReal` (GMP rationals, module AdjointExact) in exact mode. Every
