@@ -12,6 +12,8 @@ import AdjointIR
 public enum BlockParameterCleanup {
     public static let name = "block-parameter-cleanup"
 
+    /// A worklist over parameters, linear in the function's size up to the replacements' chains: a parameter
+    /// is checked again only when one of the values passed to it is replaced.
     public static func run(on function: inout Function) {
         var replacement: [ValueID: ValueID] = [:]
         func resolve(_ v: ValueID) -> ValueID {
@@ -19,52 +21,64 @@ public enum BlockParameterCleanup {
             while let next = replacement[v] { v = next }
             return v
         }
-        var changed = true
-        while changed {
-            changed = false
-            var incoming: [[[ValueID]]] = function.blocks.map { Array(repeating: [], count: $0.parameters.count) }
-            var hasEdges = Array(repeating: false, count: function.blocks.count)
-            for block in function.blocks {
-                for target in block.terminator.successors {
-                    hasEdges[target.block.index] = true
-                    for (j, argument) in target.arguments.enumerated() where j < incoming[target.block.index].count {
-                        incoming[target.block.index][j].append(resolve(argument))
-                    }
+        // The arguments each parameter receives, and the parameters each value is passed to.
+        var incoming: [[[ValueID]]] = function.blocks.map { Array(repeating: [], count: $0.parameters.count) }
+        var receivers: [ValueID: [(block: Int, position: Int)]] = [:]
+        var hasEdges = Array(repeating: false, count: function.blocks.count)
+        for block in function.blocks {
+            for target in block.terminator.successors {
+                let b = target.block.index
+                hasEdges[b] = true
+                for (j, argument) in target.arguments.enumerated() where j < incoming[b].count {
+                    incoming[b][j].append(argument)
+                    receivers[argument, default: []].append((b, j))
                 }
-            }
-            for b in function.blocks.indices.dropFirst() where hasEdges[b] {
-                var removed: [Int] = []
-                for (j, parameter) in function.blocks[b].parameters.enumerated() {
-                    let others = Set(incoming[b][j]).subtracting([parameter])
-                    if others.count == 1 {
-                        replacement[parameter] = others.first!
-                        removed.append(j)
-                    }
-                }
-                guard !removed.isEmpty else { continue }
-                changed = true
-                function.blocks[b].parameters = function.blocks[b].parameters.enumerated()
-                    .filter { !removed.contains($0.offset) }.map(\.element)
-                let target = BlockID(b)
-                for p in function.blocks.indices {
-                    function.blocks[p].terminator = function.blocks[p].terminator.droppingArguments(removed, to: target)
-                }
-                break  // incoming lists are stale now; recompute
             }
         }
+        var work: [(block: Int, position: Int)] = []
+        for b in function.blocks.indices.dropFirst().reversed() where hasEdges[b] {
+            for j in function.blocks[b].parameters.indices.reversed() { work.append((b, j)) }
+        }
+        var removed: [Set<Int>] = Array(repeating: [], count: function.blocks.count)
+        while let (b, j) = work.popLast() {
+            guard !removed[b].contains(j) else { continue }
+            let parameter = function.blocks[b].parameters[j]
+            var other: ValueID? = nil
+            var trivial = true
+            for argument in incoming[b][j] {
+                let v = resolve(argument)
+                if v == parameter || v == other { continue }
+                if other == nil { other = v } else { trivial = false; break }
+            }
+            guard trivial, let value = other else { continue }
+            replacement[parameter] = value
+            removed[b].insert(j)
+            // Whatever received the parameter now receives the value: check those parameters again.
+            let moved = receivers.removeValue(forKey: parameter) ?? []
+            receivers[value, default: []] += moved
+            work += moved.reversed()
+        }
         guard !replacement.isEmpty else { return }
+        for b in function.blocks.indices where !removed[b].isEmpty {
+            function.blocks[b].parameters = function.blocks[b].parameters.enumerated()
+                .filter { !removed[b].contains($0.offset) }.map(\.element)
+        }
         for b in function.blocks.indices {
             for i in function.blocks[b].instructions.indices {
                 function.blocks[b].instructions[i].operands = function.blocks[b].instructions[i].operands.map(resolve)
             }
-            function.blocks[b].terminator = function.blocks[b].terminator.mappingOperands(resolve)
+            var terminator = function.blocks[b].terminator.mappingOperands(resolve)
+            for target in Set(terminator.successors.map(\.block.index)) where !removed[target].isEmpty {
+                terminator = terminator.droppingArguments(removed[target], to: BlockID(target))
+            }
+            function.blocks[b].terminator = terminator
         }
     }
 }
 
 extension Terminator {
     /// The terminator with the arguments at `positions` removed from every edge to `target`.
-    func droppingArguments(_ positions: [Int], to target: BlockID) -> Terminator {
+    func droppingArguments(_ positions: Set<Int>, to target: BlockID) -> Terminator {
         func drop(_ t: BranchTarget) -> BranchTarget {
             guard t.block == target else { return t }
             return BranchTarget(t.block, t.arguments.enumerated().filter { !positions.contains($0.offset) }.map(\.element))

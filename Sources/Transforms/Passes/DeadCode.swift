@@ -10,38 +10,57 @@ import AdjointIR
 public enum DeadCode: FunctionPass {
     public static let name = "dead-code"
 
+    /// Marks what is live from the instructions with effects and the terminators, then sweeps the rest: linear
+    /// in the function's size (a parameter is live only when an argument read as live reaches it).
     public static func run(on function: inout Function) {
-        var changed = true
-        while changed {
-            changed = false
-            var uses = [Int](repeating: 0, count: function.valueTypes.count)
-            for block in function.blocks {
-                for i in block.instructions { for v in i.operands { uses[v.index] += 1 } }
-                for v in block.terminator.operands { uses[v.index] += 1 }
+        var live = [Bool](repeating: false, count: function.valueTypes.count)
+        var definition: [Int: (block: Int, index: Int)] = [:]
+        var parameterPosition: [Int: (block: Int, position: Int)] = [:]
+        for (b, block) in function.blocks.enumerated() {
+            for (j, p) in block.parameters.enumerated() { parameterPosition[p.index] = (b, j) }
+            for (k, i) in block.instructions.enumerated() { if let r = i.result { definition[r.index] = (b, k) } }
+        }
+        let predecessors = function.predecessors()
+        var work: [ValueID] = []
+        func markLive(_ v: ValueID) {
+            guard !live[v.index] else { return }
+            live[v.index] = true
+            work.append(v)
+        }
+        for block in function.blocks {
+            for i in block.instructions where !i.op.isPure || i.result == nil { i.operands.forEach(markLive) }
+            switch block.terminator {
+            case .condBranch(let c, _, _): markLive(c)
+            case .ret(let v?): markLive(v)
+            default: break
             }
-            for b in function.blocks.indices {
-                let before = function.blocks[b].instructions.count
-                function.blocks[b].instructions.removeAll { i in
-                    guard let r = i.result, i.op.isPure else { return false }
-                    return uses[r.index] == 0
+        }
+        for p in function.blocks.first?.parameters ?? [] { markLive(p) }
+        while let v = work.popLast() {
+            if let (b, k) = definition[v.index] {
+                function.blocks[b].instructions[k].operands.forEach(markLive)
+            } else if let (b, j) = parameterPosition[v.index] {
+                // A live parameter makes live what every edge passes to it.
+                for p in Set(predecessors[b].map(\.index)) {
+                    for target in function.blocks[p].terminator.successors where target.block.index == b {
+                        if j < target.arguments.count { markLive(target.arguments[j]) }
+                    }
                 }
-                changed = changed || function.blocks[b].instructions.count != before
             }
-            // Parameters nobody reads (a parameter passed only to itself around a loop counts as unread).
-            for b in function.blocks.indices.dropFirst() {
-                let parameters = function.blocks[b].parameters
-                let unused = parameters.indices.filter { j in
-                    let p = parameters[j]
-                    let selfUses = function.blocks[b].terminator.successors.filter { $0.block.index == b }
-                        .reduce(0) { $0 + ($1.arguments.count > j && $1.arguments[j] == p ? 1 : 0) }
-                    return uses[p.index] == selfUses
-                }
-                guard !unused.isEmpty else { continue }
-                function.blocks[b].parameters = parameters.enumerated().filter { !unused.contains($0.offset) }.map(\.element)
-                for p in function.blocks.indices {
-                    function.blocks[p].terminator = function.blocks[p].terminator.droppingArguments(unused, to: BlockID(b))
-                }
-                changed = true
+        }
+        for b in function.blocks.indices {
+            function.blocks[b].instructions.removeAll { i in
+                guard let r = i.result, i.op.isPure else { return false }
+                return !live[r.index]
+            }
+        }
+        for b in function.blocks.indices.dropFirst() {
+            let parameters = function.blocks[b].parameters
+            let unused = Set(parameters.indices.filter { !live[parameters[$0].index] })
+            guard !unused.isEmpty else { continue }
+            function.blocks[b].parameters = parameters.enumerated().filter { !unused.contains($0.offset) }.map(\.element)
+            for p in Set(predecessors[b].map(\.index)) {
+                function.blocks[p].terminator = function.blocks[p].terminator.droppingArguments(unused, to: BlockID(b))
             }
         }
     }
