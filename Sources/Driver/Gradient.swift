@@ -116,10 +116,12 @@ extension Compilation {
                           output: lines, explanation: recorder.map { ExplainReport($0, file: file) })
     }
 
-    /// The parameter indices to differentiate: the named ones, or every Real and Tensor parameter.
+    /// The parameter indices to differentiate: the named ones; else those of `@differentiable(wrt: ...)`
+    /// (spec §7: the attribute is the default `--wrt` everywhere); else every Real and Tensor parameter.
     func wrtIndices(_ names: [String]?, of function: Function) throws -> [Int] {
         guard let names else {
-            return function.parameterTypes.indices.filter { function.parameterTypes[$0].isDifferentiable }
+            return function.differentiableParameters
+                ?? function.parameterTypes.indices.filter { function.parameterTypes[$0].isDifferentiable }
         }
         return try names.map { name in
             guard let i = function.parameterNames.firstIndex(of: name) else {

@@ -125,3 +125,14 @@ private func runtimeError(_ source: String, _ function: String, _ arguments: [(S
     #expect(runtimeError(chapter, "f", [("x", "arange(")])?.hasPrefix("--arg x:1:8: error: expected expression") == true)
     #expect(runtimeError(chapter, "nope", [])?.contains("no function named 'nope'") == true)
 }
+
+@Test func differentiableWrtIsTheDefaultOfGrad() throws {
+    // Spec §7: `@differentiable(wrt: z)` is the default `--wrt` of grad, as it is of check and fGradient.
+    let source = "@differentiable(wrt: z)\nfunc f(x: Real, z: Real) -> Real {\n    return x * z\n}\n"
+    let request = GradRequest(function: "f", arguments: [(name: "x", expression: "2"), (name: "z", expression: "3")],
+                              engine: .exact)
+    #expect(try compile(source).gradient(request) { _ in }.json == #"{"value": "6", "gradient": {"z": "2"}}"#)
+    var both = request
+    both.wrt = ["x", "z"]
+    #expect(try compile(source).gradient(both) { _ in }.json == #"{"value": "6", "gradient": {"x": "3", "z": "2"}}"#)
+}
