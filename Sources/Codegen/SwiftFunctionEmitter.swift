@@ -374,7 +374,16 @@ struct SwiftFunctionEmitter {
     }
 
     private func define(_ v: ValueID, _ expression: String, into w: inout SwiftWriter) {
-        w.line(hoisted.contains(v) ? "\(name(v)) = \(expression)" : "let \(name(v)) = \(expression)")
+        let type = function.type(of: v)
+        let isVoid = type == .void || type == .tuple([])
+        if hoisted.contains(v) {
+            w.line("\(name(v)) = \(expression)")
+        } else if useCount[v, default: 0] == 0 {
+            // Computed for its effect or its error; a named value would warn, and so would `_ =` of a Void call.
+            if !isVoid { w.line("_ = \(expression)") } else if expression != "()" { w.line(expression) }
+        } else {
+            w.line(isVoid ? "let \(name(v)): Void = \(expression)" : "let \(name(v)) = \(expression)")
+        }
     }
 
     /// A value of the type to initialize a state machine's variables with (never read).

@@ -201,3 +201,18 @@ private func printedNumbers(_ text: String) -> [Double] {
     #expect(result.status == 1)
     #expect(result.output.contains("\(url.lastPathComponent):3:12: runtime error: index 5 is out of range for axis 0 of size 3"))
 }
+
+@Test("generated Swift builds without warnings", arguments: ["exercise4_second_derivative.adj", "chapter_training_mode.adj"])
+func generatedSwiftBuildsWithoutWarnings(name: String) throws {
+    // main calls grad: results computed only for their effect used to be bound to names nobody read.
+    let swift = try Compilation(path: packageRoot.appendingPathComponent("examples/\(name)").path).swiftSource()
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("adjoint-warnings-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let file = directory.appendingPathComponent("main.swift")
+    try swift.write(to: file, atomically: true, encoding: .utf8)
+    let (status, output) = try SwiftBuild.capture(URL(fileURLWithPath: "/usr/bin/env"), arguments:
+        ["swiftc", "-Onone", file.path, "-o", directory.appendingPathComponent("program").path], errors: true)
+    #expect(status == 0)
+    #expect(!output.contains("warning:"), "\(output.prefix(2000))")
+}
