@@ -86,9 +86,7 @@ extension Compilation {
     public func check(_ request: CheckRequest) throws -> [CheckLine] {
         let targets: [(Function, [Int])]
         if let name = request.function {
-            guard let f = lowered.function(named: name) else {
-                throw DriverError.user("\(file.path): error: no function named '\(name)'\n")
-            }
+            let f = try userFunction(name, in: lowered)
             targets = [(f, f.differentiableParameters ?? f.parameterTypes.indices.filter { f.parameterTypes[$0].isDifferentiable })]
         } else {
             targets = lowered.functions.compactMap { f in f.differentiableParameters.map { (f, $0) } }

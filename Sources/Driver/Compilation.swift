@@ -119,4 +119,18 @@ public struct Compilation {
     public init(path: String) throws {
         try self.init(try Compilation.load(path: path))
     }
+
+    /// The function a command names (`-f NAME`), or the user's error, with the nearest name suggested.
+    func userFunction(_ name: String, in module: Module) throws -> Function {
+        if let function = module.function(named: name) { return function }
+        let known = lowered.functions.map(\.name)
+        throw DriverError.user("\(file.path): error: " + NearestName.withSuggestion("no function named '\(name)'", for: name, among: known) + "\n")
+    }
+
+    /// The error for an `--arg` or `--wrt` that names no parameter of `function`.
+    func noParameter(_ name: String, of function: Function) -> DriverError {
+        let message = NearestName.withSuggestion("'\(function.name)' has no parameter named '\(name)'", for: name,
+                                                 among: function.parameterNames)
+        return DriverError.user("\(file.path): error: \(message)\n")
+    }
 }

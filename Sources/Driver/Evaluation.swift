@@ -62,9 +62,7 @@ extension Compilation {
 
     private func evaluate<S: Scalar>(_ request: EvalRequest, as: S.Type,
                                      output: @escaping (String) -> Void) throws -> EvalResult {
-        guard let function = module.function(named: request.function) else {
-            throw DriverError.user("\(file.path): error: no function named '\(request.function)'\n")
-        }
+        let function = try userFunction(request.function, in: module)
         var lines: [String] = []
         var interpreter = Interpreter<S>(module: module, seed: request.seed) { line in
             lines.append(line)
@@ -84,7 +82,7 @@ extension Compilation {
     func argumentValues<S: Scalar>(for function: Function, _ given: [(name: String, expression: String)],
                                    using interpreter: inout Interpreter<S>) throws -> [Value<S>] {
         for (name, _) in given where !function.parameterNames.contains(name) {
-            throw DriverError.user("\(file.path): error: '\(function.name)' has no parameter named '\(name)'\n")
+            throw noParameter(name, of: function)
         }
         var values: [Value<S>] = []
         for (name, type) in zip(function.parameterNames, function.parameterTypes) {

@@ -63,9 +63,7 @@ extension Compilation {
 
     private func gradient<S: Scalar>(_ request: GradRequest, as: S.Type,
                                      output: @escaping (String) -> Void) throws -> GradResult {
-        guard let target = lowered.function(named: request.function) else {
-            throw DriverError.user("\(file.path): error: no function named '\(request.function)'\n")
-        }
+        let target = try userFunction(request.function, in: lowered)
         guard target.resultType == .real || target.resultType == .tensor else {
             throw DriverError.user("\(file.path): error: cannot differentiate '\(target.name)': its result is \(target.resultType), not Real or Tensor\n")
         }
@@ -125,7 +123,7 @@ extension Compilation {
         }
         return try names.map { name in
             guard let i = function.parameterNames.firstIndex(of: name) else {
-                throw DriverError.user("\(file.path): error: '\(function.name)' has no parameter named '\(name)'\n")
+                throw noParameter(name, of: function)
             }
             guard function.parameterTypes[i].isDifferentiable else {
                 throw DriverError.user("\(file.path): error: \(DiagnosticMessages.wrtNotDifferentiable(name, function.parameterTypes[i].description))\n")

@@ -29,9 +29,7 @@ public struct PlotRequest: Sendable {
 extension Compilation {
     /// The SVG text of the plot.
     public func plot(_ request: PlotRequest) throws -> String {
-        guard let target = lowered.function(named: request.function) else {
-            throw DriverError.user("\(file.path): error: no function named '\(request.function)'\n")
-        }
+        let target = try userFunction(request.function, in: lowered)
         guard target.parameterTypes == [.real], target.resultType == .real else {
             throw DriverError.user("\(file.path): error: plot draws a function from Real to Real; '\(target.name)' is (\(target.parameterTypes.map(\.description).joined(separator: ", "))) -> \(target.resultType)\n")
         }

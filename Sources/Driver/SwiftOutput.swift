@@ -72,9 +72,7 @@ extension Compilation {
     /// Swift for one gradient request: declarations (the module and its `gradDriver`, in `namespace` if given,
     /// without the runtime) and top-level statements that seed the generator and print the JSON of `grad --json`.
     public func gradientDriver(_ request: GradRequest, namespace: String?) throws -> (declarations: String, statements: String) {
-        guard let target = lowered.function(named: request.function) else {
-            throw DriverError.user("\(file.path): error: no function named '\(request.function)'\n")
-        }
+        let target = try userFunction(request.function, in: lowered)
         let wrt = try wrtIndices(request.wrt, of: target)
         // Arguments are constant expressions: the interpreter evaluates them and the driver embeds the Doubles.
         var interpreter = Interpreter<Double>(module: module, seed: request.seed, output: { _ in })

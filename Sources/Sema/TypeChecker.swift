@@ -333,8 +333,13 @@ public struct TypeChecker {
                 return symbol
             }
         }
-        throw Diagnostic(at: name.location, DiagnosticMessages.undefinedName(name.name))
+        let visible = scopes.flatMap(\.keys)
+        throw Diagnostic(at: name.location, NearestName.withSuggestion(DiagnosticMessages.undefinedName(name.name),
+                                                                       for: name.name, among: visible))
     }
+
+    /// Every function a call may name: the file's own and the built-ins.
+    private var callableNames: [String] { Array(functions.keys) + Builtin.allCases.map(\.rawValue) }
 
     // MARK: - Types
 
@@ -511,7 +516,8 @@ public struct TypeChecker {
             return function.result
         }
         guard let builtin = Builtin(rawValue: callee.name) else {
-            throw Diagnostic(at: callee.location, DiagnosticMessages.noSuchFunction(callee.name))
+            throw Diagnostic(at: callee.location, NearestName.withSuggestion(DiagnosticMessages.noSuchFunction(callee.name),
+                                                                             for: callee.name, among: callableNames))
         }
         var infos: [Builtin.ArgumentInfo] = []
         for argument in arguments {
@@ -565,7 +571,8 @@ public struct TypeChecker {
             } else if Builtin(rawValue: name.name) != nil {
                 throw Diagnostic(at: name.location, DiagnosticMessages.gradTargetNotDifferentiable(name.name))
             } else {
-                throw Diagnostic(at: name.location, DiagnosticMessages.noSuchFunction(name.name))
+                throw Diagnostic(at: name.location, NearestName.withSuggestion(DiagnosticMessages.noSuchFunction(name.name),
+                                                                               for: name.name, among: callableNames))
             }
         case .grad(let inner):
             if let head = inner.head {

@@ -535,3 +535,34 @@ func executableExitStatus(_ testCase: ExitStatusCase) throws {
     #expect(result.stdout.isEmpty)
     #expect(result.stderr == "bad.adj:2:13: error: unexpected character '$'\n  let y = x $ 2\n            ^\n")
 }
+
+// MARK: - The nearest known name (issue 16's diagnostics)
+
+@Test func unknownNamesSuggestTheNearestKnownOne() throws {
+    let source = "func softplus(value: Real) -> Real {\n    return log(1 + exp(value))\n}\n"
+    #expect(renderedErrors(source.replacingOccurrences(of: "exp(value)", with: "exp(vlaue)")).map(errorLines)?.first
+            == "test.adj:2:24: error: undefined name 'vlaue'; did you mean 'value'?")
+    #expect(renderedErrors(source + "func f(x: Real) -> Real {\n    return sigmod(x)\n}\n").map(errorLines)?.first
+            == "test.adj:5:12: error: no function named 'sigmod'; did you mean 'sigmoid'?")
+    #expect(renderedErrors(source + "func f(x: Real) -> Real {\n    return softpluss(x)\n}\n").map(errorLines)?.first
+            == "test.adj:5:12: error: no function named 'softpluss'; did you mean 'softplus'?")
+    #expect(renderedErrors(source + "func f(x: Real) -> Real {\n    return grad(sofplus)(x)\n}\n").map(errorLines)?.first
+            == "test.adj:5:17: error: no function named 'sofplus'; did you mean 'softplus'?")
+    // Nothing near: no suggestion; short names suggest nothing (every short name is near another).
+    #expect(renderedErrors(source + "func f(x: Real) -> Real {\n    return zzzzzz(x)\n}\n").map(errorLines)?.first
+            == "test.adj:5:12: error: no function named 'zzzzzz'")
+    #expect(renderedErrors("func f(x: Real) -> Real {\n  return y\n}\n").map(errorLines)?.first
+            == "test.adj:2:10: error: undefined name 'y'")
+    // The command line's names: -f, --arg and --wrt.
+    let compilation = try compile(source)
+    func message(_ body: () throws -> Void) -> String? {
+        do { try body(); return nil } catch { return "\(error)" }
+    }
+    #expect(message { _ = try compilation.evaluate(EvalRequest(function: "softplu", arguments: [])) { _ in } }
+            == "test.adj: error: no function named 'softplu'; did you mean 'softplus'?\n")
+    #expect(message { _ = try compilation.evaluate(EvalRequest(function: "softplus", arguments: [(name: "vlue", expression: "1")])) { _ in } }
+            == "test.adj: error: 'softplus' has no parameter named 'vlue'; did you mean 'value'?\n")
+    #expect(message { _ = try compilation.gradient(GradRequest(function: "softplus", arguments: [(name: "value", expression: "1")],
+                                                               wrt: ["valeu"])) { _ in } }
+            == "test.adj: error: 'softplus' has no parameter named 'valeu'; did you mean 'value'?\n")
+}
