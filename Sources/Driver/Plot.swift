@@ -87,6 +87,15 @@ struct SVGPlot {
         yLow -= pad
         yHigh += pad
         let plotWidth = width - left - right, plotHeight = height - top - bottom
+        let legendWidth = 210.0, legendHeight = Double(curves.count) * 20 + 8
+        // The legend goes in a corner no curve passes through; when every corner is crossed, the y range
+        // grows upward until the band above the curves holds it.
+        var legend = legendCorner(xLow, xHigh, yLow, yHigh, legendWidth, legendHeight)
+        if legend == nil {
+            let share = (legendHeight + 24) / plotHeight
+            yHigh = (yHigh - share * yLow) / (1 - share)
+            legend = (left + 12, top + 12)
+        }
         func px(_ x: Double) -> Double { left + (x - xLow) / (xHigh - xLow) * plotWidth }
         func py(_ y: Double) -> Double { top + (yHigh - y) / (yHigh - yLow) * plotHeight }
         func f(_ v: Double) -> String { String(format: "%.2f", v) }
@@ -124,14 +133,40 @@ struct SVGPlot {
             svg += "<polyline fill=\"none\" stroke=\"\(curve.color)\" stroke-width=\"2\" points=\"\(drawn.joined(separator: " "))\" data-label=\"\(SVGPlot.escape(curve.label))\" data-points=\"\(data)\"/>\n"
         }
         // Legend.
-        let legendX = left + 12, legendY = top + 12
-        svg += "<rect x=\"\(f(legendX))\" y=\"\(f(legendY))\" width=\"210\" height=\"\(f(Double(curves.count) * 20 + 8))\" fill=\"white\" stroke=\"#999\"/>\n"
+        let (legendX, legendY) = legend!
+        svg += "<rect x=\"\(f(legendX))\" y=\"\(f(legendY))\" width=\"\(f(legendWidth))\" height=\"\(f(legendHeight))\" fill=\"white\" stroke=\"#999\"/>\n"
         for (i, curve) in curves.enumerated() {
             let y = legendY + 16 + Double(i) * 20
             svg += "<line x1=\"\(f(legendX + 8))\" y1=\"\(f(y - 4))\" x2=\"\(f(legendX + 32))\" y2=\"\(f(y - 4))\" stroke=\"\(curve.color)\" stroke-width=\"2\"/>\n"
             svg += "<text x=\"\(f(legendX + 40))\" y=\"\(f(y))\">\(SVGPlot.escape(curve.label))</text>\n"
         }
         return svg + "</svg>\n"
+    }
+
+    /// The top-left point of a legend box in a corner of the plot that no curve crosses (top corners first),
+    /// or nil when each corner is crossed. Curves are tested along their segments, not only at their samples.
+    func legendCorner(_ xLow: Double, _ xHigh: Double, _ yLow: Double, _ yHigh: Double,
+                      _ legendWidth: Double, _ legendHeight: Double) -> (Double, Double)? {
+        let plotWidth = width - left - right, plotHeight = height - top - bottom
+        func pixel(_ p: (Double, Double)) -> (Double, Double) {
+            (left + (p.0 - xLow) / (xHigh - xLow) * plotWidth, top + (yHigh - p.1) / (yHigh - yLow) * plotHeight)
+        }
+        var pixels: [(Double, Double)] = []
+        for curve in curves {
+            let points = curve.points.filter { $0.0.isFinite && $0.1.isFinite }.map(pixel)
+            for (a, b) in zip(points, points.dropFirst()) {
+                for k in 0..<8 { let t = Double(k) / 8; pixels.append((a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t)) }
+            }
+            if let last = points.last { pixels.append(last) }
+        }
+        let corners = [(left + 12, top + 12), (left + plotWidth - 12 - legendWidth, top + 12),
+                       (left + 12, top + plotHeight - 12 - legendHeight),
+                       (left + plotWidth - 12 - legendWidth, top + plotHeight - 12 - legendHeight)]
+        return corners.first { corner in
+            !pixels.contains { p in
+                p.0 >= corner.0 - 4 && p.0 <= corner.0 + legendWidth + 4 && p.1 >= corner.1 - 4 && p.1 <= corner.1 + legendHeight + 4
+            }
+        }
     }
 
     /// Tick positions at 1, 2 or 5 times a power of ten, about six across the range.

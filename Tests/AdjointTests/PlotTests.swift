@@ -46,3 +46,25 @@ private final class PolylineReader: NSObject, XMLParserDelegate {
         try compile(source).plot(PlotRequest(function: "v", from: 0, to: 1))
     }
 }
+
+@Test func theLegendCoversNoCurve() throws {
+    // sin and cos over two periods cross every corner: the y range grows so the legend sits above them.
+    let svg = try compile("func f(x: Real) -> Real {\n    return sin(x)\n}\n")
+        .plot(PlotRequest(function: "f", from: -6.283, to: 6.283, points: 200, derivative: true))
+    let plot = SVGPlot(title: "", curves: [])
+    #expect(plot.legendCorner(0, 1, 0, 1, 210, 48) != nil)  // nothing drawn: the first corner is free
+    // The legend box: nothing of either polyline inside it.
+    let rect = try #require(svg.split(separator: "\n").last { $0.hasPrefix("<rect x=") && $0.contains("fill=\"white\" stroke=\"#999\"") })
+    func attribute(_ name: String, _ line: Substring) -> Double {
+        let start = line.range(of: "\(name)=\"")!.upperBound
+        return Double(line[start...].prefix { $0 != "\"" })!
+    }
+    let (x, y, w, h) = (attribute("x", rect), attribute("y", rect), attribute("width", rect), attribute("height", rect))
+    for line in svg.split(separator: "\n") where line.hasPrefix("<polyline") {
+        let start = line.range(of: "points=\"")!.upperBound
+        for pair in line[start...].prefix(while: { $0 != "\"" }).split(separator: " ") {
+            let p = pair.split(separator: ",").map { Double($0)! }
+            #expect(!(p[0] >= x && p[0] <= x + w && p[1] >= y && p[1] <= y + h), "a curve passes under the legend at \(p)")
+        }
+    }
+}
