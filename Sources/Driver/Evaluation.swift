@@ -12,6 +12,14 @@ import AdjointLowering
 import AdjointInterpreter
 import AdjointExact
 
+extension ValueType {
+    /// "a Real", "an Int": the type as a noun in a sentence.
+    var withArticle: String {
+        let text = description
+        return ("AEIOU".contains(text.first ?? "x") ? "an " : "a ") + text
+    }
+}
+
 /// Which number type evaluates Reals.
 public enum Engine: Sendable {
     case double, exact
@@ -100,21 +108,35 @@ extension Compilation {
         // The expression follows `return ` on line 2; diagnostics are moved back onto the expression alone,
         // and one past its end when they point at what follows it.
         let text = "func __arg() -> \(type) {\nreturn \(expression)\n}\n"
+        // Errors speak of the option (`--arg x`, `--head`), never of the function wrapped around it.
+        let option = name.hasPrefix("--") ? name : "--arg \(name)"
         func fail(_ diagnostics: [Diagnostic]) -> DriverError {
             let shifted = diagnostics.map { d -> Diagnostic in
                 var d = d
                 let onExpression = d.location.line == 2 && d.location.column > 7
                 d.location = SourceLocation(line: 1, column: onExpression ? d.location.column - 7
                                                                            : expression.unicodeScalars.count + 1)
+                // What follows the option's text is the wrapper's `}`: say the option ended instead.
+                if !onExpression, let found = d.message.range(of: ", found '") {
+                    d.message = String(d.message[..<found.lowerBound]) + ", found the end of \(option)"
+                }
                 d.notes = []
                 return d
             }
-            return DriverError.user(DiagnosticList(shifted).rendered(in: SourceFile(path: "--arg \(name)", text: expression)))
+            return DriverError.user(DiagnosticList(shifted).rendered(in: SourceFile(path: option, text: expression)))
         }
         let (unit, syntaxErrors) = Parser.parse(text)
         if !syntaxErrors.isEmpty { throw fail(syntaxErrors) }
         let checked = TypeChecker.check(unit)
-        if !checked.diagnostics.isEmpty { throw fail(checked.diagnostics) }
+        if !checked.diagnostics.isEmpty {
+            // A value of the wrong type: name both types, and how to write a one-element tensor.
+            if checked.diagnostics.count == 1, case .returnValue(let value?)? = unit.functions.first?.body.statements.first?.kind,
+               let got = value.type, got != type {
+                let hint = type == .tensor && (got == .int || got == .real) ? " (write [\(expression)] for a one-element tensor)" : ""
+                throw DriverError.user("error: \(option): expected \(type.withArticle), got \(got.withArticle)\(hint)\n")
+            }
+            throw fail(checked.diagnostics)
+        }
         let (module, loweringErrors) = ASTToIR.lower(checked)
         if !loweringErrors.isEmpty { throw fail(loweringErrors) }
         var argumentInterpreter = Interpreter<S>(module: module, output: interpreter.output)

@@ -84,19 +84,7 @@ extension Compilation {
             ? ExplainRecorder(records: { !$0.contains(".rev.") }, dependent: ExplainDependence.dependentValues(in: differentiated))
             : nil
         interpreter.explain = recorder
-        let headType: ValueType = target.resultType == .tensor && request.head != nil ? .tensor : target.resultType
-        if let head = request.head {
-            // A Real head of a Tensor result broadcasts (spec §7): try the result type, then Real.
-            do {
-                arguments.append(try Compilation.constantValue(head, type: headType, name: "--head", interpreter: &interpreter))
-            } catch where target.resultType == .tensor {
-                guard case .real(let r) = try Compilation.constantValue(head, type: .real, name: "--head",
-                                                                        interpreter: &interpreter) else { throw error }
-                arguments.append(.tensor(Tensor([r]).reshapedToScalar()))
-            }
-        } else {
-            arguments.append(target.resultType == .tensor ? .tensor(Tensor([S.one]).reshapedToScalar()) : .real(S.one))
-        }
+        arguments.append(try headValue(request.head, for: target, arguments: arguments, using: &interpreter))
         let result: Value<S>
         do {
             result = try interpreter.call(driverName, arguments)
@@ -112,6 +100,41 @@ extension Compilation {
         return GradResult(value: (parts[0].printed, parts[0].jsonText),
                           gradients: zip(wrt, parts.dropFirst()).map { (target.parameterNames[$0], $1.printed, $1.jsonText) },
                           output: lines, explanation: recorder.map { ExplainReport($0, file: file) })
+    }
+
+    /// The head gradient: `text` as a value of the result's type, or a Real that broadcasts over a Tensor result
+    /// (spec §7); none given, ones. A Tensor head must have the result's shape, found by a plain evaluation of
+    /// the function at the arguments (with the same draws), so a mismatch names `--head`, not an adjoint.
+    func headValue<S: Scalar>(_ text: String?, for target: Function, arguments: [Value<S>],
+                              using interpreter: inout Interpreter<S>) throws -> Value<S> {
+        guard let text else {
+            return target.resultType == .tensor ? .tensor(Tensor([S.one]).reshapedToScalar()) : .real(S.one)
+        }
+        guard target.resultType == .tensor else {
+            return try Compilation.constantValue(text, type: target.resultType, name: "--head", interpreter: &interpreter)
+        }
+        let head: Tensor<S>
+        do {
+            guard case .tensor(let t) = try Compilation.constantValue(text, type: .tensor, name: "--head",
+                                                                      interpreter: &interpreter) else {
+                throw DriverError.internalError("--head of type Tensor gave another value")
+            }
+            head = t
+        } catch {
+            guard case .real(let r) = try? Compilation.constantValue(text, type: .real, name: "--head",
+                                                                     interpreter: &interpreter) else { throw error }
+            return .tensor(Tensor([r]).reshapedToScalar())
+        }
+        guard head.scalars.count != 1 else { return .tensor(head) }
+        var plain = interpreter
+        plain.output = { _ in }
+        plain.explain = nil
+        plain.isTraining = true
+        if case .tensor(let result) = try? plain.call(target.name, arguments), result.shape != head.shape {
+            throw DriverError.user("error: --head: shape \(head.shape) does not match the result of '\(target.name)', "
+                                   + "shape \(result.shape) (give a Real, or a tensor of that shape)\n")
+        }
+        return .tensor(head)
     }
 
     /// The parameter indices to differentiate: the named ones; else those of `@differentiable(wrt: ...)`

@@ -77,17 +77,7 @@ extension Compilation {
         // Arguments are constant expressions: the interpreter evaluates them and the driver embeds the Doubles.
         var interpreter = Interpreter<Double>(module: module, seed: request.seed, output: { _ in })
         let arguments = try argumentValues(for: target, request.arguments, using: &interpreter)
-        var head = target.resultType == .tensor ? "Tensor.literal([], [1.0])" : "1.0"
-        if let text = request.head {
-            var value: Value<Double>
-            do {
-                value = try Compilation.constantValue(text, type: target.resultType, name: "--head", interpreter: &interpreter)
-            } catch where target.resultType == .tensor {
-                value = try Compilation.constantValue(text, type: .real, name: "--head", interpreter: &interpreter)
-                if case .real(let r) = value { value = .tensor(Tensor([r]).reshapedToScalar()) }
-            }
-            head = Compilation.swiftLiteral(value)
-        }
+        let head = Compilation.swiftLiteral(try headValue(request.head, for: target, arguments: arguments, using: &interpreter))
         var module = lowered
         module.functions.append(Compilation.gradDriver(named: "grad.driver", for: target, wrt: wrt))
         let differentiated = try Compilation.differentiate(module, file: file, options: options)

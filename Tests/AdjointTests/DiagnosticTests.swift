@@ -566,3 +566,26 @@ func executableExitStatus(_ testCase: ExitStatusCase) throws {
                                                                wrt: ["valeu"])) { _ in } }
             == "test.adj: error: 'softplus' has no parameter named 'valeu'; did you mean 'value'?\n")
 }
+
+@Test func optionErrorsSpeakOfTheOption() throws {
+    let compilation = try compile("func f(x: Tensor) -> Tensor {\n    return 2 * x\n}\n")
+    func message(_ body: () throws -> Void) -> String? {
+        do { try body(); return nil } catch { return "\(error)" }
+    }
+    func eval(_ x: String) -> String? {
+        message { _ = try compilation.evaluate(EvalRequest(function: "f", arguments: [(name: "x", expression: x)])) { _ in } }
+    }
+    #expect(eval("2") == "error: --arg x: expected a Tensor, got an Int (write [2] for a one-element tensor)\n")
+    #expect(eval("0.5") == "error: --arg x: expected a Tensor, got a Real (write [0.5] for a one-element tensor)\n")
+    #expect(eval("true") == "error: --arg x: expected a Tensor, got a Bool\n")
+    // An unclosed `[` is reported at the end of the option's text, not as the wrapper's missing `}`.
+    #expect(eval("[1, 2") == "--arg x:1:6: error: expected ']' after tensor elements, found the end of --arg x\n[1, 2\n     ^\n")
+    func grad(head: String) -> String? {
+        message { _ = try compilation.gradient(GradRequest(function: "f", arguments: [(name: "x", expression: "[1, 2, 3]")],
+                                                           head: head)) { _ in } }
+    }
+    #expect(grad(head: "[1, 2]") == "error: --head: shape [2] does not match the result of 'f', shape [3] (give a Real, or a tensor of that shape)\n")
+    #expect(grad(head: "true") == "error: --head: expected a Tensor, got a Bool\n")
+    #expect(grad(head: "2") == nil)
+    #expect(grad(head: "[1, 0, 2]") == nil)
+}
