@@ -32,12 +32,29 @@ private func run(_ pass: any FunctionPass.Type, _ ir: String) throws -> String {
       ret %11
     }
     """)
-    // (add 0 x) => x, (mul x 1) => x, 3 - 1 => 2, (neg (neg x)) => x; 0 * x stays (IEEE: 0 * inf is nan).
-    // Uses move to the simpler values; the instructions left unused are DeadCode's to remove.
+    // (add 0 x) => x, (mul x 1) => x, 3 - 1 => 2, (pow x 2) => (mul x x), (neg (neg x)) => x; 0 * x stays
+    // (IEEE: 0 * inf is nan). Uses move to the simpler values; the instructions left unused are DeadCode's.
     #expect(out.contains("%5 = mul %0, %4 : Real"))
     #expect(out.contains("%7 = const 2 : Real"))
-    #expect(out.contains("%8 = pow %0, %7 : Real"))
+    #expect(out.contains("%8 = mul %0, %0 : Real"))
     #expect(out.contains("%11 = mul %2, %8 : Real"))
+}
+
+@Test func simplifyWritesPowersAndConversionsAsAPersonWould() throws {
+    let out = try run(Simplify.self, """
+    func @f(x: Real) -> Real {
+    bb0(%0: Real):
+      %1 = const 1 : Real
+      %2 = pow %0, %1 : Real
+      %3 = const 100 : Int
+      %4 = itor %3 : Real
+      %5 = mul %2, %4 : Real
+      ret %5
+    }
+    """)
+    // (pow x 1) => x; (itor 100) => 100 as a Real constant.
+    #expect(out.contains("%4 = const 100 : Real"))
+    #expect(out.contains("%5 = mul %0, %4 : Real"))
 }
 
 @Test func simplifyDropsFitsToTheSameShape() throws {

@@ -8,6 +8,8 @@
 //   (add x 0) => x          (add 0 x) => x          (sub x 0) => x
 //   (mul x 1) => x          (mul 1 x) => x          (div x 1) => x
 //   (neg (neg x)) => x
+//   (pow x 1) => x          (pow x 2) => (mul x x)   correctly rounded both, so equal in IEEE too
+//   (itor c) => c           an Int constant as a Real: `Double(100)` is written `100.0`
 //   (fit a like) => a       when a already has like's shape
 //   (op c1 c2) => c         Int add/sub/mul and integer-valued Real add/sub/mul, without overflow
 import AdjointBasic
@@ -73,6 +75,24 @@ public enum Simplify: FunctionPass {
                     if let d = definitions[x[0]], d.op == .neg { result = resolve(d.operands[0]) }      // (neg (neg x)) => x
                 case .fit:
                     if same(x[0]), shapeSource(x[0]) == shapeSource(x[1]) { result = x[0] }             // (fit a like) => a
+                case .pow:
+                    if integer(x[1]) == 1, same(x[0]) { result = x[0] }                                 // (pow x 1) => x
+                    else if integer(x[1]) == 2, same(x[0]) {                                            // (pow x 2) => (mul x x)
+                        instruction.op = .mul
+                        instruction.operands = [x[0], x[0]]
+                        function.blocks[b].instructions[k] = instruction
+                        definitions[r] = instruction
+                        continue  // `x` names the old operands; the next run of this pass folds a constant product
+                    }
+                case .itor:
+                    if let d = definitions[x[0]], d.op == .const, case .constant(.int(let i)) = d.payload { // (itor c) => c
+                        instruction.op = .const
+                        instruction.operands = []
+                        instruction.payload = .constant(.real(numerator: "\(i)", denominator: "1"))
+                        function.blocks[b].instructions[k] = instruction
+                        definitions[r] = instruction
+                        continue
+                    }
                 default:
                     break
                 }
