@@ -11,6 +11,12 @@ extension Tensor {
     public func fitted(to target: [Int]) throws -> Tensor {
         if shape == target { return self }
         if TensorShape.canBroadcast(shape, to: target) { return try broadcast(to: target) }
+        // Neither shape broadcasts to the other ([3, 1] against [1, 3]: the adjoint `ȳ * a` of `a * b` when ȳ is
+        // a scalar zero standing for the whole result): the result's shape is their common broadcast, so the
+        // value is broadcast up to it first, then summed down.
+        if !TensorShape.canBroadcast(target, to: shape), let common = try? TensorShape.broadcast(shape, target) {
+            return try Tensor.sumToShape(try broadcast(to: common), target)
+        }
         return try Tensor.sumToShape(self, target)
     }
 

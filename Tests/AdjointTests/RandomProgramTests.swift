@@ -85,6 +85,8 @@ struct RandomTally: Sendable {
     /// Issue 15's property: inputs where --explain reports a non-smooth point, and components of finite
     /// differences that agree, that disagree explained (a point or a change of path), and unexplained.
     var inputsOnKinks = 0, componentsAgreeing = 0, componentsExplained = 0, componentsUnexplained = 0
+    /// Exact evaluations stopped by exact mode's size limit (`--max-bits`).
+    var exactSizeLimits = 0
 
     static func + (a: RandomTally, b: RandomTally) -> RandomTally {
         RandomTally(programs: a.programs + b.programs, rational: a.rational + b.rational,
@@ -96,7 +98,8 @@ struct RandomTally: Sendable {
                     inputsOnKinks: a.inputsOnKinks + b.inputsOnKinks,
                     componentsAgreeing: a.componentsAgreeing + b.componentsAgreeing,
                     componentsExplained: a.componentsExplained + b.componentsExplained,
-                    componentsUnexplained: a.componentsUnexplained + b.componentsUnexplained)
+                    componentsUnexplained: a.componentsUnexplained + b.componentsUnexplained,
+                    exactSizeLimits: a.exactSizeLimits + b.exactSizeLimits)
     }
 }
 
@@ -165,6 +168,9 @@ func randomSameNumbers(_ x: [Double], _ y: [Double], relative: Double) -> Bool {
 }
 
 enum RandomPrograms {
+    /// Whether an error is exact mode's size limit, which stops a run on purpose.
+    static func isExactSizeLimit(_ error: Error) -> Bool { "\(error)".contains("past the limit of") }
+
     /// A generated program that does not compile or fails at run time is the generator's fault.
     struct GeneratorBug: Error, CustomStringConvertible {
         var description: String
@@ -288,7 +294,11 @@ enum RandomPrograms {
                     }
                 }
             } catch {
-                out.append(RandomFinding(property: .optimization, detail: "throws: \(error)"))
+                // Rationals past exact mode's size limit (nested helpers square their way there) stop the run
+                // by design: nothing to compare, not a finding.
+                if RandomPrograms.isExactSizeLimit(error) { tally.exactSizeLimits += 1 } else {
+                    out.append(RandomFinding(property: .optimization, detail: "throws: \(error)"))
+                }
             }
         }
         // (e) Exact and Double agree on rational programs where no tie decides the path.
@@ -305,7 +315,9 @@ enum RandomPrograms {
                     tally.exactDoubleChecks += 1
                 }
             } catch {
-                out.append(RandomFinding(property: .exactMatchesDouble, detail: "throws: \(error)"))
+                if RandomPrograms.isExactSizeLimit(error) { tally.exactSizeLimits += 1 } else {
+                    out.append(RandomFinding(property: .exactMatchesDouble, detail: "throws: \(error)"))
+                }
             }
         }
         return out
@@ -403,7 +415,8 @@ func randomProgramProperties() throws {
           + "\(tally.finiteDifferenceChecks) finite-difference checks (\(tally.kinkSkips) with components not comparable), "
           + "\(tally.inputsOnKinks) inputs on kinks, finite-difference components: \(tally.componentsAgreeing) agree, "
           + "\(tally.componentsExplained) not comparable (explained), \(tally.componentsUnexplained) unexplained disagreements; "
-          + "\(tally.exactDoubleChecks) exact-vs-Double checks, \(tally.signedZeroDifferences) optimizations flipping a zero's sign; "
+          + "\(tally.exactDoubleChecks) exact-vs-Double checks, \(tally.signedZeroDifferences) optimizations flipping a zero's sign, "
+          + "\(tally.exactSizeLimits) exact evaluations stopped at the size limit; "
           + "\(found.count) failures in \(Set(found.map(\.index)).count) programs; \(String(format: "%.1f", seconds)) s")
 }
 

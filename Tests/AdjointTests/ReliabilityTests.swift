@@ -234,3 +234,17 @@ func runForwardsSignalsToItsChild(_ signal: Int32) throws {
         (error as? DifferentiationError)?.isInternal == true
     }
 }
+
+// MARK: - Found by the 5,000-program run
+
+@Test func outerProductGradientThroughAnUntakenBranch() throws {
+    let (_, source) = try regression("outer_product_untaken_branch")
+    let args = [("x", "1"), ("y", "1"), ("t", "[1, 2, 3]")]
+    #expect(try gradient(source, "f", args, engine: .exact).json
+            == #"{"value": "1", "gradient": {"x": "0", "y": "0", "t": ["0", "0", "0"]}}"#)
+    // Taken: every row of m2 is t, so dot(m2, t) repeats t·t = 14 and its mean is 14; the gradient is 2t.
+    #expect(try gradient(source, "f", [("x", "6"), ("y", "1"), ("t", "[1, 2, 3]")], engine: .exact).json
+            == #"{"value": "14", "gradient": {"x": "0", "y": "0", "t": ["2", "4", "6"]}}"#)
+    let compiled = try compile(source).gradientCompiled(GradRequest(function: "f", arguments: args.map { (name: $0.0, expression: $0.1) }))
+    #expect(compiled.json == #"{"value": 1.0, "gradient": {"x": 0.0, "y": 0.0, "t": [0.0, 0.0, 0.0]}}"#)
+}

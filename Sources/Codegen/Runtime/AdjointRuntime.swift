@@ -1076,10 +1076,12 @@ public func int(_ x: Double, at site: Site) -> Int {
 public func fit(_ a: Tensor, like: Tensor, at site: Site) -> Tensor {
     if a.shape == like.shape { return a }
     if TensorShape.canBroadcast(a.shape, to: like.shape) { return a.broadcastedUnchecked(to: like.shape) }
-    guard TensorShape.canBroadcast(like.shape, to: a.shape) else {
+    if TensorShape.canBroadcast(like.shape, to: a.shape) { return a.summed(to: like.shape) }
+    // Neither broadcasts to the other ([3, 1] against [1, 3]): up to their common shape, then down.
+    guard let common = TensorShape.broadcast(a.shape, like.shape) else {
         runtimeError("shape \(TensorShape.text(a.shape)) cannot be summed to \(TensorShape.text(like.shape))", at: site)
     }
-    return a.summed(to: like.shape)
+    return a.broadcastedUnchecked(to: common).summed(to: like.shape)
 }
 
 /// A tensor adjoint given a Real's shape: the sum of its elements.
