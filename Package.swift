@@ -9,6 +9,7 @@ let package = Package(
     name: "Adjoint",
     products: [
         .executable(name: "adjoint", targets: ["adjoint"]),
+        .library(name: "Adjoint", targets: ["Adjoint"]),
         .library(name: "AdjointDriver", targets: ["AdjointDriver"]),
         .plugin(name: "AdjointBuildPlugin", targets: ["AdjointBuildPlugin"]),
     ],
@@ -38,6 +39,9 @@ let package = Package(
                 dependencies: ["AdjointBasic", "AdjointSyntax", "AdjointSema", "AdjointIR", "AdjointLowering",
                                "AdjointTransforms", "AdjointCodegen", "AdjointInterpreter", "AdjointExact"],
                 path: "Sources/Driver"),
+        // The `Adjoint` library (spec §11): Program, Value, gradient and check for a package's own tests.
+        .target(name: "Adjoint", dependencies: ["AdjointDriver", "AdjointBasic", "AdjointInterpreter", "AdjointExact"],
+                path: "Sources/Adjoint"),
         // The `adjoint` executable; its target has the executable's name so the build plugin can run it.
         .executableTarget(name: "adjoint",
                           dependencies: ["AdjointDriver",
@@ -51,7 +55,7 @@ let package = Package(
         .testTarget(name: "AdjointTests",
                     dependencies: ["AdjointDriver", "AdjointBasic", "AdjointSyntax", "AdjointSema", "AdjointIR",
                                    "AdjointLowering", "AdjointTransforms", "AdjointCodegen", "AdjointInterpreter",
-                                   "AdjointExact", "AdjointScalar"],
+                                   "AdjointExact", "AdjointScalar", "Adjoint"],
                     path: "Tests/AdjointTests",
                     exclude: ["Golden", "Regressions"]),
     ]

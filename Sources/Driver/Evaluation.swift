@@ -20,6 +20,16 @@ extension ValueType {
     }
 }
 
+/// A value a command computed, in the engine that computed it (for the `Adjoint` library's `Value`).
+public enum EngineValue: Sendable {
+    case double(Value<Double>)
+    case exact(Value<ExactReal>)
+
+    init<S: Scalar>(_ value: Value<S>) {
+        if let v = value as? Value<ExactReal> { self = .exact(v) } else { self = .double(value as! Value<Double>) }
+    }
+}
+
 /// Which number type evaluates Reals.
 public enum Engine: Sendable {
     case double, exact
@@ -52,6 +62,8 @@ public struct EvalRequest: Sendable {
 
 /// The result of an evaluation: the value as `print` writes it and as JSON, and what the program printed.
 public struct EvalResult: Sendable {
+    /// The value itself (void for a function that returns nothing).
+    public var value: EngineValue = .double(.void)
     public var printed: String
     public var json: String
     public var output: [String]
@@ -80,7 +92,8 @@ extension Compilation {
         do {
             let value = try interpreter.call(function.name, arguments)
             if case .void = value { return EvalResult(printed: "", json: "null", output: lines, isVoid: true) }
-            return EvalResult(printed: value.printed, json: value.jsonText, output: lines, isVoid: false)
+            return EvalResult(value: EngineValue(value), printed: value.printed, json: value.jsonText, output: lines,
+                              isVoid: false)
         } catch let error as RuntimeError {
             throw DriverError.user(error.diagnostic.rendered(in: file))
         }

@@ -40,6 +40,8 @@ public struct GradRequest: Sendable {
 public struct GradResult: Sendable {
     public var value: (printed: String, json: String)
     public var gradients: [(name: String, printed: String, json: String)]
+    /// The value and the gradients themselves, in the same order.
+    public var values: [EngineValue] = []
     public var output: [String]
     /// With `explain`: the path and the one-sided points.
     public var explanation: ExplainReport?
@@ -99,7 +101,8 @@ extension Compilation {
         }
         return GradResult(value: (parts[0].printed, parts[0].jsonText),
                           gradients: zip(wrt, parts.dropFirst()).map { (target.parameterNames[$0], $1.printed, $1.jsonText) },
-                          output: lines, explanation: recorder.map { ExplainReport($0, file: file) })
+                          values: parts.map(EngineValue.init), output: lines,
+                          explanation: recorder.map { ExplainReport($0, file: file) })
     }
 
     /// The head gradient: `text` as a value of the result's type, or a Real that broadcasts over a Tensor result
@@ -135,6 +138,27 @@ extension Compilation {
                                    + "shape \(result.shape) (give a Real, or a tensor of that shape)\n")
         }
         return .tensor(head)
+    }
+
+    /// A constant expression (the language's, as `--arg` takes) evaluated on its own, exactly or in Double:
+    /// a Tensor when it starts with `[`, else a Real, a Tensor, a Bool or an Int, the first that fits.
+    public static func constant(_ text: String, exact: Bool) throws -> EngineValue {
+        func value<S: Scalar>(as: S.Type) throws -> EngineValue {
+            let module = Module(functions: [])
+            var interpreter = Interpreter<S>(module: module, output: { _ in })
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            let types: [ValueType] = trimmed.hasPrefix("[") ? [.tensor] : [.real, .tensor, .bool, .int]
+            var failure: Error? = nil
+            for type in types {
+                do {
+                    return EngineValue(try constantValue(text, type: type, name: "value", interpreter: &interpreter))
+                } catch {
+                    if failure == nil { failure = error }
+                }
+            }
+            throw failure!
+        }
+        return exact ? try value(as: ExactReal.self) : try value(as: Double.self)
     }
 
     /// The parameter indices to differentiate: the named ones; else those of `@differentiable(wrt: ...)`
