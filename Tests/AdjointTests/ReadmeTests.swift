@@ -42,22 +42,6 @@ private func shellWords(_ line: String) -> [String] {
     return words
 }
 
-/// Runs `adjoint` in `directory`; its status and its stdout followed by its stderr.
-private func runAdjoint(_ arguments: [String], in directory: URL) throws -> (Int32, String) {
-    let process = Process()
-    process.executableURL = try adjointExecutable()
-    process.arguments = arguments
-    process.currentDirectoryURL = directory
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self) + String(decoding: stderr, as: UTF8.self))
-}
-
 @Test("README shell sessions print what the tool prints")
 func readmeSessionsAreReproduced() throws {
     let sessions = try readmeBlocks().filter { $0.hasPrefix("$ ") }

@@ -57,11 +57,12 @@ func adjointExecutable() throws -> URL {
     return found
 }
 
-/// Runs `adjoint` with arguments; returns the exit status and stdout followed by stderr.
-func runAdjoint(_ arguments: [String]) throws -> (status: Int32, output: String) {
+/// Runs `adjoint` with arguments (in `directory`, if given); returns the exit status and stdout followed by stderr.
+func runAdjoint(_ arguments: [String], in directory: URL? = nil) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = try adjointExecutable()
     process.arguments = arguments
+    if let directory { process.currentDirectoryURL = directory }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
