@@ -106,7 +106,7 @@ extension SwiftFunctionEmitter {
         case .itor: return "Double(\(x[0]))"
         case .ftoi: return "int(\(x[0]), \(site))"
         case .toreal: return "toReal(\(x[0]), \(site))"
-        case .istraining: return "isTraining"
+        case .istraining: return "tapes.isTraining"
         case .fit:
             if t[0] == .real && t[1] == .real { return x[0] }
             return bothTensors ? "fit(\(x[0]), like: \(x[1]), \(site))" : "fit(\(x[0]), like: \(x[1]))"
@@ -127,7 +127,8 @@ extension SwiftFunctionEmitter {
         case .call:
             guard case .callee(let callee) = instruction.payload else { return nil }
             let labels = module.function(named: callee)?.parameterNames ?? []
-            let args = zip(labels, x).map { "\(SwiftFunctionEmitter.label($0)): \($1)" }
+            var args = zip(labels, x).map { "\(SwiftFunctionEmitter.label($0)): \($1)" }
+            if tapeUsers.contains(callee) { args.append("tapes: tapes") }
             return "\(naming.function(callee))(\(args.joined(separator: ", ")))"
         case .settraining, .print, .push, .grad:
             return nil

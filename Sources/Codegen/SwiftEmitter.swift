@@ -64,14 +64,10 @@ public enum SwiftEmitter {
             w.line("\(options.namespace == nil ? "private " : "static ")let source: StaticString = \(SwiftFunctionEmitter.stringLiteral(fileName))")
             let bytes = byteTapes(module)
             let tapes = tapeTypes(module)
-            if !tapes.isEmpty {
-                // Static members start on first use, so a single-file program's top-level order cannot matter.
-                w.block("\(options.namespace == nil ? "fileprivate " : "")enum SweepTapes {") { w in
-                    for (tape, type) in tapes {
-                        let element = bytes.contains(tape) ? "UInt8" : SwiftFunctionEmitter.swiftType(type)
-                        w.line("static let tape\(tape) = Tape<\(element)>()")
-                    }
-                }
+            let users = tapeUsers(module)
+            let tapesType = tapesTypeName(fileName)
+            if !users.isEmpty {
+                emitTapesClass(tapesType, tapes: tapes, byteTapes: bytes, into: &w)
             }
             let sourceNames = Set(gradients.map(\.function))
             let generated = module.functions.filter { $0.name.contains(".") }
@@ -79,14 +75,23 @@ public enum SwiftEmitter {
             func recorded(_ function: Function) -> Set<ValueID>? {
                 options.explain.flatMap { function.name.contains(".rev.") ? nil : ($0[function.name] ?? []) }
             }
+            func emitter(_ function: Function) -> SwiftFunctionEmitter {
+                SwiftFunctionEmitter(function: function, module: module, naming: naming, source: source,
+                                     sourceName: "source", byteTapes: bytes, tapeUsers: users, tapesType: tapesType,
+                                     explain: recorded(function))
+            }
             for function in module.functions where !function.name.contains(".") {
                 w.line()
-                var emitter = SwiftFunctionEmitter(function: function, module: module, naming: naming, source: source,
-                                                   sourceName: "source", byteTapes: bytes, explain: recorded(function))
-                emitter.emit(into: &w, access: "public " + staticPrefix)
+                var e = emitter(function)
+                if e.takesTapes {
+                    emitTapesWrapper(function, naming: naming, tapesType: tapesType, access: "public " + staticPrefix, into: &w)
+                    w.line()
+                }
+                e.emit(into: &w, access: "public " + staticPrefix)
                 if sourceNames.contains(function.name), let api = gradients.first(where: { $0.function == function.name }) {
                     w.line()
-                    emitGradientFunction(api, function, naming: naming, access: "public " + staticPrefix, into: &w)
+                    emitGradientFunction(api, function, naming: naming, tapesType: tapesType, tapeUsers: users,
+                                         access: "public " + staticPrefix, into: &w)
                 }
             }
             if !generated.isEmpty {
@@ -95,9 +100,14 @@ public enum SwiftEmitter {
             }
             for function in generated {
                 w.line()
-                var emitter = SwiftFunctionEmitter(function: function, module: module, naming: naming, source: source,
-                                                   sourceName: "source", byteTapes: bytes, explain: recorded(function))
-                emitter.emit(into: &w, access: staticPrefix)
+                var e = emitter(function)
+                let isSweep = [".fwd.", ".rev.", ".jvp."].contains { function.name.contains($0) }
+                if e.takesTapes, !isSweep {
+                    // A driver the tool adds (`grad.driver`) is called like a source function.
+                    emitTapesWrapper(function, naming: naming, tapesType: tapesType, access: staticPrefix, into: &w)
+                    w.line()
+                }
+                e.emit(into: &w, access: staticPrefix)
             }
         }
         if let namespace = options.namespace {
@@ -122,8 +132,9 @@ public enum SwiftEmitter {
     }
 
     /// `fGradient(params..., head: R? = nil) -> (value: R, p: P, ...)`: the gradient as spec §10 names it.
-    static func emitGradientFunction(_ api: GradientAPI, _ function: Function, naming: Naming, access: String,
-                                     into w: inout SwiftWriter) {
+    /// The sweeps in `tapeUsers` take the call's tapes, of class `tapesType`.
+    static func emitGradientFunction(_ api: GradientAPI, _ function: Function, naming: Naming, tapesType: String,
+                                     tapeUsers: Set<String>, access: String, into w: inout SwiftWriter) {
         let parameters = zip(function.parameterNames, function.parameterTypes).map {
             "\(SwiftFunctionEmitter.label($0)): \(SwiftFunctionEmitter.swiftType($1))"
         }
@@ -137,16 +148,91 @@ public enum SwiftEmitter {
         let signature = "\(access)func \(naming.function(function.name))Gradient(\(parameters.joined(separator: ", ")), "
             + "head: \(result)? = nil) -> (\(fields.joined(separator: ", ")))"
         w.block(signature + " {") { w in
-            let arguments = function.parameterNames.map { "\(SwiftFunctionEmitter.label($0)): \(SwiftFunctionEmitter.label($0))" }
-            w.line("let previous = isTraining")
-            w.line("isTraining = true")
-            w.line("let value = \(naming.function(api.forward))(\(arguments.joined(separator: ", ")))")
-            w.line("isTraining = previous")
+            var arguments = function.parameterNames.map { "\(SwiftFunctionEmitter.label($0)): \(SwiftFunctionEmitter.label($0))" }
             let defaultHead = function.resultType == .tensor ? "Tensor.literal([], [1.0])" : "1.0"
-            w.line("let gradients = \(naming.function(api.reverse))(head0: head ?? \(defaultHead))")
+            var headLabel = "head0"
+            while function.parameterNames.contains(headLabel) { headLabel += "_" }
+            var reverseArguments = ["\(SwiftFunctionEmitter.label(headLabel)): head ?? \(defaultHead)"] + arguments
+            let forwardTakesTapes = tapeUsers.contains(api.forward)
+            if forwardTakesTapes || tapeUsers.contains(api.reverse) {
+                // This call's tapes: is_training() is true while the forward sweep runs.
+                w.line("let tapes = \(tapesType)()")
+                if forwardTakesTapes {
+                    w.line("tapes.isTraining = true")
+                    arguments.append("tapes: tapes")
+                }
+                if tapeUsers.contains(api.reverse) { reverseArguments.append("tapes: tapes") }
+            }
+            w.line("let value = \(naming.function(api.forward))(\(arguments.joined(separator: ", ")))")
+            if forwardTakesTapes { w.line("tapes.isTraining = false") }
+            w.line("let gradients = \(naming.function(api.reverse))(\(reverseArguments.joined(separator: ", ")))")
             let parts = api.wrt.count == 1 ? ["gradients"] : api.wrt.indices.map { "gradients.\($0)" }
             w.line("return (value, \(parts.joined(separator: ", ")))")
         }
+    }
+
+    /// The public face of a source function that runs gradients inside: it makes the call's tapes.
+    static func emitTapesWrapper(_ function: Function, naming: Naming, tapesType: String, access: String,
+                                 into w: inout SwiftWriter) {
+        let parameters = zip(function.parameterNames, function.parameterTypes).map {
+            "\(SwiftFunctionEmitter.label($0)): \(SwiftFunctionEmitter.swiftType($1))"
+        }
+        let result = function.resultType == .void ? "" : " -> \(SwiftFunctionEmitter.swiftType(function.resultType))"
+        let arguments = function.parameterNames.map { "\(SwiftFunctionEmitter.label($0)): \(SwiftFunctionEmitter.label($0))" }
+            + ["tapes: \(tapesType)()"]
+        let name = naming.function(function.name)
+        w.block("\(access)func \(name)(\(parameters.joined(separator: ", ")))\(result) {") { w in
+            w.line("\(name)(\(arguments.joined(separator: ", ")))")
+        }
+    }
+
+    /// The class of one call's tapes: one per tape number, and the training flag.
+    static func emitTapesClass(_ name: String, tapes: [(Int, ValueType)], byteTapes: Set<Int>, into w: inout SwiftWriter) {
+        w.comment("The tapes of one call (a gradient, or a function that runs one), made when it starts and passed\n"
+                  + "to every sweep: calls on several threads share nothing.", doc: true)
+        w.block("final class \(name): TapeSet {") { w in
+            w.line("@exclusivity(unchecked) var isTraining = false")
+            for (tape, type) in tapes {
+                let element = byteTapes.contains(tape) ? "UInt8" : SwiftFunctionEmitter.swiftType(type)
+                w.line("@exclusivity(unchecked) var tape\(tape) = Tape<\(element)>()")
+            }
+            w.line()
+            w.line("var statistics: [TapeStatistics] { [\(tapes.map { "tape\($0.0).statistics" }.joined(separator: ", "))] }")
+            let buffers = tapes.filter { $0.1 == .tensor }.map { "tape\($0.0).tensorBuffers()" }
+            w.line("var tensorBuffers: [(address: UInt, bytes: Int)] { \(buffers.isEmpty ? "[]" : buffers.joined(separator: " + ")) }")
+        }
+        w.line()
+    }
+
+    /// `loss.adj` → `LossTapes`: the tapes class, named after the file so that several generated files
+    /// can share one module.
+    static func tapesTypeName(_ fileName: String) -> String {
+        let stem = fileName.hasSuffix(".adj") ? String(fileName.dropLast(4)) : fileName
+        var name = String(stem.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })
+        if let first = name.first, first.isLetter { name = first.uppercased() + name.dropFirst() } else { name = "T" + name }
+        return name + "Tapes"
+    }
+
+    /// The functions that touch the call's tapes or training flag, or call one that does: they take the tapes.
+    static func tapeUsers(_ module: Module) -> Set<String> {
+        var users = Set<String>()
+        var callers: [String: Set<String>] = [:]
+        for f in module.functions {
+            for b in f.blocks {
+                for i in b.instructions {
+                    switch i.op {
+                    case .push, .pop, .settraining, .istraining: users.insert(f.name)
+                    case .call: if case .callee(let callee) = i.payload { callers[callee, default: []].insert(f.name) }
+                    default: break
+                    }
+                }
+            }
+        }
+        var work = Array(users)
+        while let f = work.popLast() {
+            for caller in callers[f] ?? [] where users.insert(caller).inserted { work.append(caller) }
+        }
+        return users
     }
 
     /// Tapes of small Int codes (a branch trace, which `ret` was taken): every push is a constant in 0...255,

@@ -25,6 +25,12 @@ struct SwiftFunctionEmitter {
     private var reassigned: Set<ValueID> = []
     private var definingBlock: [ValueID: Int] = [:]
     private var useCount: [ValueID: Int] = [:]
+    /// Copy coalescing: the result of an in-place update whose tensor operand dies there lives in that
+    /// operand's variable (the root of the chain of updates), so an adjoint accumulated around a loop is one
+    /// Swift variable updated in place, never copied.
+    private var storage: [ValueID: ValueID] = [:]
+    /// Locals that such updates mutate: declared `var`.
+    private var mutableLocals: Set<ValueID> = []
     /// The block whose instructions are being written.
     private var currentBlock = 0
     /// Whether the function is written as structured Swift control flow (not a dispatch loop).
@@ -33,6 +39,9 @@ struct SwiftFunctionEmitter {
 
     /// Tapes that store one byte per entry (see `SwiftEmitter.byteTapes`).
     let byteTapes: Set<Int>
+    /// The functions that take the call's tapes (`SwiftEmitter.tapeUsers`), and the class holding them.
+    let tapeUsers: Set<String>
+    let tapesType: String
     /// When `--explain` records this function: the values that depend on the differentiated inputs.
     let explain: Set<ValueID>?
     /// Loop headers, and the dominators that tell an entry into a loop from its back edge (for `--explain`).
@@ -40,8 +49,11 @@ struct SwiftFunctionEmitter {
     private let dominators: Dominators
 
     init(function: Function, module: Module, naming: Naming, source: SourceFile?, sourceName: String,
-         byteTapes: Set<Int> = [], explain: Set<ValueID>? = nil) {
+         byteTapes: Set<Int> = [], tapeUsers: Set<String> = [], tapesType: String = "Tapes",
+         explain: Set<ValueID>? = nil) {
         self.byteTapes = byteTapes
+        self.tapeUsers = tapeUsers
+        self.tapesType = tapesType
         self.explain = explain
         self.function = function
         self.module = module
@@ -72,6 +84,7 @@ struct SwiftFunctionEmitter {
             }
         }
         for v in hoisted where inLoop.contains(definingBlock[v] ?? -1) { reassigned.insert(v) }
+        coalesceUpdates()
         // Results updated in place are mutated after they are defined.
         for b in function.blocks {
             for i in b.instructions where SwiftFunctionEmitter.updatesInPlace.contains(i.op) {
@@ -80,7 +93,10 @@ struct SwiftFunctionEmitter {
         }
     }
 
-    func name(_ v: ValueID) -> String { literals[v] ?? names[v] ?? "v\(v.index)" }
+    func name(_ v: ValueID) -> String {
+        if let root = storage[v] { return name(root) }
+        return literals[v] ?? names[v] ?? "v\(v.index)"
+    }
 
     /// Whether `v` is a constant written inline as a literal.
     func isLiteral(_ v: ValueID) -> Bool { literals[v] != nil }
@@ -91,12 +107,21 @@ struct SwiftFunctionEmitter {
         return "Site(\(sourceName), \(at.line), \(at.column))"
     }
 
-    func tapeName(_ tape: Int) -> String { "SweepTapes.tape\(tape)" }
+    func tapeName(_ tape: Int) -> String { "tapes.tape\(tape)" }
+
+    /// Whether this function takes the call's tapes (and training flag) as its last argument.
+    var takesTapes: Bool { tapeUsers.contains(function.name) }
 
     /// The function's Swift text.
     mutating func emit(into w: inout SwiftWriter, access: String) {
-        let parameters = zip(function.parameterNames, function.parameterTypes).map {
+        var parameters = zip(function.parameterNames, function.parameterTypes).map {
             "\(SwiftFunctionEmitter.label($0)): \(SwiftFunctionEmitter.swiftType($1))"
+        }
+        var access = access
+        if takesTapes {
+            parameters.append("tapes: \(tapesType)")
+            // The tapes class is internal: a public caller goes through the wrapper that makes one.
+            access = access.replacingOccurrences(of: "public ", with: "")
         }
         let result = function.resultType == .void ? "" : " -> \(SwiftFunctionEmitter.swiftType(function.resultType))"
         w.block("\(access)func \(naming.function(function.name))(\(parameters.joined(separator: ", ")))\(result) {") { w in
@@ -161,7 +186,8 @@ struct SwiftFunctionEmitter {
 
     /// Branch arguments as assignments to the target's parameters, all at once.
     private func emitArguments(_ target: BranchTarget, into w: inout SwiftWriter) {
-        let pairs = zip(function.blocks[target.block.index].parameters, target.arguments).filter { $0 != $1 }
+        // A coalesced argument already lives in its parameter's variable.
+        let pairs = zip(function.blocks[target.block.index].parameters, target.arguments).filter { name($0) != name($1) }
         guard !pairs.isEmpty else { return }
         if pairs.count == 1 {
             w.line("\(name(pairs[0].0)) = \(name(pairs[0].1))")
@@ -228,6 +254,71 @@ struct SwiftFunctionEmitter {
         w.comment(role + quoted)
     }
 
+    /// Finds the updates that write into their operand's variable (see `storage`): the operand is read
+    /// there alone, and the result is read only in the same block (so no other assignment to the variable
+    /// can come between its definition and its reads).
+    private mutating func coalesceUpdates() {
+        var usedOutside = Set<ValueID>()
+        for b in function.blocks {
+            for v in b.instructions.flatMap(\.operands) + b.terminator.operands where definingBlock[v] != b.id.index {
+                usedOutside.insert(v)
+            }
+        }
+        for b in function.blocks {
+            for i in b.instructions {
+                guard let r = i.result, isInPlaceUpdate(i), !usedOutside.contains(r) else { continue }
+                let a = i.operands[0]
+                guard literals[a] == nil, !function.parameters.contains(a), isDead(a, after: b.id.index) else { continue }
+                let root = storage[a] ?? a
+                storage[r] = root
+                if hoisted.contains(root) { reassigned.insert(root) } else { mutableLocals.insert(root) }
+            }
+        }
+    }
+
+    /// Whether `v` is read once in `block` and not again before its defining block runs anew.
+    private func isDead(_ v: ValueID, after block: Int) -> Bool {
+        guard let home = definingBlock[v] else { return false }
+        let here = function.blocks[block]
+        guard (here.instructions.flatMap(\.operands) + here.terminator.operands).filter({ $0 == v }).count == 1 else {
+            return false
+        }
+        var seen = Set<Int>()
+        var work = here.terminator.successors.map(\.block.index)
+        while let b = work.popLast() {
+            guard b != home, seen.insert(b).inserted else { continue }
+            let next = function.blocks[b]
+            if next.instructions.contains(where: { $0.operands.contains(v) }) || next.terminator.operands.contains(v) {
+                return false
+            }
+            work += next.terminator.successors.map(\.block.index)
+        }
+        return true
+    }
+
+    /// `setindex`, `setslice`, `addat` and a tensor's `fit` to another tensor, which have in-place forms.
+    private func isInPlaceUpdate(_ i: Instruction) -> Bool {
+        guard i.operands.count >= 2, function.type(of: i.operands[0]) == .tensor else { return false }
+        if i.op == .fit { return function.type(of: i.operands[1]) == .tensor }
+        return SwiftFunctionEmitter.updatesInPlace.contains(i.op)
+    }
+
+    /// The in-place form of an update whose result shares its operand's variable.
+    private func emitInPlace(_ instruction: Instruction, operands x: [String], into w: inout SwiftWriter) {
+        let variable = x[0]
+        let site = siteText(instruction.location)
+        let indices = "[" + x.dropFirst(instruction.op == .setslice ? 4 : 2).joined(separator: ", ") + "]"
+        let scalarAtOneIndex = instruction.operands.count == 3 && function.type(of: instruction.operands[1]) == .real
+        switch instruction.op {
+        case .fit: w.line("\(variable).fitShape(like: \(x[1]), at: \(site))")
+        case .setindex:
+            w.line(scalarAtOneIndex ? "\(variable).set(\(x[2]), to: \(x[1]), at: \(site))"
+                                    : "\(variable).set(\(indices), to: \(x[1]), at: \(site))")
+        case .setslice: w.line("\(variable).setSlice(\(x[2]), \(x[3]), to: \(x[1]), at: \(site))")
+        default: w.line("\(variable).add(\(x[1]), at: \(scalarAtOneIndex ? x[2] : indices), site: \(site))")
+        }
+    }
+
     /// Tensor updates that can work in place when the old tensor is not used again.
     static let updatesInPlace: Set<Opcode> = [.setindex, .setslice, .addat]
 
@@ -238,7 +329,8 @@ struct SwiftFunctionEmitter {
         // Swift's own check cannot follow a state machine's flow, so moves are only made in structured code.
         // Only locals read in one place move: swiftc 6.3.1 -O miscompiles moves of function-level variables
         // assigned inside loops (found by the random programs), so hoisted values never move.
-        guard structured, !hoisted.contains(v) || isBlockParameter(v), function.type(of: v) == .tensor, literals[v] == nil, !function.parameters.contains(v),
+        // A value living in another's variable (copy coalescing) is that variable: never moved.
+        guard structured, storage[v] == nil, !hoisted.contains(v) || isBlockParameter(v), function.type(of: v) == .tensor, literals[v] == nil, !function.parameters.contains(v),
               let home = definingBlock[v] else { return false }
         let here = function.blocks[currentBlock]
         guard (here.instructions.flatMap(\.operands) + here.terminator.operands).filter({ $0 == v }).count == 1 else {
@@ -264,6 +356,10 @@ struct SwiftFunctionEmitter {
 
     private func emit(_ instruction: Instruction, into w: inout SwiftWriter) {
         var x = instruction.operands.map { name($0) }
+        if let r = instruction.result, storage[r] != nil {
+            emitInPlace(instruction, operands: x, into: &w)
+            return
+        }
         // `fit` hands its first argument back when the shapes already agree: moving it in keeps the storage
         // unshared, so an update of the result can happen in place.
         // A block parameter read for the last time is instead let go of after the instruction (below).
@@ -316,8 +412,8 @@ struct SwiftFunctionEmitter {
             guard case .tape(let tape) = instruction.payload else { return }
             w.line("\(tapeName(tape)).push(\(byteTapes.contains(tape) ? "UInt8(\(x[0]))" : x[0]))")
         case .settraining:
-            if let r = instruction.result { define(r, "isTraining", into: &w) }
-            w.line("isTraining = \(x[0])")
+            if let r = instruction.result { define(r, "tapes.isTraining", into: &w) }
+            w.line("tapes.isTraining = \(x[0])")
         case .const:
             return  // written where used
         default:
@@ -382,7 +478,8 @@ struct SwiftFunctionEmitter {
             // Computed for its effect or its error; a named value would warn, and so would `_ =` of a Void call.
             if !isVoid { w.line("_ = \(expression)") } else if expression != "()" { w.line(expression) }
         } else {
-            w.line(isVoid ? "let \(name(v)): Void = \(expression)" : "let \(name(v)) = \(expression)")
+            let keyword = mutableLocals.contains(v) ? "var" : "let"
+            w.line(isVoid ? "let \(name(v)): Void = \(expression)" : "\(keyword) \(name(v)) = \(expression)")
         }
     }
 

@@ -93,6 +93,14 @@ public struct Compilation {
         } catch {
             throw DriverError.internalError("after lowering of \(file.path): \(error)")
         }
+        var module = module
+        if options.optimize {
+            do {
+                try Pipeline.run(Pipeline.beforeDifferentiation, on: &module, verifyEach: Compilation.verifyEachPass)
+            } catch {
+                throw DriverError.internalError("in \(file.path): \(error)")
+            }
+        }
         var differentiated: Module
         do {
             differentiated = try Differentiate.run(on: module, also: extra, tangents: tangents, options: options)

@@ -24,6 +24,11 @@ public enum Pipeline {
         JumpThreading.self,         // drop blocks that only branch on
     ]
 
+    /// Run on the lowered program before any derivative is built: the same work however a read is spelled.
+    public static let beforeDifferentiation: [any FunctionPass.Type] = [
+        CommonSubexpressionsKeepingPoints.self,  // x[i] read three times is read once, and differentiated once
+    ]
+
     /// A pass failed verification afterwards: a compiler bug in that pass.
     public struct Failure: Error, CustomStringConvertible {
         public var pass: String

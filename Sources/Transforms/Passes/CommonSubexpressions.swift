@@ -1,12 +1,18 @@
-// Transforms stage: compute each pure expression once per block.
+// Transforms stage: compute each pure expression once on every path.
 //
-// Local value numbering: within a block, a second instruction with the same
-// opcode, operands and payload as an earlier one reuses its result. Only pure
-// operations take part: nothing that reads or changes state (calls, tapes,
-// `print`, random draws, `is_training`), since two of those are not one.
+// Value numbering over the dominator tree: a second instruction with the same
+// opcode, operands and payload as one in the same block or a dominating block
+// reuses its result (`x[i]` read in the condition and again in each branch is read
+// once). Only pure operations take part: nothing that reads or changes state
+// (calls, tapes, `print`, random draws, `is_training`), since two of those are not one.
+//
+// Run before differentiation too (`Pipeline.beforeDifferentiation`), so that the
+// derivative does the same work however the program spells a read: there it leaves
+// alone the operations with a non-smooth point and the comparisons, whose every
+// occurrence `--explain` reports at its own place.
 import AdjointIR
 
-/// Merges repeated pure instructions within each block.
+/// Merges repeated pure instructions along the dominator tree.
 public enum CommonSubexpressions: FunctionPass {
     public static let name = "common-subexpressions"
 
@@ -16,22 +22,41 @@ public enum CommonSubexpressions: FunctionPass {
         var payload: Payload
     }
 
-    public static func run(on function: inout Function) {
+    public static func run(on function: inout Function) { run(on: &function, keepingPoints: false) }
+
+    /// `keepingPoints`: leave instructions with a non-smooth point, and comparisons, unmerged.
+    public static func run(on function: inout Function, keepingPoints: Bool) {
+        let dominators = Dominators(function)
+        var children = [[Int]](repeating: [], count: function.blocks.count)
+        for b in dominators.reversePostOrder where b.index != 0 {
+            if let parent = dominators.idom[b.index] { children[parent.index].append(b.index) }
+        }
         var replacement: [ValueID: ValueID] = [:]
-        for b in function.blocks.indices {
-            var seen: [Key: ValueID] = [:]
+        var seen: [Key: ValueID] = [:]
+        // Depth-first over the dominator tree; each block's additions are undone when its subtree is done.
+        var work: [(block: Int, leaving: Bool)] = [(0, false)]
+        var added: [[Key]] = Array(repeating: [], count: function.blocks.count)
+        while let (b, leaving) = work.popLast() {
+            if leaving {
+                for key in added[b] { seen[key] = nil }
+                continue
+            }
+            work.append((b, true))
             for k in function.blocks[b].instructions.indices {
                 var instruction = function.blocks[b].instructions[k]
                 instruction.operands = instruction.operands.map { replacement[$0] ?? $0 }
                 function.blocks[b].instructions[k] = instruction
                 guard let r = instruction.result, instruction.op.isPure else { continue }
+                if keepingPoints, instruction.op.nonSmoothPoint != nil || instruction.op.isComparison { continue }
                 let key = Key(op: instruction.op, operands: instruction.operands, payload: instruction.payload)
                 if let earlier = seen[key], function.type(of: earlier) == function.type(of: r) {
                     replacement[r] = earlier
-                } else {
+                } else if seen[key] == nil {
                     seen[key] = r
+                    added[b].append(key)
                 }
             }
+            for child in children[b].reversed() { work.append((child, false)) }
         }
         guard !replacement.isEmpty else { return }
         for b in function.blocks.indices {
@@ -43,6 +68,12 @@ public enum CommonSubexpressions: FunctionPass {
             function.blocks[b].terminator = function.blocks[b].terminator.mappingOperands { replacement[$0] ?? $0 }
         }
     }
+}
+
+/// The same pass, leaving every non-smooth point where the program wrote it: run before differentiation.
+public enum CommonSubexpressionsKeepingPoints: FunctionPass {
+    public static let name = "common-subexpressions-keeping-points"
+    public static func run(on function: inout Function) { CommonSubexpressions.run(on: &function, keepingPoints: true) }
 }
 
 extension Opcode {

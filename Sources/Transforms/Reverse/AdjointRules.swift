@@ -93,13 +93,26 @@ struct AdjointEmitter {
 
     // MARK: - Primal values
 
-    /// A primal value in the reverse sweep: constants, and scalars computed from constants alone, are
-    /// computed again; anything else is recorded on a tape at the end of the forward block and popped at
-    /// the start of its reverse block. (Recomputing keeps `3 - 1` a constant for the next derivative order,
-    /// where a popped value would count as varied.)
+    /// What the reverse sweep can compute again (`Recomputation.swift`).
+    var recomputation: Recomputation?
+    /// The reverse sweep's copies of the source function's parameters, by parameter index.
+    var primalParameters: [ValueID] = []
+    /// The trip counter of each counted loop around this block (by loop index): the iteration being reversed.
+    var loopCounts: [Int: ValueID] = [:]
+
+    /// A primal value in the reverse sweep, computed again when `Recomputation` allows it at no more than
+    /// the cost of recording it; anything else is recorded on a tape at the end of the forward block and
+    /// popped at the start of its reverse block. (Recomputing also keeps `3 - 1` a constant for the next
+    /// derivative order, where a popped value would count as varied.)
     mutating func primal(_ v: ValueID) -> ValueID {
         if let c = constants[v] { return c }
-        if let copy = rematerialize(v, depth: 0) { return copy }
+        if let copy = poppedCopy[v] { return copy }
+        if let cost = recomputeCost(v, depth: 0), cost <= 1 { return recompute(v) }
+        return record(v)
+    }
+
+    /// Records `v` at the end of the forward block; its popped copy stands for it here.
+    private mutating func record(_ v: ValueID) -> ValueID {
         if let copy = poppedCopy[v] { return copy }
         let copy = builder.function.makeValue(source.type(of: v))
         poppedCopy[v] = copy
@@ -109,22 +122,64 @@ struct AdjointEmitter {
         return copy
     }
 
-    /// Emits `v` again when it is a constant or a pure scalar operation on such values.
-    private mutating func rematerialize(_ v: ValueID, depth: Int) -> ValueID? {
-        if let c = constants[v] { return c }
-        guard depth < 4, let definition = context.definition(of: v, in: source) else { return nil }
+    /// How many values computing `v` again would newly record (0: none), nil when it cannot be computed again.
+    private func recomputeCost(_ v: ValueID, depth: Int) -> Int? {
+        if constants[v] != nil || poppedCopy[v] != nil { return 0 }
+        if let recomputation {
+            if recomputation.parameterIndex[v] != nil { return 0 }
+            if let induction = recomputation.inductionVariables[v] {
+                guard loopCounts[induction.loop] != nil else { return nil }
+                return recomputeCost(induction.start, depth: depth + 1)
+            }
+        }
+        guard depth < Recomputation.maximumDepth, let definition = context.definition(of: v, in: source) else { return nil }
+        if definition.op == .const { return 0 }
         let scalar = [.int, .real, .bool].contains(source.type(of: v))
-        guard definition.op == .const || (scalar && !definition.op.hasSideEffects && definition.op != .pop) else {
-            return nil
-        }
-        var operands: [ValueID] = []
+        // Without the parameters at hand (no recomputation facts), only constants fold again.
+        guard scalar, recomputation != nil || depth < 4 else { return nil }
+        guard recomputation == nil ? (!definition.op.hasSideEffects && definition.op != .istraining)
+                                   : Recomputation.cheap.contains(definition.op) else { return nil }
+        var cost = 0
         for operand in definition.operands {
-            guard let copy = rematerialize(operand, depth: depth + 1) else { return nil }
-            operands.append(copy)
+            // An operand that cannot be computed again is recorded instead (a leaf of the chain).
+            // A tensor leaf costs more to record than a scalar (a reference to retain): prefer recording the scalar.
+            let leaf = source.type(of: operand) == .tensor ? 2 : 1
+            cost += recomputeCost(operand, depth: depth + 1) ?? (recomputation == nil ? 100 : leaf)
         }
-        let copy = emit(definition.op, operands, source.type(of: v), payload: definition.payload)
+        return cost
+    }
+
+    /// Emits `v` again from its operands (those that cannot be computed again are recorded).
+    private mutating func recompute(_ v: ValueID) -> ValueID {
+        if let c = constants[v] { return c }
+        if let copy = poppedCopy[v] { return copy }
+        let copy: ValueID
+        if let j = recomputation?.parameterIndex[v] {
+            copy = primalParameters[j]
+        } else if let induction = recomputation?.inductionVariables[v], let k = loopCounts[induction.loop] {
+            // v = start + step·k at trip k.
+            let start = recompute(induction.start)
+            let stepped = induction.step == 1 ? k : emit(.mul, [k, intConstant(induction.step)], .int)
+            copy = builder.integerConstant(start) == 0 ? stepped : emit(.add, [start, stepped], .int)
+        } else if let definition = context.definition(of: v, in: source),
+                  definition.op == .const || recomputeCost(v, depth: 0) != nil {
+            let operands = definition.operands.map { operand in
+                recomputeCost(operand, depth: 1) != nil ? recompute(operand) : record(operand)
+            }
+            // A runtime error of the operation computed again (none: it ran once already) would name its own place.
+            let reversing = location
+            location = definition.location
+            copy = emit(definition.op, operands, source.type(of: v), payload: definition.payload)
+            location = reversing
+        } else {
+            return record(v)
+        }
         constants[v] = copy
         return copy
+    }
+
+    private mutating func intConstant(_ n: Int) -> ValueID {
+        emit(.const, [], .int, payload: .constant(.int(n)))
     }
 
     private mutating func emit(_ op: Opcode, _ operands: [ValueID], _ type: ValueType, payload: Payload = .none) -> ValueID {
@@ -375,7 +430,8 @@ struct AdjointEmitter {
         guard let callee = context.function(named: reverseName) else {
             throw DifferentiationError.internal("no function @\(reverseName)", at: instruction.location)
         }
-        let gradients = emit(.call, heads, callee.resultType, payload: .callee(reverseName))
+        let arguments = instruction.operands.map { primal($0) }
+        let gradients = emit(.call, heads + arguments, callee.resultType, payload: .callee(reverseName))
         guard case .tuple(let types) = callee.resultType else { return }
         for (k, argument) in wrt.enumerated() where activity.isActive(instruction.operands[argument]) {
             if isActive(instruction.operands[argument]) { add(instruction.operands[argument], emit(.extract, [gradients], types[k], payload: .index(k))) }

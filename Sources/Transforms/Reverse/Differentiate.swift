@@ -5,7 +5,7 @@
 //   %old = settraining true          is_training() is true in the forward sweep
 //   %v   = call @f.fwd.W(args...)
 //          settraining %old
-//   %g   = call @f.rev.W(head)
+//   %g   = call @f.rev.W(head, args...)
 //   %t   = tuple %v, (extract %g)...
 //
 // and the sweeps of f (and of every function they call with active arguments) are
@@ -189,7 +189,8 @@ final class DifferentiationContext {
                 let value = add(.call, arguments, target.resultType, .callee(sweeps.forward))!
                 _ = add(.settraining, [old], .bool)
                 let gradientTypes = wrt.map { target.parameterTypes[$0] }
-                let gradients = add(.call, [instruction.operands.last!], .tuple(gradientTypes), .callee(sweeps.reverse))!
+                let gradients = add(.call, [instruction.operands.last!] + arguments, .tuple(gradientTypes),
+                                    .callee(sweeps.reverse))!
                 let parts = gradientTypes.enumerated().map { add(.extract, [gradients], $1, .index($0))! }
                 instructions.append(Instruction(result: result, op: .tuple, operands: [value] + parts, location: at))
             }

@@ -60,6 +60,8 @@ struct ReverseMode {
     private var traceTapes: [Int: Int] = [:]
     private var exitTape: Int?
     private var loops: [CountedLoop] = []
+    /// What the reverse sweep computes again instead of recording.
+    private var recomputation: Recomputation
     /// For each block, the counted loops containing it (indices into `loops`), outermost first.
     private var loopsOf: [[Int]]
     /// For each block, the counted loops it is an exit target of.
@@ -102,6 +104,9 @@ struct ReverseMode {
             for b in loop.blocks { loopsOf[b].append(l) }
             for exit in loop.exitTargets { exitsOf[exit.index].append(l) }
         }
+        let context = context
+        recomputation = Recomputation(source, loops: loops, incomingEdges: incomingEdges,
+                                      definition: { [source] in context.definition(of: $0, in: source) })
         try planCalls()
         crossKeys = computeCrossKeys()
     }
@@ -256,9 +261,17 @@ struct ReverseMode {
     private mutating func buildReverse() throws -> Function {
         let headTypes = ReverseMode.components(of: source.resultType)
         let gradientTypes = wrt.map { source.parameterTypes[$0] }
-        var b = FunctionBuilder(name: names.reverse, parameterNames: headTypes.indices.map { "head\($0)" },
-                                parameterTypes: headTypes, resultType: .tuple(gradientTypes), location: source.location)
-        let heads = b.function.parameters
+        // The heads, then the primal arguments: constants of the whole call, read again instead of recorded.
+        let headNames = headTypes.indices.map { k in
+            var name = "head\(k)"
+            while source.parameterNames.contains(name) { name += "_" }
+            return name
+        }
+        var b = FunctionBuilder(name: names.reverse, parameterNames: headNames + source.parameterNames,
+                                parameterTypes: headTypes + source.parameterTypes, resultType: .tuple(gradientTypes),
+                                location: source.location)
+        let heads = Array(b.function.parameters.prefix(headTypes.count))
+        let primalParameters = Array(b.function.parameters.dropFirst(headTypes.count))
         let zeroReal = b.emit(.const, [], type: .real, payload: .constant(.real(numerator: "0", denominator: "1")),
                               at: .unknown)!
         let zeroTensor = b.emit(.tensor, [zeroReal], type: .tensor, payload: .shape([]), at: .unknown)!
@@ -293,6 +306,9 @@ struct ReverseMode {
             }
             let counts = Dictionary(uniqueKeysWithValues: zip(loopsOf[id.index],
                                                               b.parameters(of: start).dropFirst(crossKeys.count)))
+            emitter.recomputation = recomputation
+            emitter.primalParameters = primalParameters
+            emitter.loopCounts = counts
             if case .ret(let v?) = block.terminator, activity.isActive(v) {
                 for (component, key) in source.adjointKeys(of: v).enumerated() {
                     emitter.accumulate(key, emitter.fitTo(heads[min(component, heads.count - 1)], key: key))

@@ -1,11 +1,11 @@
-// Tape memory: what a generated forward sweep records, read from the runtime's tapes.
+// Tape memory: what a generated forward sweep records, read from the call's tapes.
 //
-// The generated gradient `fGradient` runs the forward sweep `fForward…` (which pushes onto the
-// file's tapes) and then the reverse sweep `fReverse…` (which pops them all). Here the two sweeps
-// are called separately: after the forward sweep every tape's `count` and bytes (count × the
-// element's stride; `Tapes.statistics` in the runtime) are read, then the reverse sweep empties
-// them again. The names of the sweeps are the generated ones (see Generated/); regenerating with a
-// compiler that names them differently needs this file updated.
+// The generated gradient `fGradient` makes the call's tapes (the file's `…Tapes` class), runs the
+// forward sweep `fForward…` (which pushes onto them) and then the reverse sweep `fReverse…` (which
+// pops them all). Here the two sweeps are called separately on tapes made here: after the forward
+// sweep every tape's `count` and bytes (count × the element's stride) are read, then the reverse
+// sweep empties them again. The names of the sweeps are the generated ones (see Generated/);
+// regenerating with a compiler that names them differently needs this file updated.
 
 struct TapeReport {
     let id: String
@@ -36,18 +36,16 @@ struct TapeReport {
 }
 
 enum TapeMemory {
-    static func measure(id: String, unit: String, units: Int, target: String, targetBytesPerUnit: Double,
-                        inputs: [Tensor] = [], forward: () -> Void, reverse: () -> Void) -> TapeReport {
-        precondition(Tapes.statistics.allSatisfy { $0.count == 0 }, "tapes not empty before \(id)'s forward sweep")
-        let previous = isTraining
-        isTraining = true
-        forward()
-        isTraining = previous
-        let tapes = Tapes.statistics.filter { $0.count > 0 }
-        let storage = Tapes.tensorStorageBytes(excluding: inputs)
-        reverse()
-        precondition(Tapes.statistics.allSatisfy { $0.count == 0 }, "\(id)'s reverse sweep left values on a tape")
-        return TapeReport(id: id, unit: unit, units: units, tapes: tapes, tensorStorageBytes: storage, target: target,
+    static func measure<T: TapeSet>(id: String, unit: String, units: Int, target: String, targetBytesPerUnit: Double,
+                                    inputs: [Tensor] = [], tapes: T, forward: (T) -> Void, reverse: (T) -> Void) -> TapeReport {
+        tapes.isTraining = true
+        forward(tapes)
+        tapes.isTraining = false
+        let recorded = tapes.statistics.filter { $0.count > 0 }
+        let storage = tensorStorageBytes(tapes.tensorBuffers, excluding: inputs)
+        reverse(tapes)
+        precondition(tapes.statistics.allSatisfy { $0.count == 0 }, "\(id)'s reverse sweep left values on a tape")
+        return TapeReport(id: id, unit: unit, units: units, tapes: recorded, tensorStorageBytes: storage, target: target,
                           targetBytesPerUnit: targetBytesPerUnit)
     }
 
@@ -57,27 +55,28 @@ enum TapeMemory {
         let w7v = Tensor(shape: [Inputs.w3n], scalars: Inputs.w7v)
         return [
             measure(id: "W4", unit: "iteration", units: Inputs.w4n, target: "8 B",
-                    targetBytesPerUnit: 8,
-                    forward: { sink(w4_logisticForward0_1(x0: Inputs.w4x0, r: Inputs.w4r, n: Inputs.w4n)) },
-                    reverse: { sink(w4_logisticReverse0_1(head0: 1).0) }),
-            // One bit for the branch plus the one Double the taken branch's adjoint reads (x[i]).
+                    targetBytesPerUnit: 8, tapes: W4_logisticTapes(),
+                    forward: { sink(w4_logisticForward0_1(x0: Inputs.w4x0, r: Inputs.w4r, n: Inputs.w4n, tapes: $0)) },
+                    reverse: { sink(w4_logisticReverse0_1(head0: 1, x0: Inputs.w4x0, r: Inputs.w4r, n: Inputs.w4n, tapes: $0).0) }),
+            // One bit for the branch plus at most one Double.
             measure(id: "W5", unit: "branch decision", units: Inputs.w5n,
                     target: "8.125 B (1 bit + 1 Double)",
-                    targetBytesPerUnit: 8.125, inputs: [w5x],
-                    forward: { sink(w5_piecewiseForward0(x: w5x)) },
-                    reverse: { sink(w5_piecewiseReverse0(head0: 1).scalars[0]) }),
-            // Not a target of the issue; shown because it explains W3's time.
+                    targetBytesPerUnit: 8.125, inputs: [w5x], tapes: W5_piecewiseTapes(),
+                    forward: { sink(w5_piecewiseForward0(x: w5x, tapes: $0)) },
+                    reverse: { sink(w5_piecewiseReverse0(head0: 1, x: w5x, tapes: $0).scalars[0]) }),
+            // The issue's target: the trip count alone.
             measure(id: "W3", unit: "iteration", units: Inputs.w3n - 1,
-                    target: "none (hand-written: 0 B)",
-                    targetBytesPerUnit: .infinity, inputs: [w3x],
-                    forward: { sink(w3_rosenbrockForward0(x: w3x)) },
-                    reverse: { sink(w3_rosenbrockReverse0(head0: 1).scalars[0]) }),
-            // Nor this one: the Hessian-vector product's forward sweep (first-order forward and reverse
-            // sweeps, recording for the second-order reverse sweep), per iteration of the loop.
+                    target: "trip count only (hand-written: 0 B)",
+                    targetBytesPerUnit: 0.01, inputs: [w3x], tapes: W3_rosenbrockTapes(),
+                    forward: { sink(w3_rosenbrockForward0(x: w3x, tapes: $0)) },
+                    reverse: { sink(w3_rosenbrockReverse0(head0: 1, x: w3x, tapes: $0).scalars[0]) }),
+            // The Hessian-vector product's forward sweep (first-order forward and reverse sweeps,
+            // recording for the second-order reverse sweep), per iteration of the loop: O(1) is linear memory.
             measure(id: "W7", unit: "iteration", units: Inputs.w3n - 1,
-                    target: "none (hand-written: 0 B)", targetBytesPerUnit: .infinity, inputs: [w3x, w7v],
-                    forward: { sink(w7_gradient_dotForward0(x: w3x, v: w7v)) },
-                    reverse: { sink(w7_gradient_dotReverse0(head0: 1).scalars[0]) }),
+                    target: "O(1) per iteration (hand-written: 0 B)", targetBytesPerUnit: 1024, inputs: [w3x, w7v],
+                    tapes: W7_hvpTapes(),
+                    forward: { sink(w7_gradient_dotForward0(x: w3x, v: w7v, tapes: $0)) },
+                    reverse: { sink(w7_gradient_dotReverse0(head0: 1, x: w3x, v: w7v, tapes: $0).scalars[0]) }),
         ]
     }
 }

@@ -2,14 +2,20 @@
 import Foundation
 
 private let source: StaticString = "control_flow.adj"
-fileprivate enum SweepTapes {
-    static let tape0 = Tape<Int>()
-    static let tape1 = Tape<Tensor>()
-    static let tape2 = Tape<Tensor>()
-    static let tape3 = Tape<Tensor>()
-    static let tape4 = Tape<UInt8>()
-    static let tape5 = Tape<Tensor>()
+/// The tapes of one call (a gradient, or a function that runs one), made when it starts and passed
+/// to every sweep: calls on several threads share nothing.
+final class Control_flowTapes: TapeSet {
+    @exclusivity(unchecked) var isTraining = false
+    @exclusivity(unchecked) var tape0 = Tape<Int>()
+    @exclusivity(unchecked) var tape1 = Tape<Tensor>()
+    @exclusivity(unchecked) var tape2 = Tape<Tensor>()
+    @exclusivity(unchecked) var tape3 = Tape<UInt8>()
+    @exclusivity(unchecked) var tape4 = Tape<Tensor>()
+
+    var statistics: [TapeStatistics] { [tape0.statistics, tape1.statistics, tape2.statistics, tape3.statistics, tape4.statistics] }
+    var tensorBuffers: [(address: UInt, bytes: Int)] { tape1.tensorBuffers() + tape2.tensorBuffers() + tape4.tensorBuffers() }
 }
+
 
 public func g(a: Tensor) -> Tensor {
     var b2: Tensor
@@ -49,24 +55,23 @@ public func g(a: Tensor) -> Tensor {
 /// The value of `g` and its gradient with respect to a, by reverse mode.
 /// A nil head means ones_like of the result (the sum of its elements is differentiated).
 public func gGradient(a: Tensor, head: Tensor? = nil) -> (value: Tensor, a: Tensor) {
-    let previous = isTraining
-    isTraining = true
-    let value = gForward0(a: a)
-    isTraining = previous
-    let gradients = gReverse0(head0: head ?? Tensor.literal([], [1.0]))
+    let tapes = Control_flowTapes()
+    tapes.isTraining = true
+    let value = gForward0(a: a, tapes: tapes)
+    tapes.isTraining = false
+    let gradients = gReverse0(head0: head ?? Tensor.literal([], [1.0]), a: a, tapes: tapes)
     return (value, gradients)
 }
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-func gForward0(a: Tensor) -> Tensor {
+func gForward0(a: Tensor, tapes: Control_flowTapes) -> Tensor {
     var b2: Tensor
     var c2: Tensor
     var v15: Int
     var v17: Int
     // var b = a * 2
     let b = a * 2.0
-    SweepTapes.tape1.push(a)
     (b2, v15) = (b, 0)
     loop1: while true {
         // while norm(b) < 1000 {
@@ -75,20 +80,20 @@ func gForward0(a: Tensor) -> Tensor {
         if v6 {
             // b = b * 2
             let b3 = b2 * 2.0
-            SweepTapes.tape5.push(b2)
+            tapes.tape4.push(b2)
             let v21 = v15 + 1
             (b2, v15) = (b3, v21)
             continue loop1
         } else {
             block5: do {
-                SweepTapes.tape0.push(v15)
+                tapes.tape0.push(v15)
                 // if sum(b) <= 0 {
                 let v9 = b2.sum()
                 let v11 = v9 <= 0.0
                 if v11 {
                     // c = 100 * b
                     let c = 100.0 * b2
-                    SweepTapes.tape2.push(b2)
+                    tapes.tape1.push(b2)
                     (c2, v17) = (c, 1)
                     break block5
                 } else {
@@ -96,54 +101,54 @@ func gForward0(a: Tensor) -> Tensor {
                     break block5
                 }
             }
-            SweepTapes.tape4.push(UInt8(v17))
-            SweepTapes.tape3.push(c2)
+            tapes.tape3.push(UInt8(v17))
+            tapes.tape2.push(c2)
             return c2
         }
     }
 }
 
-func gReverse0(head0: Tensor) -> Tensor {
-    var v8: Tensor
-    var v11: Int
-    var v13: Tensor
+func gReverse0(head0: Tensor, a: Tensor, tapes: Control_flowTapes) -> Tensor {
+    var v9: Tensor
+    var v12: Int
+    var v14: Tensor
     var v40: Int
     let v48: Tensor
     block3: do {
-        let v47 = SweepTapes.tape3.pop()
+        let v47 = tapes.tape2.pop()
         v48 = fit(head0, like: v47, at: Site(source, 3, 6))
-        let v49 = Int(SweepTapes.tape4.pop())
+        let v49 = Int(tapes.tape3.pop())
         let v51 = v49 == 0
         if v51 {
-            v13 = v48
+            v14 = v48
             break block3
         } else {
-            let v44 = SweepTapes.tape2.pop()
+            let v44 = tapes.tape1.pop()
             // adjoint of: c = 100 * b
-            let v43 = v48 * 100.0
-            let v45 = fit(consume v43, like: v44, at: Site(source, 10, 17))
-            v13 = v45
+            var v43 = v48 * 100.0
+            v43.fitShape(like: v44, at: Site(source, 10, 17))
+            v14 = v43
             break block3
         }
     }
-    let v41 = SweepTapes.tape0.pop()
-    (v8, v11) = (v13, v41)
+    let v41 = tapes.tape0.pop()
+    (v9, v12) = (v14, v41)
     loop2: while true {
-        let v36 = v11 > 0
+        let v36 = v12 > 0
         if v36 {
-            v40 = v11 - 1
-            let v56 = SweepTapes.tape5.pop()
+            v40 = v12 - 1
+            let v56 = tapes.tape4.pop()
+            // adjoint of: var b = a * 2
             // adjoint of: b = b * 2
-            let v55 = v8 * 2.0
-            let v57 = fit(consume v55, like: v56, at: Site(source, 6, 15))
-            (v8, v11) = (v57, v40)
+            var v55 = v9 * 2.0
+            v55.fitShape(like: v56, at: Site(source, 6, 15))
+            (v9, v12) = (v55, v40)
             continue loop2
         } else {
-            let v31 = SweepTapes.tape1.pop()
             // adjoint of: var b = a * 2
-            let v30 = v8 * 2.0
-            let v32 = fit(consume v30, like: v31, at: Site(source, 4, 15))
-            let v34 = v32
+            var v31 = v9 * 2.0
+            v31.fitShape(like: a, at: Site(source, 4, 15))
+            let v34 = v31
             return v34
         }
     }

@@ -2,12 +2,18 @@
 import Foundation
 
 private let source: StaticString = "dot.adj"
-fileprivate enum SweepTapes {
-    static let tape0 = Tape<Tensor>()
-    static let tape1 = Tape<Tensor>()
-    static let tape2 = Tape<Tensor>()
-    static let tape3 = Tape<Tensor>()
+/// The tapes of one call (a gradient, or a function that runs one), made when it starts and passed
+/// to every sweep: calls on several threads share nothing.
+final class DotTapes: TapeSet {
+    @exclusivity(unchecked) var isTraining = false
+    @exclusivity(unchecked) var tape0 = Tape<Tensor>()
+    @exclusivity(unchecked) var tape1 = Tape<Tensor>()
+    @exclusivity(unchecked) var tape2 = Tape<Tensor>()
+
+    var statistics: [TapeStatistics] { [tape0.statistics, tape1.statistics, tape2.statistics] }
+    var tensorBuffers: [(address: UInt, bytes: Int)] { tape0.tensorBuffers() + tape1.tensorBuffers() + tape2.tensorBuffers() }
 }
+
 
 public func f(x: Tensor) -> Tensor {
     // return 2 * dot(x.T, x)
@@ -20,43 +26,41 @@ public func f(x: Tensor) -> Tensor {
 /// The value of `f` and its gradient with respect to x, by reverse mode.
 /// A nil head means ones_like of the result (the sum of its elements is differentiated).
 public func fGradient(x: Tensor, head: Tensor? = nil) -> (value: Tensor, x: Tensor) {
-    let previous = isTraining
-    isTraining = true
-    let value = fForward0(x: x)
-    isTraining = previous
-    let gradients = fReverse0(head0: head ?? Tensor.literal([], [1.0]))
+    let tapes = DotTapes()
+    tapes.isTraining = true
+    let value = fForward0(x: x, tapes: tapes)
+    tapes.isTraining = false
+    let gradients = fReverse0(head0: head ?? Tensor.literal([], [1.0]), x: x, tapes: tapes)
     return (value, gradients)
 }
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-func fForward0(x: Tensor) -> Tensor {
+func fForward0(x: Tensor, tapes: DotTapes) -> Tensor {
     // return 2 * dot(x.T, x)
     let v2 = x.transposed()
     let v3 = dot(v2, x, at: Site(source, 4, 16))
     let v4 = 2.0 * v3
-    SweepTapes.tape0.push(v4)
-    SweepTapes.tape1.push(v3)
-    SweepTapes.tape2.push(v2)
-    SweepTapes.tape3.push(x)
+    tapes.tape0.push(v4)
+    tapes.tape1.push(v3)
+    tapes.tape2.push(v2)
     return v4
 }
 
-func fReverse0(head0: Tensor) -> Tensor {
-    let v11 = SweepTapes.tape3.pop()
-    let v10 = SweepTapes.tape2.pop()
-    let v7 = SweepTapes.tape1.pop()
-    let v3 = SweepTapes.tape0.pop()
-    let v4 = fit(head0, like: v3, at: Site(source, 3, 6))
+func fReverse0(head0: Tensor, x: Tensor, tapes: DotTapes) -> Tensor {
+    let v11 = tapes.tape2.pop()
+    let v8 = tapes.tape1.pop()
+    let v4 = tapes.tape0.pop()
+    let v5 = fit(head0, like: v4, at: Site(source, 3, 6))
     // adjoint of: return 2 * dot(x.T, x)
-    let v6 = v4 * 2.0
-    let v8 = fit(consume v6, like: v7, at: Site(source, 4, 14))
-    let v12 = dotAdjointA(v8, v10, v11, at: Site(source, 4, 16))
-    let v13 = dotAdjointB(v8, v10, v11, at: Site(source, 4, 16))
-    let v14 = fit(consume v12, like: v10, at: Site(source, 4, 22))
-    let v15 = v14.transposed()
-    let v16 = elementwise(v13, v15, at: Site(source, 4, 22)) { $0 + $1 }
-    let v17 = fit(consume v16, like: v11, at: Site(source, 3, 6))
-    let v18 = v17
+    var v7 = v5 * 2.0
+    v7.fitShape(like: v8, at: Site(source, 4, 14))
+    var v12 = dotAdjointA(v7, v11, x, at: Site(source, 4, 16))
+    let v13 = dotAdjointB(v7, v11, x, at: Site(source, 4, 16))
+    v12.fitShape(like: v11, at: Site(source, 4, 22))
+    let v15 = v12.transposed()
+    var v16 = elementwise(v13, v15, at: Site(source, 4, 22)) { $0 + $1 }
+    v16.fitShape(like: x, at: Site(source, 3, 6))
+    let v18 = v16
     return v18
 }

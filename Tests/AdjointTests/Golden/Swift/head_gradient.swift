@@ -2,11 +2,17 @@
 import Foundation
 
 private let source: StaticString = "head_gradient.adj"
-fileprivate enum SweepTapes {
-    static let tape0 = Tape<Tensor>()
-    static let tape1 = Tape<Tensor>()
-    static let tape2 = Tape<Tensor>()
+/// The tapes of one call (a gradient, or a function that runs one), made when it starts and passed
+/// to every sweep: calls on several threads share nothing.
+final class Head_gradientTapes: TapeSet {
+    @exclusivity(unchecked) var isTraining = false
+    @exclusivity(unchecked) var tape0 = Tape<Tensor>()
+    @exclusivity(unchecked) var tape1 = Tape<Tensor>()
+
+    var statistics: [TapeStatistics] { [tape0.statistics, tape1.statistics] }
+    var tensorBuffers: [(address: UInt, bytes: Int)] { tape0.tensorBuffers() + tape1.tensorBuffers() }
 }
+
 
 public func z(x: Tensor) -> Tensor {
     // let y = 2 * x
@@ -19,42 +25,40 @@ public func z(x: Tensor) -> Tensor {
 /// The value of `z` and its gradient with respect to x, by reverse mode.
 /// A nil head means ones_like of the result (the sum of its elements is differentiated).
 public func zGradient(x: Tensor, head: Tensor? = nil) -> (value: Tensor, x: Tensor) {
-    let previous = isTraining
-    isTraining = true
-    let value = zForward0(x: x)
-    isTraining = previous
-    let gradients = zReverse0(head0: head ?? Tensor.literal([], [1.0]))
+    let tapes = Head_gradientTapes()
+    tapes.isTraining = true
+    let value = zForward0(x: x, tapes: tapes)
+    tapes.isTraining = false
+    let gradients = zReverse0(head0: head ?? Tensor.literal([], [1.0]), x: x, tapes: tapes)
     return (value, gradients)
 }
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-func zForward0(x: Tensor) -> Tensor {
+func zForward0(x: Tensor, tapes: Head_gradientTapes) -> Tensor {
     // let y = 2 * x
     let y = 2.0 * x
     // return y * x
     let v3 = elementwise(y, x, at: Site(source, 5, 14)) { $0 * $1 }
-    SweepTapes.tape0.push(v3)
-    SweepTapes.tape1.push(x)
-    SweepTapes.tape2.push(y)
+    tapes.tape0.push(v3)
+    tapes.tape1.push(y)
     return v3
 }
 
-func zReverse0(head0: Tensor) -> Tensor {
-    let v7 = SweepTapes.tape2.pop()
-    let v5 = SweepTapes.tape1.pop()
-    let v3 = SweepTapes.tape0.pop()
-    let v4 = fit(head0, like: v3, at: Site(source, 3, 6))
+func zReverse0(head0: Tensor, x: Tensor, tapes: Head_gradientTapes) -> Tensor {
+    let v7 = tapes.tape1.pop()
+    let v4 = tapes.tape0.pop()
+    let v5 = fit(head0, like: v4, at: Site(source, 3, 6))
     // adjoint of: return y * x
-    let v6 = elementwise(v4, v5, at: Site(source, 5, 14)) { $0 * $1 }
-    let v8 = fit(consume v6, like: v7, at: Site(source, 5, 14))
-    let v9 = elementwise(v4, v7, at: Site(source, 5, 14)) { $0 * $1 }
-    let v10 = fit(consume v9, like: v5, at: Site(source, 5, 14))
+    var v6 = elementwise(v5, x, at: Site(source, 5, 14)) { $0 * $1 }
+    v6.fitShape(like: v7, at: Site(source, 5, 14))
+    var v9 = elementwise(v5, v7, at: Site(source, 5, 14)) { $0 * $1 }
+    v9.fitShape(like: x, at: Site(source, 5, 14))
     // adjoint of: let y = 2 * x
-    let v12 = v8 * 2.0
-    let v13 = fit(consume v12, like: v5, at: Site(source, 4, 15))
-    let v14 = elementwise(v10, v13, at: Site(source, 4, 15)) { $0 + $1 }
-    let v15 = fit(consume v14, like: v5, at: Site(source, 3, 6))
-    let v16 = v15
+    var v12 = v6 * 2.0
+    v12.fitShape(like: x, at: Site(source, 4, 15))
+    var v14 = elementwise(v9, v12, at: Site(source, 4, 15)) { $0 + $1 }
+    v14.fitShape(like: x, at: Site(source, 3, 6))
+    let v16 = v14
     return v16
 }

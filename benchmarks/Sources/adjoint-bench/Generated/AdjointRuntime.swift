@@ -826,6 +826,15 @@ extension Tensor {
         }
     }
 
+    /// Sets element `index` of a rank-1 tensor: `x[i] = v` in a loop, without an index array (of a
+    /// matrix, row `index`).
+    @inlinable
+    public mutating func set(_ index: Int, to value: Double, at site: Site) {
+        guard shape.count == 1 else { return set([index], to: value, at: site) }
+        guard index >= 0, index < shape[0] else { indexFailure(index, axis: 0, at: site) }
+        scalars.withUnsafeMutableBufferPointer { $0[index] = value }
+    }
+
     /// Replaces the sub-block at `indices` by `value` broadcast to its shape.
     public mutating func set(_ indices: [Int], to value: Tensor, at site: Site) {
         let range = blockRange(indices, at: site)
@@ -1077,10 +1086,21 @@ public func int(_ x: Double, at site: Site) -> Int {
 public func fit(_ a: Tensor, like: Tensor, at site: Site) -> Tensor {
     if a.shape == like.shape { return a }
     if TensorShape.canBroadcast(a.shape, to: like.shape) { return a.broadcastedUnchecked(to: like.shape) }
-    guard TensorShape.canBroadcast(like.shape, to: a.shape) else {
+    if TensorShape.canBroadcast(like.shape, to: a.shape) { return a.summed(to: like.shape) }
+    // Neither broadcasts to the other ([3, 1] against [1, 3]): up to their common shape, then down.
+    guard let common = TensorShape.broadcast(a.shape, like.shape) else {
         runtimeError("shape \(TensorShape.text(a.shape)) cannot be summed to \(TensorShape.text(like.shape))", at: site)
     }
-    return a.summed(to: like.shape)
+    return a.broadcastedUnchecked(to: common).summed(to: like.shape)
+}
+
+extension Tensor {
+    /// `self = fit(self, like: like)` in place: nothing to do once the shapes agree (an adjoint
+    /// accumulated in a loop pays a shape comparison, not a copy).
+    @inlinable
+    public mutating func fitShape(like: Tensor, at site: Site) {
+        if shape != like.shape { self = fit(self, like: like, at: site) }
+    }
 }
 
 /// A tensor adjoint given a Real's shape: the sum of its elements.
@@ -1168,43 +1188,42 @@ public func seedRandom(_ seed: Int) {
     randomGenerator = RandomGenerator(seed: seed)
 }
 
-// MARK: - Training flag and tapes
+// MARK: - Tapes
 
-/// `is_training()`: true while a gradient's forward sweep runs, false in a plain call.
-nonisolated(unsafe) public var isTraining = false
+/// A stack that a forward sweep pushes values to and the reverse sweep pops them from.
+///
+/// Tapes belong to one call: the generated `…Tapes` class of a file holds one per tape number, made
+/// when a gradient (or a function that runs one) is called and passed down to every sweep, so calls
+/// on several threads never share one. Noncopyable over raw storage, stored in that class with
+/// exclusivity checks off: a push is a bounds test, a store and an increment.
+public struct Tape<Element>: ~Copyable {
+    @usableFromInline var base: UnsafeMutablePointer<Element>?
+    @usableFromInline var count_: Int = 0
+    @usableFromInline var capacity: Int = 0
 
-/// A stack that the forward sweep pushes values to and the reverse sweep pops them from.
-public final class Tape<Element> {
-    // A class over raw storage, held in a `let`: pushing and popping need no exclusivity checks,
-    // which a global `var` would pay on every access (they dominate a scalar loop's reverse sweep).
-    @usableFromInline @exclusivity(unchecked) var base: UnsafeMutablePointer<Element>
-    @usableFromInline @exclusivity(unchecked) var count_: Int = 0
-    @usableFromInline @exclusivity(unchecked) var capacity: Int
-
+    /// An empty tape; storage comes with the first push.
     @inlinable
-    public init() {
-        capacity = 16
-        base = UnsafeMutablePointer<Element>.allocate(capacity: capacity)
-        registerTape(self)
-    }
+    public init() {}
 
     deinit {
-        base.deinitialize(count: count_)
-        base.deallocate()
+        if let base {
+            base.deinitialize(count: count_)
+            base.deallocate()
+        }
     }
 
     @inlinable
-    public func push(_ x: Element) {
-        if count_ == capacity { grow(to: capacity * 2) }
-        (base + count_).initialize(to: x)
+    public mutating func push(_ x: Element) {
+        if count_ == capacity { grow(to: Swift.max(16, capacity * 2)) }
+        (base.unsafelyUnwrapped + count_).initialize(to: x)
         count_ += 1
     }
 
     /// The value pushed last; the reverse sweep pops exactly what the forward sweep pushed.
     @inlinable
-    public func pop() -> Element {
+    public mutating func pop() -> Element {
         count_ -= 1
-        return (base + count_).move()
+        return (base.unsafelyUnwrapped + count_).move()
     }
 
     @inlinable
@@ -1215,26 +1234,25 @@ public final class Tape<Element> {
 
     /// Makes room for `n` values in all, so a loop of known trip count pushes without reallocating.
     @inlinable
-    public func reserve(_ n: Int) { if n > capacity { grow(to: n) } }
+    public mutating func reserve(_ n: Int) { if n > capacity { grow(to: n) } }
 
     @usableFromInline
-    func grow(to newCapacity: Int) {
+    mutating func grow(to newCapacity: Int) {
         let bigger = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
-        bigger.moveInitialize(from: base, count: count_)
-        base.deallocate()
+        if let base {
+            bigger.moveInitialize(from: base, count: count_)
+            base.deallocate()
+        }
         base = bigger
         capacity = newCapacity
     }
 }
 
-// Tapes are shared by a function's forward and reverse sweeps, which run one after the other.
-extension Tape: @unchecked Sendable {}
-
 // MARK: - Tape statistics
 
 /// What one tape holds at a moment: its element type, how many values, and their bytes
 /// (`count × MemoryLayout<Element>.stride`; a Tensor entry is its two array references, the
-/// scalars it shares with the value it recorded are counted by `Tapes.tensorStorageBytes`).
+/// scalars it shares with the value it recorded are counted by `tensorStorageBytes`).
 public struct TapeStatistics: Sendable, Equatable {
     public let elementType: String
     public let count: Int
@@ -1248,8 +1266,8 @@ extension Tape {
     }
 
     /// The address and size in bytes of the scalar storage of each Tensor entry (none for other tapes).
-    func tensorBuffers() -> [(address: UInt, bytes: Int)] {
-        guard Element.self == Tensor.self else { return [] }
+    public func tensorBuffers() -> [(address: UInt, bytes: Int)] {
+        guard Element.self == Tensor.self, let base else { return [] }
         let entries = UnsafeRawPointer(base).assumingMemoryBound(to: Tensor.self)
         return (0..<count_).compactMap { i in
             entries[i].scalars.withUnsafeBufferPointer { buffer in
@@ -1259,41 +1277,21 @@ extension Tape {
     }
 }
 
-/// Every tape alive in the process, in creation order, for tools that measure what a forward sweep
-/// records (the benchmark suite runs a forward sweep and reads `Tapes.statistics`). Generated tapes
-/// are lazily initialized globals, so one appears once its function first runs.
-public enum Tapes {
-    public static var statistics: [TapeStatistics] {
-        registeredTapes.compactMap { $0.statistics() }
-    }
-
-    /// The bytes all tapes hold now in their entries.
-    public static var bytes: Int { statistics.reduce(0) { $0 + $1.bytes } }
-
-    /// The bytes of scalar storage that the Tensor entries of all tapes keep alive, each buffer
-    /// counted once however many entries share it, leaving out the buffers of `excluded` (such as
-    /// the inputs, which the caller holds anyway).
-    public static func tensorStorageBytes(excluding excluded: [Tensor] = []) -> Int {
-        var seen = Set(excluded.compactMap { t in t.scalars.withUnsafeBufferPointer { $0.baseAddress.map { UInt(bitPattern: $0) } } })
-        var total = 0
-        for tape in registeredTapes {
-            for buffer in tape.tensorBuffers() where seen.insert(buffer.address).inserted { total += buffer.bytes }
-        }
-        return total
-    }
+/// What every generated tapes class offers: the training flag, and what its tapes hold.
+public protocol TapeSet: AnyObject {
+    var isTraining: Bool { get set }
+    /// What each tape holds now (for tools that measure a forward sweep's recording).
+    var statistics: [TapeStatistics] { get }
+    /// The scalar storage of the tensors on the tapes.
+    var tensorBuffers: [(address: UInt, bytes: Int)] { get }
 }
 
-@usableFromInline
-struct RegisteredTape {
-    let statistics: () -> TapeStatistics?
-    let tensorBuffers: () -> [(address: UInt, bytes: Int)]
-}
-
-// Written when a tape is created, read by `Tapes`; tapes, like the generated code, are single-threaded.
-nonisolated(unsafe) var registeredTapes: [RegisteredTape] = []
-
-@usableFromInline
-func registerTape<Element>(_ tape: Tape<Element>) {
-    registeredTapes.append(RegisteredTape(statistics: { [weak tape] in tape?.statistics },
-                                          tensorBuffers: { [weak tape] in tape?.tensorBuffers() ?? [] }))
+/// The bytes of scalar storage that Tensor tape entries keep alive, each buffer counted once however
+/// many entries share it, leaving out the buffers of `excluded` (such as the inputs, which the caller
+/// holds anyway). `buffers` comes from the generated tapes class's `tensorBuffers`.
+public func tensorStorageBytes(_ buffers: [(address: UInt, bytes: Int)], excluding excluded: [Tensor] = []) -> Int {
+    var seen = Set(excluded.compactMap { t in t.scalars.withUnsafeBufferPointer { $0.baseAddress.map { UInt(bitPattern: $0) } } })
+    var total = 0
+    for buffer in buffers where seen.insert(buffer.address).inserted { total += buffer.bytes }
+    return total
 }

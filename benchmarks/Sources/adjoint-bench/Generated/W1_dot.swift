@@ -2,11 +2,17 @@
 import Foundation
 
 private let source: StaticString = "W1_dot.adj"
-fileprivate enum SweepTapes {
-    static let tape0 = Tape<Tensor>()
-    static let tape1 = Tape<Tensor>()
-    static let tape2 = Tape<Tensor>()
+/// The tapes of one call (a gradient, or a function that runs one), made when it starts and passed
+/// to every sweep: calls on several threads share nothing.
+final class W1_dotTapes: TapeSet {
+    @exclusivity(unchecked) var isTraining = false
+    @exclusivity(unchecked) var tape0 = Tape<Tensor>()
+    @exclusivity(unchecked) var tape1 = Tape<Tensor>()
+
+    var statistics: [TapeStatistics] { [tape0.statistics, tape1.statistics] }
+    var tensorBuffers: [(address: UInt, bytes: Int)] { tape0.tensorBuffers() + tape1.tensorBuffers() }
 }
+
 
 public func w1_dot(x: Tensor) -> Double {
     // return 2 * dot(x, x)
@@ -19,39 +25,37 @@ public func w1_dot(x: Tensor) -> Double {
 /// The value of `w1_dot` and its gradient with respect to x, by reverse mode.
 /// A nil head means ones_like of the result (the sum of its elements is differentiated).
 public func w1_dotGradient(x: Tensor, head: Double? = nil) -> (value: Double, x: Tensor) {
-    let previous = isTraining
-    isTraining = true
-    let value = w1_dotForward0(x: x)
-    isTraining = previous
-    let gradients = w1_dotReverse0(head0: head ?? 1.0)
+    let tapes = W1_dotTapes()
+    tapes.isTraining = true
+    let value = w1_dotForward0(x: x, tapes: tapes)
+    tapes.isTraining = false
+    let gradients = w1_dotReverse0(head0: head ?? 1.0, x: x, tapes: tapes)
     return (value, gradients)
 }
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-func w1_dotForward0(x: Tensor) -> Double {
+func w1_dotForward0(x: Tensor, tapes: W1_dotTapes) -> Double {
     // return 2 * dot(x, x)
     let v2 = dot(x, x, at: Site(source, 5, 16))
     let v3 = 2.0 * v2
     let v4 = toReal(v3, at: Site(source, 5, 14))
-    SweepTapes.tape0.push(v3)
-    SweepTapes.tape1.push(v2)
-    SweepTapes.tape2.push(x)
+    tapes.tape0.push(v3)
+    tapes.tape1.push(v2)
     return v4
 }
 
-func w1_dotReverse0(head0: Double) -> Tensor {
-    let v10 = SweepTapes.tape2.pop()
-    let v7 = SweepTapes.tape1.pop()
-    let v3 = SweepTapes.tape0.pop()
+func w1_dotReverse0(head0: Double, x: Tensor, tapes: W1_dotTapes) -> Tensor {
+    let v8 = tapes.tape1.pop()
+    let v4 = tapes.tape0.pop()
     // adjoint of: return 2 * dot(x, x)
-    let v4 = fit(head0, like: v3)
-    let v6 = v4 * 2.0
-    let v8 = fit(consume v6, like: v7, at: Site(source, 5, 14))
-    let v11 = dotAdjointA(v8, v10, v10, at: Site(source, 5, 16))
-    let v12 = dotAdjointB(v8, v10, v10, at: Site(source, 5, 16))
-    let v13 = elementwise(v11, v12, at: Site(source, 5, 16)) { $0 + $1 }
-    let v14 = fit(consume v13, like: v10, at: Site(source, 4, 6))
-    let v15 = v14
+    let v5 = fit(head0, like: v4)
+    var v7 = v5 * 2.0
+    v7.fitShape(like: v8, at: Site(source, 5, 14))
+    let v11 = dotAdjointA(v7, x, x, at: Site(source, 5, 16))
+    let v12 = dotAdjointB(v7, x, x, at: Site(source, 5, 16))
+    var v13 = elementwise(v11, v12, at: Site(source, 5, 16)) { $0 + $1 }
+    v13.fitShape(like: x, at: Site(source, 4, 6))
+    let v15 = v13
     return v15
 }

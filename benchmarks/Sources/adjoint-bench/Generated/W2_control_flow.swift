@@ -2,14 +2,20 @@
 import Foundation
 
 private let source: StaticString = "W2_control_flow.adj"
-fileprivate enum SweepTapes {
-    static let tape0 = Tape<Int>()
-    static let tape1 = Tape<Tensor>()
-    static let tape2 = Tape<Tensor>()
-    static let tape3 = Tape<Tensor>()
-    static let tape4 = Tape<UInt8>()
-    static let tape5 = Tape<Tensor>()
+/// The tapes of one call (a gradient, or a function that runs one), made when it starts and passed
+/// to every sweep: calls on several threads share nothing.
+final class W2_control_flowTapes: TapeSet {
+    @exclusivity(unchecked) var isTraining = false
+    @exclusivity(unchecked) var tape0 = Tape<Int>()
+    @exclusivity(unchecked) var tape1 = Tape<Tensor>()
+    @exclusivity(unchecked) var tape2 = Tape<Tensor>()
+    @exclusivity(unchecked) var tape3 = Tape<UInt8>()
+    @exclusivity(unchecked) var tape4 = Tape<Tensor>()
+
+    var statistics: [TapeStatistics] { [tape0.statistics, tape1.statistics, tape2.statistics, tape3.statistics, tape4.statistics] }
+    var tensorBuffers: [(address: UInt, bytes: Int)] { tape1.tensorBuffers() + tape2.tensorBuffers() + tape4.tensorBuffers() }
 }
+
 
 public func w2_control(a: Tensor) -> Double {
     var b2: Tensor
@@ -51,24 +57,23 @@ public func w2_control(a: Tensor) -> Double {
 /// The value of `w2_control` and its gradient with respect to a, by reverse mode.
 /// A nil head means ones_like of the result (the sum of its elements is differentiated).
 public func w2_controlGradient(a: Tensor, head: Double? = nil) -> (value: Double, a: Tensor) {
-    let previous = isTraining
-    isTraining = true
-    let value = w2_controlForward0(a: a)
-    isTraining = previous
-    let gradients = w2_controlReverse0(head0: head ?? 1.0)
+    let tapes = W2_control_flowTapes()
+    tapes.isTraining = true
+    let value = w2_controlForward0(a: a, tapes: tapes)
+    tapes.isTraining = false
+    let gradients = w2_controlReverse0(head0: head ?? 1.0, a: a, tapes: tapes)
     return (value, gradients)
 }
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-func w2_controlForward0(a: Tensor) -> Double {
+func w2_controlForward0(a: Tensor, tapes: W2_control_flowTapes) -> Double {
     var b2: Tensor
     var c2: Tensor
     var v16: Int
     var v18: Int
     // var b = a * 2
     let b = a * 2.0
-    SweepTapes.tape1.push(a)
     (b2, v16) = (b, 0)
     loop1: while true {
         // while norm(b) < 1000 {
@@ -77,20 +82,20 @@ func w2_controlForward0(a: Tensor) -> Double {
         if v6 {
             // b = b * 2
             let b3 = b2 * 2.0
-            SweepTapes.tape5.push(b2)
+            tapes.tape4.push(b2)
             let v22 = v16 + 1
             (b2, v16) = (b3, v22)
             continue loop1
         } else {
             block5: do {
-                SweepTapes.tape0.push(v16)
+                tapes.tape0.push(v16)
                 // if sum(b) <= 0 {
                 let v9 = b2.sum()
                 let v11 = v9 <= 0.0
                 if v11 {
                     // c = 100 * b
                     let c = 100.0 * b2
-                    SweepTapes.tape2.push(b2)
+                    tapes.tape1.push(b2)
                     (c2, v18) = (c, 1)
                     break block5
                 } else {
@@ -98,57 +103,57 @@ func w2_controlForward0(a: Tensor) -> Double {
                     break block5
                 }
             }
-            SweepTapes.tape4.push(UInt8(v18))
+            tapes.tape3.push(UInt8(v18))
             // return sum(c)
             let v15 = c2.sum()
-            SweepTapes.tape3.push(c2)
+            tapes.tape2.push(c2)
             return v15
         }
     }
 }
 
-func w2_controlReverse0(head0: Double) -> Tensor {
-    var v8: Tensor
-    var v11: Int
-    var v13: Tensor
+func w2_controlReverse0(head0: Double, a: Tensor, tapes: W2_control_flowTapes) -> Tensor {
+    var v9: Tensor
+    var v12: Int
+    var v14: Tensor
     var v40: Int
     let v48: Tensor
     block3: do {
-        let v47 = SweepTapes.tape3.pop()
+        let v47 = tapes.tape2.pop()
         // adjoint of: return sum(c)
         v48 = fit(head0, like: v47)
-        let v49 = Int(SweepTapes.tape4.pop())
+        let v49 = Int(tapes.tape3.pop())
         let v51 = v49 == 0
         if v51 {
-            v13 = v48
+            v14 = v48
             break block3
         } else {
-            let v44 = SweepTapes.tape2.pop()
+            let v44 = tapes.tape1.pop()
             // adjoint of: c = 100 * b
-            let v43 = v48 * 100.0
-            let v45 = fit(consume v43, like: v44, at: Site(source, 11, 17))
-            v13 = v45
+            var v43 = v48 * 100.0
+            v43.fitShape(like: v44, at: Site(source, 11, 17))
+            v14 = v43
             break block3
         }
     }
-    let v41 = SweepTapes.tape0.pop()
-    (v8, v11) = (v13, v41)
+    let v41 = tapes.tape0.pop()
+    (v9, v12) = (v14, v41)
     loop2: while true {
-        let v36 = v11 > 0
+        let v36 = v12 > 0
         if v36 {
-            v40 = v11 - 1
-            let v56 = SweepTapes.tape5.pop()
+            v40 = v12 - 1
+            let v56 = tapes.tape4.pop()
+            // adjoint of: var b = a * 2
             // adjoint of: b = b * 2
-            let v55 = v8 * 2.0
-            let v57 = fit(consume v55, like: v56, at: Site(source, 7, 15))
-            (v8, v11) = (v57, v40)
+            var v55 = v9 * 2.0
+            v55.fitShape(like: v56, at: Site(source, 7, 15))
+            (v9, v12) = (v55, v40)
             continue loop2
         } else {
-            let v31 = SweepTapes.tape1.pop()
             // adjoint of: var b = a * 2
-            let v30 = v8 * 2.0
-            let v32 = fit(consume v30, like: v31, at: Site(source, 5, 15))
-            let v34 = v32
+            var v31 = v9 * 2.0
+            v31.fitShape(like: a, at: Site(source, 5, 15))
+            let v34 = v31
             return v34
         }
     }

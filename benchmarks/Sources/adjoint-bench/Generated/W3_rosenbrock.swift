@@ -2,24 +2,21 @@
 import Foundation
 
 private let source: StaticString = "W3_rosenbrock.adj"
-fileprivate enum SweepTapes {
-    static let tape0 = Tape<Int>()
-    static let tape1 = Tape<Tensor>()
-    static let tape2 = Tape<Double>()
-    static let tape3 = Tape<Double>()
-    static let tape4 = Tape<Double>()
-    static let tape5 = Tape<Tensor>()
-    static let tape6 = Tape<Int>()
-    static let tape7 = Tape<Double>()
-    static let tape8 = Tape<Double>()
-    static let tape9 = Tape<Int>()
+/// The tapes of one call (a gradient, or a function that runs one), made when it starts and passed
+/// to every sweep: calls on several threads share nothing.
+final class W3_rosenbrockTapes: TapeSet {
+    @exclusivity(unchecked) var isTraining = false
+    @exclusivity(unchecked) var tape0 = Tape<Int>()
+
+    var statistics: [TapeStatistics] { [tape0.statistics] }
+    var tensorBuffers: [(address: UInt, bytes: Int)] { [] }
 }
+
 
 public func w3_rosenbrock(x: Tensor) -> Double {
     let v5: Int
     var s2: Double
     var i2: Int
-    var s3: Double
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
@@ -41,10 +38,8 @@ public func w3_rosenbrock(x: Tensor) -> Double {
             let v21 = v20 * a
             let v22 = b * b
             let v23 = v21 + v22
-            s3 = s2 + v23
-            // for i in 0..<size(x) - 1 {
-            let v26 = i2 + 1
-            (s2, i2) = (s3, v26)
+            let s3 = s2 + v23
+            (s2, i2) = (s3, v10)
             continue loop1
         } else {
             return s2
@@ -55,33 +50,33 @@ public func w3_rosenbrock(x: Tensor) -> Double {
 /// The value of `w3_rosenbrock` and its gradient with respect to x, by reverse mode.
 /// A nil head means ones_like of the result (the sum of its elements is differentiated).
 public func w3_rosenbrockGradient(x: Tensor, head: Double? = nil) -> (value: Double, x: Tensor) {
-    let previous = isTraining
-    isTraining = true
-    let value = w3_rosenbrockForward0(x: x)
-    isTraining = previous
-    let gradients = w3_rosenbrockReverse0(head0: head ?? 1.0)
+    let tapes = W3_rosenbrockTapes()
+    tapes.isTraining = true
+    let value = w3_rosenbrockForward0(x: x, tapes: tapes)
+    tapes.isTraining = false
+    let gradients = w3_rosenbrockReverse0(head0: head ?? 1.0, x: x, tapes: tapes)
     return (value, gradients)
 }
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-func w3_rosenbrockForward0(x: Tensor) -> Double {
+func w3_rosenbrockForward0(x: Tensor, tapes: W3_rosenbrockTapes) -> Double {
     let v5: Int
     var s2: Double
     var i2: Int
+    var v10: Int
     var s3: Double
     var v27: Int
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
     v5 = v3 - 1
-    SweepTapes.tape1.push(x)
     (s2, i2, v27) = (0.0, 0, 0)
     loop1: while true {
         let v8 = i2 < v5
         if v8 {
             // let a = x[i + 1] - x[i] * x[i]
-            let v10 = i2 + 1
+            v10 = i2 + 1
             let v11 = x.element(v10, at: Site(source, 8, 18))
             let v12 = x.element(i2, at: Site(source, 8, 29))
             let v14 = v12 * v12
@@ -94,75 +89,63 @@ func w3_rosenbrockForward0(x: Tensor) -> Double {
             let v22 = b * b
             let v23 = v21 + v22
             s3 = s2 + v23
-            SweepTapes.tape2.push(b)
-            SweepTapes.tape3.push(a)
-            SweepTapes.tape4.push(v20)
-            SweepTapes.tape5.push(x)
-            SweepTapes.tape6.push(i2)
-            SweepTapes.tape7.push(v12)
-            SweepTapes.tape8.push(v12)
-            SweepTapes.tape9.push(v10)
-            // for i in 0..<size(x) - 1 {
-            let v26 = i2 + 1
             let v30 = v27 + 1
-            (s2, i2, v27) = (s3, v26, v30)
+            (s2, i2, v27) = (s3, v10, v30)
             continue loop1
         } else {
-            SweepTapes.tape0.push(v27)
+            tapes.tape0.push(v27)
             return s2
         }
     }
 }
 
-func w3_rosenbrockReverse0(head0: Double) -> Tensor {
-    let v2: Tensor
-    var v6: Tensor
-    var v7: Double
-    var v9: Int
+func w3_rosenbrockReverse0(head0: Double, x: Tensor, tapes: W3_rosenbrockTapes) -> Tensor {
+    let v3: Tensor
+    var v7: Tensor
+    var v8: Double
+    var v10: Int
     var v28: Int
-    v2 = Tensor.literal([], [0.0])
-    let v30 = SweepTapes.tape0.pop()
-    (v6, v7, v9) = (v2, head0, v30)
+    v3 = Tensor.literal([], [0.0])
+    let v30 = tapes.tape0.pop()
+    (v7, v8, v10) = (v3, head0, v30)
     loop2: while true {
-        let v25 = v9 > 0
+        let v25 = v10 > 0
         if v25 {
-            v28 = v9 - 1
-            let v59 = SweepTapes.tape9.pop()
-            let v52 = SweepTapes.tape8.pop()
-            let v50 = SweepTapes.tape7.pop()
-            let v47 = SweepTapes.tape6.pop()
-            let v45 = SweepTapes.tape5.pop()
-            let v40 = SweepTapes.tape4.pop()
-            let v37 = SweepTapes.tape3.pop()
-            let v33 = SweepTapes.tape2.pop()
-            // adjoint of: s += 100 * a * a + b * b
-            let v34 = v7 * v33
-            let v36 = v34 + v34
-            let v38 = v7 * v37
-            let v41 = v7 * v40
-            let v42 = v38 * 100.0
-            let v43 = v41 + v42
+            v28 = v10 - 1
             // adjoint of: let b = 1 - x[i]
-            let v44 = -v36
-            let v46 = fit(consume v6, like: v45, at: Site(source, 9, 22))
-            var v48 = consume v46
-            v48.add(v44, at: v47, site: Site(source, 9, 22))
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v49 = -v43
-            let v51 = v49 * v50
-            let v53 = v49 * v52
-            var v55 = consume v48
-            v55.add(v53, at: v47, site: Site(source, 8, 36))
-            var v57 = consume v55
-            v57.add(v51, at: v47, site: Site(source, 8, 29))
-            var v60 = consume v57
-            v60.add(v43, at: v59, site: Site(source, 8, 18))
-            (v6, v9) = (v60, v28)
+            let v34 = x.element(v28, at: Site(source, 8, 29))
+            // adjoint of: let b = 1 - x[i]
+            let v35 = 1.0 - v34
+            // adjoint of: s += 100 * a * a + b * b
+            let v36 = v8 * v35
+            let v38 = v36 + v36
+            // adjoint of: let a = x[i + 1] - x[i] * x[i]
+            let v40 = v28 + 1
+            let v41 = x.element(v40, at: Site(source, 8, 18))
+            let v42 = v34 * v34
+            let v43 = v41 - v42
+            // adjoint of: s += 100 * a * a + b * b
+            let v44 = v8 * v43
+            let v46 = 100.0 * v43
+            let v47 = v8 * v46
+            let v48 = v44 * 100.0
+            let v49 = v47 + v48
+            // adjoint of: let b = 1 - x[i]
+            let v50 = -v38
+            // adjoint of: let a = x[i + 1] - x[i] * x[i]
+            let v51 = -v49
+            let v52 = v51 * v34
+            let v53 = v50 + v52
+            let v55 = v53 + v52
+            v7.fitShape(like: x, at: Site(source, 8, 29))
+            v7.add(v55, at: v28, site: Site(source, 8, 29))
+            v7.add(v49, at: v40, site: Site(source, 8, 18))
+            v10 = v28
             continue loop2
         } else {
-            let v21 = SweepTapes.tape1.pop()
-            let v22 = fit(consume v6, like: v21, at: Site(source, 5, 6))
-            let v23 = v22
+            v7.fitShape(like: x, at: Site(source, 5, 6))
+            let v23 = v7
             return v23
         }
     }

@@ -2,13 +2,17 @@
 import Foundation
 
 private let source: StaticString = "W4_logistic.adj"
-fileprivate enum SweepTapes {
-    static let tape0 = Tape<Int>()
-    static let tape1 = Tape<Double>()
-    static let tape2 = Tape<Double>()
-    static let tape3 = Tape<Double>()
-    static let tape4 = Tape<Double>()
+/// The tapes of one call (a gradient, or a function that runs one), made when it starts and passed
+/// to every sweep: calls on several threads share nothing.
+final class W4_logisticTapes: TapeSet {
+    @exclusivity(unchecked) var isTraining = false
+    @exclusivity(unchecked) var tape0 = Tape<Int>()
+    @exclusivity(unchecked) var tape1 = Tape<Double>()
+
+    var statistics: [TapeStatistics] { [tape0.statistics, tape1.statistics] }
+    var tensorBuffers: [(address: UInt, bytes: Int)] { [] }
 }
+
 
 public func w4_logistic(x0: Double, r: Double, n: Int) -> Double {
     var x: Double
@@ -36,17 +40,17 @@ public func w4_logistic(x0: Double, r: Double, n: Int) -> Double {
 /// The value of `w4_logistic` and its gradient with respect to x0, r, by reverse mode.
 /// A nil head means ones_like of the result (the sum of its elements is differentiated).
 public func w4_logisticGradient(x0: Double, r: Double, n: Int, head: Double? = nil) -> (value: Double, x0: Double, r: Double) {
-    let previous = isTraining
-    isTraining = true
-    let value = w4_logisticForward0_1(x0: x0, r: r, n: n)
-    isTraining = previous
-    let gradients = w4_logisticReverse0_1(head0: head ?? 1.0)
+    let tapes = W4_logisticTapes()
+    tapes.isTraining = true
+    let value = w4_logisticForward0_1(x0: x0, r: r, n: n, tapes: tapes)
+    tapes.isTraining = false
+    let gradients = w4_logisticReverse0_1(head0: head ?? 1.0, x0: x0, r: r, n: n, tapes: tapes)
     return (value, gradients.0, gradients.1)
 }
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-func w4_logisticForward0_1(x0: Double, r: Double, n: Int) -> Double {
+func w4_logisticForward0_1(x0: Double, r: Double, n: Int, tapes: W4_logisticTapes) -> Double {
     var x: Double
     var i2: Int
     var x2: Double
@@ -60,50 +64,46 @@ func w4_logisticForward0_1(x0: Double, r: Double, n: Int) -> Double {
             let v7 = r * x
             let v9 = 1.0 - x
             x2 = v7 * v9
-            SweepTapes.tape1.push(v9)
-            SweepTapes.tape2.push(v7)
-            SweepTapes.tape3.push(x)
-            SweepTapes.tape4.push(r)
+            tapes.tape1.push(x)
             // for i in 0..<n {
             let v12 = i2 + 1
             let v16 = v13 + 1
             (x, i2, v13) = (x2, v12, v16)
             continue loop1
         } else {
-            SweepTapes.tape0.push(v13)
+            tapes.tape0.push(v13)
             return x
         }
     }
 }
 
-func w4_logisticReverse0_1(head0: Double) -> (Double, Double) {
-    var v8: Double
-    var v9: Double
-    var v11: Int
-    var v32: Int
-    let v34 = SweepTapes.tape0.pop()
-    (v8, v9, v11) = (0.0, head0, v34)
+func w4_logisticReverse0_1(head0: Double, x0: Double, r: Double, n: Int, tapes: W4_logisticTapes) -> (Double, Double) {
+    var v11: Double
+    var v12: Double
+    var v14: Int
+    var v35: Int
+    let v37 = tapes.tape0.pop()
+    (v11, v12, v14) = (0.0, head0, v37)
     loop2: while true {
-        let v28 = v11 > 0
-        if v28 {
-            v32 = v11 - 1
-            let v45 = SweepTapes.tape4.pop()
-            let v42 = SweepTapes.tape3.pop()
-            let v38 = SweepTapes.tape2.pop()
-            let v36 = SweepTapes.tape1.pop()
+        let v31 = v14 > 0
+        if v31 {
+            v35 = v14 - 1
+            let v39 = tapes.tape1.pop()
             // adjoint of: x = r * x * (1 - x)
-            let v37 = v9 * v36
-            let v39 = v9 * v38
-            let v40 = -v39
-            let v43 = v37 * v42
-            let v44 = v8 + v43
-            let v46 = v37 * v45
-            let v47 = v40 + v46
-            (v8, v9, v11) = (v44, v47, v32)
+            let v40 = 1.0 - v39
+            let v41 = v12 * v40
+            let v42 = r * v39
+            let v43 = v12 * v42
+            let v44 = -v43
+            let v46 = v41 * v39
+            let v47 = v11 + v46
+            let v48 = v41 * r
+            let v49 = v44 + v48
+            (v11, v12, v14) = (v47, v49, v35)
             continue loop2
         } else {
-            let v26 = (v9, v8)
-            return v26
+            let v29 = (v12, v11)
+            return v29
         }
     }
 }

@@ -2,15 +2,17 @@
 import Foundation
 
 private let source: StaticString = "W5_piecewise.adj"
-fileprivate enum SweepTapes {
-    static let tape0 = Tape<Int>()
-    static let tape1 = Tape<Tensor>()
-    static let tape2 = Tape<Tensor>()
-    static let tape3 = Tape<Int>()
-    static let tape4 = Tape<Double>()
-    static let tape5 = Tape<Double>()
-    static let tape6 = Tape<UInt8>()
+/// The tapes of one call (a gradient, or a function that runs one), made when it starts and passed
+/// to every sweep: calls on several threads share nothing.
+final class W5_piecewiseTapes: TapeSet {
+    @exclusivity(unchecked) var isTraining = false
+    @exclusivity(unchecked) var tape0 = Tape<Int>()
+    @exclusivity(unchecked) var tape1 = Tape<UInt8>()
+
+    var statistics: [TapeStatistics] { [tape0.statistics, tape1.statistics] }
+    var tensorBuffers: [(address: UInt, bytes: Int)] { [] }
 }
+
 
 public func w5_piecewise(x: Tensor) -> Double {
     let v3: Int
@@ -57,17 +59,17 @@ public func w5_piecewise(x: Tensor) -> Double {
 /// The value of `w5_piecewise` and its gradient with respect to x, by reverse mode.
 /// A nil head means ones_like of the result (the sum of its elements is differentiated).
 public func w5_piecewiseGradient(x: Tensor, head: Double? = nil) -> (value: Double, x: Tensor) {
-    let previous = isTraining
-    isTraining = true
-    let value = w5_piecewiseForward0(x: x)
-    isTraining = previous
-    let gradients = w5_piecewiseReverse0(head0: head ?? 1.0)
+    let tapes = W5_piecewiseTapes()
+    tapes.isTraining = true
+    let value = w5_piecewiseForward0(x: x, tapes: tapes)
+    tapes.isTraining = false
+    let gradients = w5_piecewiseReverse0(head0: head ?? 1.0, x: x, tapes: tapes)
     return (value, gradients)
 }
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-func w5_piecewiseForward0(x: Tensor) -> Double {
+func w5_piecewiseForward0(x: Tensor, tapes: W5_piecewiseTapes) -> Double {
     let v3: Int
     var s2: Double
     var i2: Int
@@ -78,7 +80,6 @@ func w5_piecewiseForward0(x: Tensor) -> Double {
     // var s = 0.0
     // for i in 0..<size(x) {
     v3 = x.count
-    SweepTapes.tape1.push(x)
     (s2, i2, v17) = (0.0, 0, 0)
     loop1: while true {
         let v6 = i2 < v3
@@ -88,92 +89,87 @@ func w5_piecewiseForward0(x: Tensor) -> Double {
                 xi = x.element(i2, at: Site(source, 7, 19))
                 // if xi > 0 {
                 let v9 = xi > 0.0
-                SweepTapes.tape2.push(x)
-                SweepTapes.tape3.push(i2)
                 if v9 {
                     // s += xi * xi
                     let v10 = xi * xi
                     let s3 = s2 + v10
-                    SweepTapes.tape5.push(xi)
                     (s5, v19) = (s3, 0)
                     break block7
                 } else {
                     // s -= sin(xi)
                     let v12 = sin(xi)
                     let s4 = s2 - v12
-                    SweepTapes.tape4.push(xi)
                     (s5, v19) = (s4, 1)
                     break block7
                 }
             }
-            SweepTapes.tape6.push(UInt8(v19))
+            tapes.tape1.push(UInt8(v19))
             // for i in 0..<size(x) {
             let v16 = i2 + 1
             let v23 = v17 + 1
             (s2, i2, v17) = (s5, v16, v23)
             continue loop1
         } else {
-            SweepTapes.tape0.push(v17)
+            tapes.tape0.push(v17)
             return s2
         }
     }
 }
 
-func w5_piecewiseReverse0(head0: Double) -> Tensor {
-    let v2: Tensor
-    var v9: Tensor
-    var v10: Double
-    var v12: Double
+func w5_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5_piecewiseTapes) -> Tensor {
+    let v3: Tensor
+    var v10: Tensor
+    var v11: Double
     var v13: Double
-    var v15: Int
-    var v23: Double
+    var v14: Double
+    var v16: Int
     var v24: Double
     var v25: Double
     var v26: Double
+    var v27: Double
     var v64: Int
-    var v86: Double
     var v87: Double
-    v2 = Tensor.literal([], [0.0])
-    let v66 = SweepTapes.tape0.pop()
-    (v9, v10, v12, v13, v15) = (v2, head0, 0.0, 0.0, v66)
+    var v88: Double
+    v3 = Tensor.literal([], [0.0])
+    let v66 = tapes.tape0.pop()
+    (v10, v11, v13, v14, v16) = (v3, head0, 0.0, 0.0, v66)
     loop2: while true {
-        let v61 = v15 > 0
+        let v61 = v16 > 0
         if v61 {
-            v64 = v15 - 1
+            v64 = v16 - 1
             block4: do {
-                let v83 = Int(SweepTapes.tape6.pop())
-                let v85 = v83 == 0
-                if v85 {
-                    v86 = v12 + v10
-                    let v78 = SweepTapes.tape5.pop()
+                let v84 = Int(tapes.tape1.pop())
+                let v86 = v84 == 0
+                if v86 {
+                    v87 = v13 + v11
+                    // adjoint of: let xi = x[i]
+                    let v79 = x.element(v64, at: Site(source, 7, 19))
                     // adjoint of: s += xi * xi
-                    let v79 = v86 * v78
-                    let v82 = v79 + v79
-                    (v23, v24, v25, v26) = (v86, v82, 0.0, v13)
+                    let v80 = v87 * v79
+                    let v83 = v80 + v80
+                    (v24, v25, v26, v27) = (v87, v83, 0.0, v14)
                     break block4
                 } else {
-                    v87 = v13 + v10
-                    let v73 = SweepTapes.tape4.pop()
+                    v88 = v14 + v11
                     // adjoint of: s -= sin(xi)
-                    let v72 = -v87
+                    let v71 = -v88
+                    // adjoint of: let xi = x[i]
+                    let v73 = x.element(v64, at: Site(source, 7, 19))
+                    // adjoint of: s -= sin(xi)
                     let v74 = cos(v73)
-                    let v75 = v72 * v74
-                    (v23, v24, v25, v26) = (v87, v75, v12, 0.0)
+                    let v75 = v71 * v74
+                    (v24, v25, v26, v27) = (v88, v75, v13, 0.0)
                     break block4
                 }
             }
-            let v69 = SweepTapes.tape3.pop()
-            let v67 = SweepTapes.tape2.pop()
             // adjoint of: let xi = x[i]
-            let v68 = fit(consume v9, like: v67, at: Site(source, 7, 19))
-            var v70 = consume v68
-            v70.add(v24, at: v69, site: Site(source, 7, 19))
-            (v9, v10, v12, v13, v15) = (v70, v23, v25, v26, v64)
+            v10.fitShape(like: x, at: Site(source, 7, 19))
+            v10.add(v25, at: v64, site: Site(source, 7, 19))
+            (v11, v13, v14, v16) = (v24, v26, v27, v64)
             continue loop2
         } else {
-            let v57 = SweepTapes.tape1.pop()
-            let v58 = fit(consume v9, like: v57, at: Site(source, 4, 6))
-            let v59 = v58
+            v10.fitShape(like: x, at: Site(source, 4, 6))
+            let v59 = v10
             return v59
         }
     }

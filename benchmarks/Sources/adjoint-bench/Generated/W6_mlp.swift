@@ -2,19 +2,21 @@
 import Foundation
 
 private let source: StaticString = "W6_mlp.adj"
-fileprivate enum SweepTapes {
-    static let tape0 = Tape<Tensor>()
-    static let tape1 = Tape<Tensor>()
-    static let tape2 = Tape<Tensor>()
-    static let tape3 = Tape<Tensor>()
-    static let tape4 = Tape<Tensor>()
-    static let tape5 = Tape<Tensor>()
-    static let tape6 = Tape<Tensor>()
-    static let tape7 = Tape<Tensor>()
-    static let tape8 = Tape<Tensor>()
-    static let tape9 = Tape<Tensor>()
-    static let tape10 = Tape<Tensor>()
+/// The tapes of one call (a gradient, or a function that runs one), made when it starts and passed
+/// to every sweep: calls on several threads share nothing.
+final class W6_mlpTapes: TapeSet {
+    @exclusivity(unchecked) var isTraining = false
+    @exclusivity(unchecked) var tape0 = Tape<Tensor>()
+    @exclusivity(unchecked) var tape1 = Tape<Tensor>()
+    @exclusivity(unchecked) var tape2 = Tape<Tensor>()
+    @exclusivity(unchecked) var tape3 = Tape<Tensor>()
+    @exclusivity(unchecked) var tape4 = Tape<Tensor>()
+    @exclusivity(unchecked) var tape5 = Tape<Tensor>()
+
+    var statistics: [TapeStatistics] { [tape0.statistics, tape1.statistics, tape2.statistics, tape3.statistics, tape4.statistics, tape5.statistics] }
+    var tensorBuffers: [(address: UInt, bytes: Int)] { tape0.tensorBuffers() + tape1.tensorBuffers() + tape2.tensorBuffers() + tape3.tensorBuffers() + tape4.tensorBuffers() + tape5.tensorBuffers() }
 }
+
 
 public func w6_mlp(X: Tensor, W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, Y: Tensor) -> Double {
     // let h = tanh(dot(X, W1) + b1)
@@ -35,17 +37,17 @@ public func w6_mlp(X: Tensor, W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, Y:
 /// The value of `w6_mlp` and its gradient with respect to W1, b1, W2, b2, by reverse mode.
 /// A nil head means ones_like of the result (the sum of its elements is differentiated).
 public func w6_mlpGradient(X: Tensor, W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, Y: Tensor, head: Double? = nil) -> (value: Double, W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor) {
-    let previous = isTraining
-    isTraining = true
-    let value = w6_mlpForward1_2_3_4(X: X, W1: W1, b1: b1, W2: W2, b2: b2, Y: Y)
-    isTraining = previous
-    let gradients = w6_mlpReverse1_2_3_4(head0: head ?? 1.0)
+    let tapes = W6_mlpTapes()
+    tapes.isTraining = true
+    let value = w6_mlpForward1_2_3_4(X: X, W1: W1, b1: b1, W2: W2, b2: b2, Y: Y, tapes: tapes)
+    tapes.isTraining = false
+    let gradients = w6_mlpReverse1_2_3_4(head0: head ?? 1.0, X: X, W1: W1, b1: b1, W2: W2, b2: b2, Y: Y, tapes: tapes)
     return (value, gradients.0, gradients.1, gradients.2, gradients.3)
 }
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-func w6_mlpForward1_2_3_4(X: Tensor, W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, Y: Tensor) -> Double {
+func w6_mlpForward1_2_3_4(X: Tensor, W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, Y: Tensor, tapes: W6_mlpTapes) -> Double {
     // let h = tanh(dot(X, W1) + b1)
     let v6 = dot(X, W1, at: Site(source, 7, 18))
     let v7 = elementwise(v6, b1, at: Site(source, 7, 29)) { $0 + $1 }
@@ -58,53 +60,43 @@ func w6_mlpForward1_2_3_4(X: Tensor, W1: Tensor, b1: Tensor, W2: Tensor, b2: Ten
     let v12 = elementwise(o, o, at: Site(source, 9, 18)) { $0 * $1 }
     let v13 = v12.sum()
     let v15 = v13 / 64.0
-    SweepTapes.tape0.push(v12)
-    SweepTapes.tape1.push(o)
-    SweepTapes.tape2.push(v10)
-    SweepTapes.tape3.push(v9)
-    SweepTapes.tape4.push(b2)
-    SweepTapes.tape5.push(h)
-    SweepTapes.tape6.push(W2)
-    SweepTapes.tape7.push(v6)
-    SweepTapes.tape8.push(b1)
-    SweepTapes.tape9.push(X)
-    SweepTapes.tape10.push(W1)
+    tapes.tape0.push(v12)
+    tapes.tape1.push(o)
+    tapes.tape2.push(v10)
+    tapes.tape3.push(v9)
+    tapes.tape4.push(h)
+    tapes.tape5.push(v6)
     return v15
 }
 
-func w6_mlpReverse1_2_3_4(head0: Double) -> (Tensor, Tensor, Tensor, Tensor) {
-    let v34 = SweepTapes.tape10.pop()
-    let v33 = SweepTapes.tape9.pop()
-    let v30 = SweepTapes.tape8.pop()
-    let v28 = SweepTapes.tape7.pop()
-    let v21 = SweepTapes.tape6.pop()
-    let v20 = SweepTapes.tape5.pop()
-    let v17 = SweepTapes.tape4.pop()
-    let v15 = SweepTapes.tape3.pop()
-    let v13 = SweepTapes.tape2.pop()
-    let v7 = SweepTapes.tape1.pop()
-    let v5 = SweepTapes.tape0.pop()
+func w6_mlpReverse1_2_3_4(head0: Double, X: Tensor, W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, Y: Tensor, tapes: W6_mlpTapes) -> (Tensor, Tensor, Tensor, Tensor) {
+    let v32 = tapes.tape5.pop()
+    let v25 = tapes.tape4.pop()
+    let v21 = tapes.tape3.pop()
+    let v19 = tapes.tape2.pop()
+    let v13 = tapes.tape1.pop()
+    let v11 = tapes.tape0.pop()
     // adjoint of: return sum(o * o) / 64
-    let v4 = head0 / 64.0
-    let v6 = fit(v4, like: v5)
-    let v8 = elementwise(v6, v7, at: Site(source, 9, 18)) { $0 * $1 }
-    let v9 = fit(consume v8, like: v7, at: Site(source, 9, 18))
-    let v12 = elementwise(v9, v9, at: Site(source, 9, 18)) { $0 + $1 }
+    let v10 = head0 / 64.0
+    let v12 = fit(v10, like: v11)
+    var v14 = elementwise(v12, v13, at: Site(source, 9, 18)) { $0 * $1 }
+    v14.fitShape(like: v13, at: Site(source, 9, 18))
+    var v18 = elementwise(v14, v14, at: Site(source, 9, 18)) { $0 + $1 }
     // adjoint of: let o = dot(h, W2) + b2 - Y
-    let v14 = fit(consume v12, like: v13, at: Site(source, 8, 29))
-    let v16 = fit(v14, like: v15, at: Site(source, 8, 24))
-    let v18 = fit(v14, like: v17, at: Site(source, 8, 24))
-    let v22 = dotAdjointA(v16, v20, v21, at: Site(source, 8, 13))
-    let v23 = dotAdjointB(v16, v20, v21, at: Site(source, 8, 13))
+    v18.fitShape(like: v19, at: Site(source, 8, 29))
+    let v22 = fit(v18, like: v21, at: Site(source, 8, 24))
+    let v23 = fit(v18, like: b2, at: Site(source, 8, 24))
+    let v26 = dotAdjointA(v22, v25, W2, at: Site(source, 8, 13))
+    var v27 = dotAdjointB(v22, v25, W2, at: Site(source, 8, 13))
     // adjoint of: let h = tanh(dot(X, W1) + b1)
-    let v24 = elementwise(v20, v20, at: Site(source, 7, 13)) { $0 * $1 }
-    let v26 = 1.0 - v24
-    let v27 = elementwise(v22, v26, at: Site(source, 7, 13)) { $0 * $1 }
-    let v29 = fit(v27, like: v28, at: Site(source, 7, 29))
-    let v31 = fit(v27, like: v30, at: Site(source, 7, 29))
-    let v35 = dotAdjointB(v29, v33, v34, at: Site(source, 7, 18))
-    let v36 = fit(consume v35, like: v34, at: Site(source, 6, 6))
-    let v38 = fit(consume v23, like: v21, at: Site(source, 6, 6))
-    let v40 = (v36, v31, v38, v18)
-    return v40
+    let v28 = elementwise(v25, v25, at: Site(source, 7, 13)) { $0 * $1 }
+    let v30 = 1.0 - v28
+    let v31 = elementwise(v26, v30, at: Site(source, 7, 13)) { $0 * $1 }
+    let v33 = fit(v31, like: v32, at: Site(source, 7, 29))
+    let v34 = fit(v31, like: b1, at: Site(source, 7, 29))
+    var v36 = dotAdjointB(v33, X, W1, at: Site(source, 7, 18))
+    v36.fitShape(like: W1, at: Site(source, 6, 6))
+    v27.fitShape(like: W2, at: Site(source, 6, 6))
+    let v41 = (v36, v34, v27, v23)
+    return v41
 }

@@ -2,68 +2,37 @@
 import Foundation
 
 private let source: StaticString = "W7_hvp.adj"
-fileprivate enum SweepTapes {
-    static let tape0 = Tape<Int>()
-    static let tape1 = Tape<Tensor>()
-    static let tape2 = Tape<Double>()
-    static let tape3 = Tape<Double>()
-    static let tape4 = Tape<Double>()
-    static let tape5 = Tape<Tensor>()
-    static let tape6 = Tape<Int>()
-    static let tape7 = Tape<Double>()
-    static let tape8 = Tape<Double>()
-    static let tape9 = Tape<Int>()
-    static let tape10 = Tape<Int>()
-    static let tape11 = Tape<Tensor>()
-    static let tape12 = Tape<Tensor>()
-    static let tape13 = Tape<Double>()
-    static let tape14 = Tape<Double>()
-    static let tape15 = Tape<Tensor>()
-    static let tape16 = Tape<Double>()
-    static let tape17 = Tape<Double>()
-    static let tape18 = Tape<Double>()
-    static let tape19 = Tape<Double>()
-    static let tape20 = Tape<Double>()
-    static let tape21 = Tape<Double>()
-    static let tape22 = Tape<Tensor>()
-    static let tape23 = Tape<Int>()
-    static let tape24 = Tape<Double>()
-    static let tape25 = Tape<Double>()
-    static let tape26 = Tape<Int>()
-    static let tape27 = Tape<Int>()
-    static let tape28 = Tape<Tensor>()
-    static let tape29 = Tape<Tensor>()
-    static let tape30 = Tape<Tensor>()
-    static let tape31 = Tape<Tensor>()
-    static let tape32 = Tape<Int>()
-    static let tape33 = Tape<Double>()
-    static let tape34 = Tape<Tensor>()
-    static let tape35 = Tape<Tensor>()
-    static let tape36 = Tape<Int>()
-    static let tape37 = Tape<Double>()
-    static let tape38 = Tape<Tensor>()
-    static let tape39 = Tape<Tensor>()
-    static let tape40 = Tape<Double>()
-    static let tape41 = Tape<Tensor>()
-    static let tape42 = Tape<Tensor>()
-    static let tape43 = Tape<Double>()
-    static let tape44 = Tape<Double>()
-    static let tape45 = Tape<Double>()
-    static let tape46 = Tape<Double>()
-    static let tape47 = Tape<Tensor>()
-    static let tape48 = Tape<Tensor>()
-    static let tape49 = Tape<Double>()
-    static let tape50 = Tape<Tensor>()
-    static let tape51 = Tape<Tensor>()
-    static let tape52 = Tape<Tensor>()
-    static let tape53 = Tape<Tensor>()
+/// The tapes of one call (a gradient, or a function that runs one), made when it starts and passed
+/// to every sweep: calls on several threads share nothing.
+final class W7_hvpTapes: TapeSet {
+    @exclusivity(unchecked) var isTraining = false
+    @exclusivity(unchecked) var tape0 = Tape<Int>()
+    @exclusivity(unchecked) var tape1 = Tape<Int>()
+    @exclusivity(unchecked) var tape2 = Tape<Int>()
+    @exclusivity(unchecked) var tape3 = Tape<Tensor>()
+    @exclusivity(unchecked) var tape4 = Tape<Tensor>()
+    @exclusivity(unchecked) var tape5 = Tape<Tensor>()
+    @exclusivity(unchecked) var tape6 = Tape<Tensor>()
+    @exclusivity(unchecked) var tape7 = Tape<Int>()
+    @exclusivity(unchecked) var tape8 = Tape<Double>()
+    @exclusivity(unchecked) var tape9 = Tape<Tensor>()
+    @exclusivity(unchecked) var tape10 = Tape<Tensor>()
+    @exclusivity(unchecked) var tape11 = Tape<Double>()
+    @exclusivity(unchecked) var tape12 = Tape<Tensor>()
+    @exclusivity(unchecked) var tape13 = Tape<Tensor>()
+    @exclusivity(unchecked) var tape14 = Tape<Double>()
+    @exclusivity(unchecked) var tape15 = Tape<Tensor>()
+    @exclusivity(unchecked) var tape16 = Tape<Tensor>()
+
+    var statistics: [TapeStatistics] { [tape0.statistics, tape1.statistics, tape2.statistics, tape3.statistics, tape4.statistics, tape5.statistics, tape6.statistics, tape7.statistics, tape8.statistics, tape9.statistics, tape10.statistics, tape11.statistics, tape12.statistics, tape13.statistics, tape14.statistics, tape15.statistics, tape16.statistics] }
+    var tensorBuffers: [(address: UInt, bytes: Int)] { tape4.tensorBuffers() + tape5.tensorBuffers() + tape6.tensorBuffers() + tape9.tensorBuffers() + tape10.tensorBuffers() + tape12.tensorBuffers() + tape13.tensorBuffers() + tape15.tensorBuffers() + tape16.tensorBuffers() }
 }
+
 
 public func w7_rosenbrock(x: Tensor) -> Double {
     let v5: Int
     var s2: Double
     var i2: Int
-    var s3: Double
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
@@ -85,10 +54,8 @@ public func w7_rosenbrock(x: Tensor) -> Double {
             let v21 = v20 * a
             let v22 = b * b
             let v23 = v21 + v22
-            s3 = s2 + v23
-            // for i in 0..<size(x) - 1 {
-            let v26 = i2 + 1
-            (s2, i2) = (s3, v26)
+            let s3 = s2 + v23
+            (s2, i2) = (s3, v10)
             continue loop1
         } else {
             return s2
@@ -99,22 +66,26 @@ public func w7_rosenbrock(x: Tensor) -> Double {
 /// The value of `w7_rosenbrock` and its gradient with respect to x, by reverse mode.
 /// A nil head means ones_like of the result (the sum of its elements is differentiated).
 public func w7_rosenbrockGradient(x: Tensor, head: Double? = nil) -> (value: Double, x: Tensor) {
-    let previous = isTraining
-    isTraining = true
-    let value = w7_rosenbrockForward0(x: x)
-    isTraining = previous
-    let gradients = w7_rosenbrockReverse0(head0: head ?? 1.0)
+    let tapes = W7_hvpTapes()
+    tapes.isTraining = true
+    let value = w7_rosenbrockForward0(x: x, tapes: tapes)
+    tapes.isTraining = false
+    let gradients = w7_rosenbrockReverse0(head0: head ?? 1.0, x: x, tapes: tapes)
     return (value, gradients)
 }
 
 public func w7_gradient_dot(x: Tensor, v: Tensor) -> Double {
+    w7_gradient_dot(x: x, v: v, tapes: W7_hvpTapes())
+}
+
+func w7_gradient_dot(x: Tensor, v: Tensor, tapes: W7_hvpTapes) -> Double {
     // return sum(grad(w7_rosenbrock)(x) * v)
-    let v8 = isTraining
-    isTraining = true
-    let v9 = w7_rosenbrockForward0(x: x)
-    let v10 = isTraining
-    isTraining = v8
-    let v11 = w7_rosenbrockReverse0(head0: 1.0)
+    let v8 = tapes.isTraining
+    tapes.isTraining = true
+    let v9 = w7_rosenbrockForward0(x: x, tapes: tapes)
+    _ = tapes.isTraining
+    tapes.isTraining = v8
+    let v11 = w7_rosenbrockReverse0(head0: 1.0, x: x, tapes: tapes)
     let v12 = v11
     let v3 = (v9, v12)
     let v4 = v3.1
@@ -126,33 +97,33 @@ public func w7_gradient_dot(x: Tensor, v: Tensor) -> Double {
 /// The value of `w7_gradient_dot` and its gradient with respect to x, by reverse mode.
 /// A nil head means ones_like of the result (the sum of its elements is differentiated).
 public func w7_gradient_dotGradient(x: Tensor, v: Tensor, head: Double? = nil) -> (value: Double, x: Tensor) {
-    let previous = isTraining
-    isTraining = true
-    let value = w7_gradient_dotForward0(x: x, v: v)
-    isTraining = previous
-    let gradients = w7_gradient_dotReverse0(head0: head ?? 1.0)
+    let tapes = W7_hvpTapes()
+    tapes.isTraining = true
+    let value = w7_gradient_dotForward0(x: x, v: v, tapes: tapes)
+    tapes.isTraining = false
+    let gradients = w7_gradient_dotReverse0(head0: head ?? 1.0, x: x, v: v, tapes: tapes)
     return (value, gradients)
 }
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-func w7_rosenbrockForward0(x: Tensor) -> Double {
+func w7_rosenbrockForward0(x: Tensor, tapes: W7_hvpTapes) -> Double {
     let v5: Int
     var s2: Double
     var i2: Int
+    var v10: Int
     var s3: Double
     var v27: Int
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
     v5 = v3 - 1
-    SweepTapes.tape1.push(x)
     (s2, i2, v27) = (0.0, 0, 0)
     loop1: while true {
         let v8 = i2 < v5
         if v8 {
             // let a = x[i + 1] - x[i] * x[i]
-            let v10 = i2 + 1
+            v10 = i2 + 1
             let v11 = x.element(v10, at: Site(source, 7, 18))
             let v12 = x.element(i2, at: Site(source, 7, 29))
             let v14 = v12 * v12
@@ -165,84 +136,73 @@ func w7_rosenbrockForward0(x: Tensor) -> Double {
             let v22 = b * b
             let v23 = v21 + v22
             s3 = s2 + v23
-            SweepTapes.tape2.push(b)
-            SweepTapes.tape3.push(a)
-            SweepTapes.tape4.push(v20)
-            SweepTapes.tape5.push(x)
-            SweepTapes.tape6.push(i2)
-            SweepTapes.tape7.push(v12)
-            SweepTapes.tape8.push(v12)
-            SweepTapes.tape9.push(v10)
-            // for i in 0..<size(x) - 1 {
-            let v26 = i2 + 1
             let v30 = v27 + 1
-            (s2, i2, v27) = (s3, v26, v30)
+            (s2, i2, v27) = (s3, v10, v30)
             continue loop1
         } else {
-            SweepTapes.tape0.push(v27)
+            tapes.tape0.push(v27)
             return s2
         }
     }
 }
 
-func w7_rosenbrockReverse0(head0: Double) -> Tensor {
-    let v2: Tensor
-    var v6: Tensor
-    var v7: Double
-    var v9: Int
+func w7_rosenbrockReverse0(head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tensor {
+    let v3: Tensor
+    var v7: Tensor
+    var v8: Double
+    var v10: Int
     var v28: Int
-    v2 = Tensor.literal([], [0.0])
-    let v30 = SweepTapes.tape0.pop()
-    (v6, v7, v9) = (v2, head0, v30)
+    v3 = Tensor.literal([], [0.0])
+    let v30 = tapes.tape0.pop()
+    (v7, v8, v10) = (v3, head0, v30)
     loop2: while true {
-        let v25 = v9 > 0
+        let v25 = v10 > 0
         if v25 {
-            v28 = v9 - 1
-            let v59 = SweepTapes.tape9.pop()
-            let v52 = SweepTapes.tape8.pop()
-            let v50 = SweepTapes.tape7.pop()
-            let v47 = SweepTapes.tape6.pop()
-            let v45 = SweepTapes.tape5.pop()
-            let v40 = SweepTapes.tape4.pop()
-            let v37 = SweepTapes.tape3.pop()
-            let v33 = SweepTapes.tape2.pop()
-            // adjoint of: s += 100 * a * a + b * b
-            let v34 = v7 * v33
-            let v36 = v34 + v34
-            let v38 = v7 * v37
-            let v41 = v7 * v40
-            let v42 = v38 * 100.0
-            let v43 = v41 + v42
+            v28 = v10 - 1
             // adjoint of: let b = 1 - x[i]
-            let v44 = -v36
-            let v46 = fit(consume v6, like: v45, at: Site(source, 8, 22))
-            var v48 = consume v46
-            v48.add(v44, at: v47, site: Site(source, 8, 22))
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v49 = -v43
-            let v51 = v49 * v50
-            let v53 = v49 * v52
-            var v55 = consume v48
-            v55.add(v53, at: v47, site: Site(source, 7, 36))
-            var v57 = consume v55
-            v57.add(v51, at: v47, site: Site(source, 7, 29))
-            var v60 = consume v57
-            v60.add(v43, at: v59, site: Site(source, 7, 18))
-            (v6, v9) = (v60, v28)
+            let v34 = x.element(v28, at: Site(source, 7, 29))
+            // adjoint of: let b = 1 - x[i]
+            let v35 = 1.0 - v34
+            // adjoint of: s += 100 * a * a + b * b
+            let v36 = v8 * v35
+            let v38 = v36 + v36
+            // adjoint of: let a = x[i + 1] - x[i] * x[i]
+            let v40 = v28 + 1
+            let v41 = x.element(v40, at: Site(source, 7, 18))
+            let v42 = v34 * v34
+            let v43 = v41 - v42
+            // adjoint of: s += 100 * a * a + b * b
+            let v44 = v8 * v43
+            let v46 = 100.0 * v43
+            let v47 = v8 * v46
+            let v48 = v44 * 100.0
+            let v49 = v47 + v48
+            // adjoint of: let b = 1 - x[i]
+            let v50 = -v38
+            // adjoint of: let a = x[i + 1] - x[i] * x[i]
+            let v51 = -v49
+            let v52 = v51 * v34
+            let v53 = v50 + v52
+            let v55 = v53 + v52
+            v7.fitShape(like: x, at: Site(source, 7, 29))
+            v7.add(v55, at: v28, site: Site(source, 7, 29))
+            v7.add(v49, at: v40, site: Site(source, 7, 18))
+            v10 = v28
             continue loop2
         } else {
-            let v21 = SweepTapes.tape1.pop()
-            let v22 = fit(consume v6, like: v21, at: Site(source, 4, 6))
-            let v23 = v22
+            v7.fitShape(like: x, at: Site(source, 4, 6))
+            let v23 = v7
             return v23
         }
     }
 }
 
-func w7_rosenbrockForwardForward00(x: Tensor) -> Double {
+func w7_rosenbrockForwardForward00(x: Tensor, tapes: W7_hvpTapes) -> Double {
     let v5: Int
     var s2: Double
     var i2: Int
+    var v10: Int
     var s3: Double
     var v27: Int
     var v32: Int
@@ -250,14 +210,12 @@ func w7_rosenbrockForwardForward00(x: Tensor) -> Double {
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
     v5 = v3 - 1
-    SweepTapes.tape1.push(x)
-    SweepTapes.tape12.push(x)
     (s2, i2, v27, v32) = (0.0, 0, 0, 0)
     loop1: while true {
         let v8 = i2 < v5
         if v8 {
             // let a = x[i + 1] - x[i] * x[i]
-            let v10 = i2 + 1
+            v10 = i2 + 1
             let v11 = x.element(v10, at: Site(source, 7, 18))
             let v12 = x.element(i2, at: Site(source, 7, 29))
             let v14 = v12 * v12
@@ -270,300 +228,251 @@ func w7_rosenbrockForwardForward00(x: Tensor) -> Double {
             let v22 = b * b
             let v23 = v21 + v22
             s3 = s2 + v23
-            SweepTapes.tape2.push(b)
-            SweepTapes.tape3.push(a)
-            SweepTapes.tape4.push(v20)
-            SweepTapes.tape5.push(x)
-            SweepTapes.tape6.push(i2)
-            SweepTapes.tape7.push(v12)
-            SweepTapes.tape8.push(v12)
-            SweepTapes.tape9.push(v10)
-            SweepTapes.tape19.push(b)
-            SweepTapes.tape20.push(a)
-            SweepTapes.tape21.push(v20)
-            SweepTapes.tape22.push(x)
-            SweepTapes.tape23.push(i2)
-            SweepTapes.tape24.push(v12)
-            SweepTapes.tape25.push(v12)
-            SweepTapes.tape26.push(v10)
-            // for i in 0..<size(x) - 1 {
-            let v26 = i2 + 1
             let v30 = v27 + 1
             let v35 = v32 + 1
-            (s2, i2, v27, v32) = (s3, v26, v30, v35)
+            (s2, i2, v27, v32) = (s3, v10, v30, v35)
             continue loop1
         } else {
-            SweepTapes.tape10.push(v32)
-            SweepTapes.tape0.push(v27)
+            tapes.tape1.push(v32)
+            tapes.tape0.push(v27)
             return s2
         }
     }
 }
 
-func w7_rosenbrockForwardReverse00(head0: Double) -> Tensor {
-    let v2: Tensor
-    var v6: Tensor
-    var v7: Double
-    var v9: Int
-    var v30: Int
-    v2 = Tensor.literal([], [0.0])
-    let v32 = SweepTapes.tape10.pop()
-    (v6, v7, v9) = (v2, head0, v32)
-    loop2: while true {
-        let v27 = v9 > 0
-        if v27 {
-            v30 = v9 - 1
-            let v73 = SweepTapes.tape26.pop()
-            let v65 = SweepTapes.tape25.pop()
-            let v62 = SweepTapes.tape24.pop()
-            let v59 = SweepTapes.tape23.pop()
-            let v57 = SweepTapes.tape22.pop()
-            let v51 = SweepTapes.tape21.pop()
-            let v47 = SweepTapes.tape20.pop()
-            let v42 = SweepTapes.tape19.pop()
-            let v33 = SweepTapes.tape13.pop()
-            let v34 = SweepTapes.tape14.pop()
-            let v35 = SweepTapes.tape15.pop()
-            let v36 = elementwise(v6, v35, at: Site(source, 4, 6)) { $0 + $1 }
-            let v37 = SweepTapes.tape16.pop()
-            let v38 = SweepTapes.tape17.pop()
-            let v39 = SweepTapes.tape18.pop()
-            // adjoint of: s += 100 * a * a + b * b
-            let v43 = v7 * v42
-            let v44 = v39 + v43
-            let v46 = v44 + v43
-            let v48 = v7 * v47
-            let v49 = v37 + v48
-            let v52 = v7 * v51
-            let v53 = v38 + v52
-            let v54 = v49 * 100.0
-            let v55 = v53 + v54
-            // adjoint of: let b = 1 - x[i]
-            let v56 = -v46
-            let v58 = fit(consume v36, like: v57, at: Site(source, 8, 22))
-            var v60 = consume v58
-            v60.add(v56, at: v59, site: Site(source, 8, 22))
-            // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v61 = -v55
-            let v63 = v61 * v62
-            let v64 = v33 + v63
-            let v66 = v61 * v65
-            let v67 = v34 + v66
-            var v69 = consume v60
-            v69.add(v67, at: v59, site: Site(source, 7, 36))
-            var v71 = consume v69
-            v71.add(v64, at: v59, site: Site(source, 7, 29))
-            var v74 = consume v71
-            v74.add(v55, at: v73, site: Site(source, 7, 18))
-            (v6, v9) = (v74, v30)
-            continue loop2
-        } else {
-            let v23 = SweepTapes.tape12.pop()
-            let v21 = SweepTapes.tape11.pop()
-            let v22 = elementwise(v6, v21, at: Site(source, 4, 6)) { $0 + $1 }
-            let v24 = fit(consume v22, like: v23, at: Site(source, 4, 6))
-            let v25 = v24
-            return v25
-        }
-    }
-}
-
-func w7_rosenbrockReverseForward0(head0: Double) -> Tensor {
-    let v2: Tensor
-    var v6: Tensor
-    var v7: Double
-    var v9: Int
-    var v28: Int
-    var v61: Int
-    v2 = Tensor.literal([], [0.0])
-    let v30 = SweepTapes.tape0.pop()
-    (v6, v7, v9, v61) = (v2, head0, v30, 0)
-    loop2: while true {
-        let v25 = v9 > 0
-        if v25 {
-            v28 = v9 - 1
-            let v59 = SweepTapes.tape9.pop()
-            let v52 = SweepTapes.tape8.pop()
-            let v50 = SweepTapes.tape7.pop()
-            let v47 = SweepTapes.tape6.pop()
-            let v45 = SweepTapes.tape5.pop()
-            let v40 = SweepTapes.tape4.pop()
-            let v37 = SweepTapes.tape3.pop()
-            let v33 = SweepTapes.tape2.pop()
-            // adjoint of: s += 100 * a * a + b * b
-            let v34 = v7 * v33
-            let v36 = v34 + v34
-            let v38 = v7 * v37
-            let v41 = v7 * v40
-            let v42 = v38 * 100.0
-            let v43 = v41 + v42
-            // adjoint of: let b = 1 - x[i]
-            let v44 = -v36
-            let v46 = fit(v6, like: v45, at: Site(source, 8, 22))
-            let v48 = v46.adding(v44, at: [v47], site: Site(source, 8, 22))
-            // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v49 = -v43
-            let v51 = v49 * v50
-            let v53 = v49 * v52
-            let v55 = v48.adding(v53, at: [v47], site: Site(source, 7, 36))
-            let v57 = v55.adding(v51, at: [v47], site: Site(source, 7, 29))
-            let v60 = v57.adding(v43, at: [v59], site: Site(source, 7, 18))
-            SweepTapes.tape31.push(v60)
-            SweepTapes.tape32.push(v59)
-            SweepTapes.tape33.push(v43)
-            SweepTapes.tape34.push(v57)
-            SweepTapes.tape35.push(v57)
-            SweepTapes.tape36.push(v47)
-            SweepTapes.tape37.push(v51)
-            SweepTapes.tape38.push(v55)
-            SweepTapes.tape39.push(v55)
-            SweepTapes.tape40.push(v53)
-            SweepTapes.tape41.push(v48)
-            SweepTapes.tape42.push(v48)
-            SweepTapes.tape43.push(v52)
-            SweepTapes.tape44.push(v49)
-            SweepTapes.tape45.push(v50)
-            SweepTapes.tape46.push(v44)
-            SweepTapes.tape47.push(v46)
-            SweepTapes.tape48.push(v6)
-            SweepTapes.tape49.push(v7)
-            let v64 = v61 + 1
-            (v6, v9, v61) = (v60, v28, v64)
-            continue loop2
-        } else {
-            SweepTapes.tape27.push(v61)
-            let v21 = SweepTapes.tape1.pop()
-            let v22 = fit(v6, like: v21, at: Site(source, 4, 6))
-            let v23 = v22
-            SweepTapes.tape28.push(v23)
-            SweepTapes.tape29.push(v22)
-            SweepTapes.tape30.push(v6)
-            return v23
-        }
-    }
-}
-
-func w7_rosenbrockReverseReverse0(head0: Tensor) -> () {
-    let v2: Tensor
+func w7_rosenbrockForwardReverse00(head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tensor {
+    let v3: Tensor
     var v7: Tensor
-    var v9: Int
+    var v8: Double
+    var v10: Int
     var v28: Int
-    let v36: Tensor
-    v2 = Tensor.literal([], [0.0])
-    let v35 = SweepTapes.tape30.pop()
-    let v33 = SweepTapes.tape29.pop()
-    let v30 = SweepTapes.tape28.pop()
-    let v31 = v30
-    let v32 = fit(head0, like: v31, at: Site(source, 4, 6))
-    let v34 = fit(consume v32, like: v33, at: Site(source, 4, 6))
-    v36 = fit(consume v34, like: v35, at: Site(source, 4, 6))
-    SweepTapes.tape11.push(v2)
-    let v29 = SweepTapes.tape27.pop()
-    (v7, v9) = (v36, v29)
+    v3 = Tensor.literal([], [0.0])
+    let v30 = tapes.tape1.pop()
+    (v7, v8, v10) = (v3, head0, v30)
     loop2: while true {
-        let v25 = v9 > 0
+        let v25 = v10 > 0
         if v25 {
-            v28 = v9 - 1
-            let v88 = SweepTapes.tape49.pop()
-            let v82 = SweepTapes.tape48.pop()
-            let v80 = SweepTapes.tape47.pop()
-            let v78 = SweepTapes.tape46.pop()
-            let v70 = SweepTapes.tape45.pop()
-            let v68 = SweepTapes.tape44.pop()
-            let v66 = SweepTapes.tape43.pop()
-            let v64 = SweepTapes.tape42.pop()
-            let v62 = SweepTapes.tape41.pop()
-            let v60 = SweepTapes.tape40.pop()
-            let v56 = SweepTapes.tape39.pop()
-            let v54 = SweepTapes.tape38.pop()
-            let v52 = SweepTapes.tape37.pop()
-            let v50 = SweepTapes.tape36.pop()
-            let v47 = SweepTapes.tape35.pop()
-            let v45 = SweepTapes.tape34.pop()
-            let v43 = SweepTapes.tape33.pop()
-            let v40 = SweepTapes.tape32.pop()
-            let v38 = SweepTapes.tape31.pop()
-            // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v39 = fit(consume v7, like: v38, at: Site(source, 7, 18))
-            let v41 = v39.block([v40], at: Site(source, 7, 18))
-            let v44 = fit(consume v41, like: v43)
-            let v46 = fit(v39, like: v45, at: Site(source, 7, 18))
-            let v48 = fit(consume v46, like: v47, at: Site(source, 7, 18))
-            let v51 = v48.block([v50], at: Site(source, 7, 29))
-            let v53 = fit(consume v51, like: v52)
-            let v55 = fit(v48, like: v54, at: Site(source, 7, 29))
-            let v57 = fit(consume v55, like: v56, at: Site(source, 7, 29))
-            let v59 = v57.block([v50], at: Site(source, 7, 36))
-            let v61 = fit(consume v59, like: v60)
-            let v63 = fit(v57, like: v62, at: Site(source, 7, 36))
-            let v65 = fit(consume v63, like: v64, at: Site(source, 7, 36))
-            let v67 = v61 * v66
-            let v69 = v61 * v68
-            let v71 = v53 * v70
-            let v72 = v67 + v71
-            let v73 = v53 * v68
-            let v74 = -v72
-            let v75 = v44 + v74
+            v28 = v10 - 1
             // adjoint of: let b = 1 - x[i]
-            let v77 = v65.block([v50], at: Site(source, 8, 22))
-            let v79 = fit(consume v77, like: v78)
-            let v81 = fit(v65, like: v80, at: Site(source, 8, 22))
-            let v83 = fit(consume v81, like: v82, at: Site(source, 8, 22))
-            let v85 = -v79
+            // adjoint of: let a = x[i + 1] - x[i] * x[i]
+            let v34 = x.element(v28, at: Site(source, 7, 29))
+            // adjoint of: let b = 1 - x[i]
+            let v35 = 1.0 - v34
             // adjoint of: s += 100 * a * a + b * b
-            let v87 = v75 * 100.0
-            let v89 = v75 * v88
-            let v90 = v87 * v88
-            let v91 = v85 * v88
-            let v93 = v91 + v91
-            SweepTapes.tape18.push(v93)
-            SweepTapes.tape17.push(v90)
-            SweepTapes.tape16.push(v89)
-            SweepTapes.tape15.push(v2)
-            SweepTapes.tape14.push(v73)
-            SweepTapes.tape13.push(v69)
-            (v7, v9) = (v83, v28)
+            let v36 = v8 * v35
+            let v38 = v36 + v36
+            // adjoint of: let a = x[i + 1] - x[i] * x[i]
+            let v40 = v28 + 1
+            let v41 = x.element(v40, at: Site(source, 7, 18))
+            let v42 = v34 * v34
+            let v43 = v41 - v42
+            // adjoint of: s += 100 * a * a + b * b
+            let v44 = v8 * v43
+            let v46 = 100.0 * v43
+            let v47 = v8 * v46
+            let v48 = v44 * 100.0
+            let v49 = v47 + v48
+            // adjoint of: let b = 1 - x[i]
+            let v50 = -v38
+            // adjoint of: let a = x[i + 1] - x[i] * x[i]
+            let v51 = -v49
+            let v52 = v51 * v34
+            let v53 = v50 + v52
+            let v55 = v53 + v52
+            v7.fitShape(like: x, at: Site(source, 7, 29))
+            v7.add(v55, at: v28, site: Site(source, 7, 29))
+            v7.add(v49, at: v40, site: Site(source, 7, 18))
+            v10 = v28
             continue loop2
         } else {
-            let v23 = ()
+            v7.fitShape(like: x, at: Site(source, 4, 6))
+            let v23 = v7
             return v23
         }
     }
 }
 
-func w7_gradient_dotForward0(x: Tensor, v: Tensor) -> Double {
+func w7_rosenbrockReverseForward01(head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tensor {
+    let v3: Tensor
+    var v7: Tensor
+    var v8: Double
+    var v10: Int
+    var v28: Int
+    var v60: Int
+    v3 = Tensor.literal([], [0.0])
+    let v30 = tapes.tape0.pop()
+    (v7, v8, v10, v60) = (v3, head0, v30, 0)
+    loop2: while true {
+        let v25 = v10 > 0
+        if v25 {
+            v28 = v10 - 1
+            // adjoint of: let b = 1 - x[i]
+            // adjoint of: let a = x[i + 1] - x[i] * x[i]
+            let v34 = x.element(v28, at: Site(source, 7, 29))
+            // adjoint of: let b = 1 - x[i]
+            let v35 = 1.0 - v34
+            // adjoint of: s += 100 * a * a + b * b
+            let v36 = v8 * v35
+            let v38 = v36 + v36
+            // adjoint of: let a = x[i + 1] - x[i] * x[i]
+            let v40 = v28 + 1
+            let v41 = x.element(v40, at: Site(source, 7, 18))
+            let v42 = v34 * v34
+            let v43 = v41 - v42
+            // adjoint of: s += 100 * a * a + b * b
+            let v44 = v8 * v43
+            let v46 = 100.0 * v43
+            let v47 = v8 * v46
+            let v48 = v44 * 100.0
+            let v49 = v47 + v48
+            // adjoint of: let b = 1 - x[i]
+            let v50 = -v38
+            // adjoint of: let a = x[i + 1] - x[i] * x[i]
+            let v51 = -v49
+            let v52 = v51 * v34
+            let v53 = v50 + v52
+            let v55 = v53 + v52
+            let v56 = fit(v7, like: x, at: Site(source, 7, 29))
+            let v57 = v56.adding(v55, at: [v28], site: Site(source, 7, 29))
+            let v59 = v57.adding(v49, at: [v40], site: Site(source, 7, 18))
+            tapes.tape6.push(v59)
+            tapes.tape7.push(v10)
+            tapes.tape8.push(v49)
+            tapes.tape9.push(v57)
+            tapes.tape10.push(v57)
+            tapes.tape11.push(v55)
+            tapes.tape12.push(v56)
+            tapes.tape13.push(v7)
+            tapes.tape14.push(v8)
+            let v63 = v60 + 1
+            (v7, v10, v60) = (v59, v28, v63)
+            continue loop2
+        } else {
+            tapes.tape2.push(v60)
+            let v22 = fit(v7, like: x, at: Site(source, 4, 6))
+            let v23 = v22
+            tapes.tape3.push(v23)
+            tapes.tape4.push(v22)
+            tapes.tape5.push(v7)
+            return v23
+        }
+    }
+}
+
+func w7_rosenbrockReverseReverse01(head0_: Tensor, head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tensor {
+    let v4: Tensor
+    var v11: Tensor
+    var v12: Tensor
+    var v14: Int
+    var v39: Int
+    let v47: Tensor
+    v4 = Tensor.literal([], [0.0])
+    let v46 = tapes.tape5.pop()
+    let v44 = tapes.tape4.pop()
+    let v41 = tapes.tape3.pop()
+    let v42 = v41
+    var v43 = fit(head0_, like: v42, at: Site(source, 4, 6))
+    v43.fitShape(like: v44, at: Site(source, 4, 6))
+    v47 = fit(v43, like: v46, at: Site(source, 4, 6))
+    let v40 = tapes.tape2.pop()
+    (v11, v12, v14) = (v4, v47, v40)
+    loop2: while true {
+        let v36 = v14 > 0
+        if v36 {
+            v39 = v14 - 1
+            let v86 = tapes.tape14.pop()
+            let v69 = tapes.tape13.pop()
+            let v67 = tapes.tape12.pop()
+            let v65 = tapes.tape11.pop()
+            let v61 = tapes.tape10.pop()
+            let v59 = tapes.tape9.pop()
+            let v57 = tapes.tape8.pop()
+            let v51 = tapes.tape7.pop()
+            let v49 = tapes.tape6.pop()
+            // adjoint of: let a = x[i + 1] - x[i] * x[i]
+            v12.fitShape(like: v49, at: Site(source, 7, 18))
+            let v53 = v51 - 1
+            let v55 = v53 + 1
+            let v56 = v12.block([v55], at: Site(source, 7, 18))
+            let v58 = fit(consume v56, like: v57)
+            var v60 = fit(v12, like: v59, at: Site(source, 7, 18))
+            v60.fitShape(like: v61, at: Site(source, 7, 18))
+            let v64 = v60.block([v53], at: Site(source, 7, 29))
+            let v66 = fit(consume v64, like: v65)
+            var v68 = fit(v60, like: v67, at: Site(source, 7, 29))
+            v68.fitShape(like: v69, at: Site(source, 7, 29))
+            let v72 = x.element(v53, at: Site(source, 7, 29))
+            let v73 = v66 * v72
+            let v74 = -v57
+            let v75 = v66 * v74
+            let v77 = v73 + v73
+            let v79 = v75 + v75
+            let v80 = -v77
+            let v81 = v58 + v80
+            // adjoint of: let b = 1 - x[i]
+            let v82 = -v66
+            // adjoint of: s += 100 * a * a + b * b
+            let v84 = v81 * 100.0
+            let v88 = v81 * v86
+            let v89 = v88 * 100.0
+            let v90 = v84 * v86
+            let v91 = v89 + v90
+            // adjoint of: let a = x[i + 1] - x[i] * x[i]
+            let v92 = -v91
+            let v93 = v92 * v72
+            let v94 = v79 + v93
+            let v96 = v94 + v93
+            v11.fitShape(like: x, at: Site(source, 7, 18))
+            v11.add(v91, at: v55, site: Site(source, 7, 18))
+            // adjoint of: s += 100 * a * a + b * b
+            let v99 = v82 * v86
+            let v101 = v99 + v99
+            // adjoint of: let b = 1 - x[i]
+            let v102 = -v101
+            let v103 = v96 + v102
+            // adjoint of: let a = x[i + 1] - x[i] * x[i]
+            v11.add(v103, at: v53, site: Site(source, 7, 29))
+            (v12, v14) = (v68, v39)
+            continue loop2
+        } else {
+            v11.fitShape(like: x, at: Site(source, 4, 6))
+            let v34 = v11
+            return v34
+        }
+    }
+}
+
+func w7_gradient_dotForward0(x: Tensor, v: Tensor, tapes: W7_hvpTapes) -> Double {
     // return sum(grad(w7_rosenbrock)(x) * v)
-    let v8 = isTraining
-    isTraining = true
-    let v9 = w7_rosenbrockForwardForward00(x: x)
-    let v10 = isTraining
-    isTraining = v8
-    let v11 = w7_rosenbrockReverseForward0(head0: 1.0)
+    let v8 = tapes.isTraining
+    tapes.isTraining = true
+    let v9 = w7_rosenbrockForwardForward00(x: x, tapes: tapes)
+    _ = tapes.isTraining
+    tapes.isTraining = v8
+    let v11 = w7_rosenbrockReverseForward01(head0: 1.0, x: x, tapes: tapes)
     let v12 = v11
     let v3 = (v9, v12)
     let v4 = v3.1
     let v5 = elementwise(v4, v, at: Site(source, 17, 39)) { $0 * $1 }
     let v6 = v5.sum()
-    SweepTapes.tape50.push(v5)
-    SweepTapes.tape51.push(v)
-    SweepTapes.tape52.push(v4)
-    SweepTapes.tape53.push(x)
+    tapes.tape15.push(v5)
+    tapes.tape16.push(v4)
     return v6
 }
 
-func w7_gradient_dotReverse0(head0: Double) -> Tensor {
-    let v12 = SweepTapes.tape53.pop()
-    let v7 = SweepTapes.tape52.pop()
-    let v5 = SweepTapes.tape51.pop()
-    let v3 = SweepTapes.tape50.pop()
+func w7_gradient_dotReverse0(head0: Double, x: Tensor, v: Tensor, tapes: W7_hvpTapes) -> Tensor {
+    let v8 = tapes.tape16.pop()
+    let v5 = tapes.tape15.pop()
     // adjoint of: return sum(grad(w7_rosenbrock)(x) * v)
-    let v4 = fit(head0, like: v3)
-    let v6 = elementwise(v4, v5, at: Site(source, 17, 39)) { $0 * $1 }
-    let v8 = fit(consume v6, like: v7, at: Site(source, 17, 39))
-    let v9 = w7_rosenbrockReverseReverse0(head0: v8)
-    let v10 = w7_rosenbrockForwardReverse00(head0: 0.0)
-    let v11 = v10
-    let v13 = fit(consume v11, like: v12, at: Site(source, 16, 6))
+    let v6 = fit(head0, like: v5)
+    var v7 = elementwise(v6, v, at: Site(source, 17, 39)) { $0 * $1 }
+    v7.fitShape(like: v8, at: Site(source, 17, 39))
+    let v11 = w7_rosenbrockReverseReverse01(head0_: v7, head0: 1.0, x: x, tapes: tapes)
+    let v12 = v11
+    let v13 = w7_rosenbrockForwardReverse00(head0: 0.0, x: x, tapes: tapes)
     let v14 = v13
-    return v14
+    var v15 = elementwise(v12, v14, at: Site(source, 17, 16)) { $0 + $1 }
+    v15.fitShape(like: x, at: Site(source, 16, 6))
+    let v17 = v15
+    return v17
 }
