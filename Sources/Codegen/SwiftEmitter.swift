@@ -90,7 +90,9 @@ public enum SwiftEmitter {
                 e.emit(into: &w, access: "public " + staticPrefix)
                 if sourceNames.contains(function.name), let api = gradients.first(where: { $0.function == function.name }) {
                     w.line()
-                    emitGradientFunction(api, function, naming: naming, tapesType: tapesType, tapeUsers: users,
+                    let reverseParameters = module.function(named: api.reverse)?.parameterNames ?? []
+                    emitGradientFunction(api, function, reverseParameters: reverseParameters, naming: naming,
+                                         tapesType: tapesType, tapeUsers: users,
                                          access: "public " + staticPrefix, into: &w)
                 }
             }
@@ -133,7 +135,8 @@ public enum SwiftEmitter {
 
     /// `fGradient(params..., head: R? = nil) -> (value: R, p: P, ...)`: the gradient as spec §10 names it.
     /// The sweeps in `tapeUsers` take the call's tapes, of class `tapesType`.
-    static func emitGradientFunction(_ api: GradientAPI, _ function: Function, naming: Naming, tapesType: String,
+    static func emitGradientFunction(_ api: GradientAPI, _ function: Function, reverseParameters: [String],
+                                     naming: Naming, tapesType: String,
                                      tapeUsers: Set<String>, access: String, into w: inout SwiftWriter) {
         let parameters = zip(function.parameterNames, function.parameterTypes).map {
             "\(SwiftFunctionEmitter.label($0)): \(SwiftFunctionEmitter.swiftType($1))"
@@ -150,8 +153,8 @@ public enum SwiftEmitter {
         w.block(signature + " {") { w in
             var arguments = function.parameterNames.map { "\(SwiftFunctionEmitter.label($0)): \(SwiftFunctionEmitter.label($0))" }
             let defaultHead = function.resultType == .tensor ? "Tensor.literal([], [1.0])" : "1.0"
-            var headLabel = "head0"
-            while function.parameterNames.contains(headLabel) { headLabel += "_" }
+            // The reverse sweep takes the head (named apart from the parameters), then the arguments.
+            let headLabel = reverseParameters.first ?? "head0"
             var reverseArguments = ["\(SwiftFunctionEmitter.label(headLabel)): head ?? \(defaultHead)"] + arguments
             let forwardTakesTapes = tapeUsers.contains(api.forward)
             if forwardTakesTapes || tapeUsers.contains(api.reverse) {

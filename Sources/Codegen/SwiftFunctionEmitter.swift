@@ -303,9 +303,9 @@ struct SwiftFunctionEmitter {
         return SwiftFunctionEmitter.updatesInPlace.contains(i.op)
     }
 
-    /// The in-place form of an update whose result shares its operand's variable.
-    private func emitInPlace(_ instruction: Instruction, operands x: [String], into w: inout SwiftWriter) {
-        let variable = x[0]
+    /// The in-place form of an update, applied to `variable` (which holds the old tensor).
+    private func emitInPlace(_ instruction: Instruction, variable: String, operands x: [String],
+                             into w: inout SwiftWriter) {
         let site = siteText(instruction.location)
         let indices = "[" + x.dropFirst(instruction.op == .setslice ? 4 : 2).joined(separator: ", ") + "]"
         let scalarAtOneIndex = instruction.operands.count == 3 && function.type(of: instruction.operands[1]) == .real
@@ -330,24 +330,9 @@ struct SwiftFunctionEmitter {
         // Only locals read in one place move: swiftc 6.3.1 -O miscompiles moves of function-level variables
         // assigned inside loops (found by the random programs), so hoisted values never move.
         // A value living in another's variable (copy coalescing) is that variable: never moved.
-        guard structured, storage[v] == nil, !hoisted.contains(v) || isBlockParameter(v), function.type(of: v) == .tensor, literals[v] == nil, !function.parameters.contains(v),
-              let home = definingBlock[v] else { return false }
-        let here = function.blocks[currentBlock]
-        guard (here.instructions.flatMap(\.operands) + here.terminator.operands).filter({ $0 == v }).count == 1 else {
-            return false
-        }
-        // Search forward from here, stopping where v is defined anew.
-        var seen = Set<Int>()
-        var work = here.terminator.successors.map(\.block.index)
-        while let b = work.popLast() {
-            guard b != home, seen.insert(b).inserted else { continue }
-            let block = function.blocks[b]
-            if block.instructions.contains(where: { $0.operands.contains(v) }) || block.terminator.operands.contains(v) {
-                return false
-            }
-            work += block.terminator.successors.map(\.block.index)
-        }
-        return true
+        guard structured, storage[v] == nil, !hoisted.contains(v) || isBlockParameter(v), function.type(of: v) == .tensor,
+              literals[v] == nil, !function.parameters.contains(v) else { return false }
+        return isDead(v, after: currentBlock)
     }
 
     private func isBlockParameter(_ v: ValueID) -> Bool {
@@ -357,7 +342,7 @@ struct SwiftFunctionEmitter {
     private func emit(_ instruction: Instruction, into w: inout SwiftWriter) {
         var x = instruction.operands.map { name($0) }
         if let r = instruction.result, storage[r] != nil {
-            emitInPlace(instruction, operands: x, into: &w)
+            emitInPlace(instruction, variable: x[0], operands: x, into: &w)
             return
         }
         // `fit` hands its first argument back when the shapes already agree: moving it in keeps the storage
@@ -383,15 +368,7 @@ struct SwiftFunctionEmitter {
             x[0] = "consume \(x[0])"
             // The old tensor is dead: update it in place under the new name rather than copying it.
             w.line(hoisted.contains(r) ? "\(name(r)) = \(x[0])" : "var \(name(r)) = \(x[0])")
-            let site = siteText(instruction.location)
-            let indices = "[" + x.dropFirst(instruction.op == .setslice ? 4 : 2).joined(separator: ", ") + "]"
-            switch instruction.op {
-            case .setindex: w.line("\(name(r)).set(\(indices), to: \(x[1]), at: \(site))")
-            case .setslice: w.line("\(name(r)).setSlice(\(x[2]), \(x[3]), to: \(x[1]), at: \(site))")
-            default:
-                let scalarAtOneIndex = instruction.operands.count == 3 && function.type(of: instruction.operands[1]) == .real
-                w.line("\(name(r)).add(\(x[1]), at: \(scalarAtOneIndex ? x[2] : indices), site: \(site))")
-            }
+            emitInPlace(instruction, variable: name(r), operands: x, into: &w)
             return
         }
         switch instruction.op {

@@ -32,7 +32,10 @@ struct AdjointEmitter {
     var isInfluenced: (ValueID) -> Bool = { _ in true }
 
     init(source: Function, activity: ActivityInfo, context: DifferentiationContext, zeros: Zeros, block: BlockID,
-         builder: FunctionBuilder) {
+         builder: FunctionBuilder, recomputation: Recomputation, primalParameters: [ValueID], loopCounts: [Int: ValueID]) {
+        self.recomputation = recomputation
+        self.primalParameters = primalParameters
+        self.loopCounts = loopCounts
         self.source = source
         self.activity = activity
         self.context = context
@@ -94,11 +97,11 @@ struct AdjointEmitter {
     // MARK: - Primal values
 
     /// What the reverse sweep can compute again (`Recomputation.swift`).
-    var recomputation: Recomputation?
+    let recomputation: Recomputation
     /// The reverse sweep's copies of the source function's parameters, by parameter index.
-    var primalParameters: [ValueID] = []
+    let primalParameters: [ValueID]
     /// The trip counter of each counted loop around this block (by loop index): the iteration being reversed.
-    var loopCounts: [Int: ValueID] = [:]
+    let loopCounts: [Int: ValueID]
 
     /// A primal value in the reverse sweep, computed again when `Recomputation` allows it at no more than
     /// the cost of recording it; anything else is recorded on a tape at the end of the forward block and
@@ -124,27 +127,21 @@ struct AdjointEmitter {
 
     /// How many values computing `v` again would newly record (0: none), nil when it cannot be computed again.
     private func recomputeCost(_ v: ValueID, depth: Int) -> Int? {
-        if constants[v] != nil || poppedCopy[v] != nil { return 0 }
-        if let recomputation {
-            if recomputation.parameterIndex[v] != nil { return 0 }
-            if let induction = recomputation.inductionVariables[v] {
-                guard loopCounts[induction.loop] != nil else { return nil }
-                return recomputeCost(induction.start, depth: depth + 1)
-            }
+        if constants[v] != nil || poppedCopy[v] != nil || recomputation.parameterIndex[v] != nil { return 0 }
+        if let induction = recomputation.inductionVariables[v] {
+            guard loopCounts[induction.loop] != nil else { return nil }
+            return recomputeCost(induction.start, depth: depth + 1)
         }
         guard depth < Recomputation.maximumDepth, let definition = context.definition(of: v, in: source) else { return nil }
         if definition.op == .const { return 0 }
-        let scalar = [.int, .real, .bool].contains(source.type(of: v))
-        // Without the parameters at hand (no recomputation facts), only constants fold again.
-        guard scalar, recomputation != nil || depth < 4 else { return nil }
-        guard recomputation == nil ? (!definition.op.hasSideEffects && definition.op != .istraining)
-                                   : Recomputation.cheap.contains(definition.op) else { return nil }
+        guard [.int, .real, .bool].contains(source.type(of: v)), Recomputation.cheap.contains(definition.op) else {
+            return nil
+        }
         var cost = 0
         for operand in definition.operands {
             // An operand that cannot be computed again is recorded instead (a leaf of the chain).
             // A tensor leaf costs more to record than a scalar (a reference to retain): prefer recording the scalar.
-            let leaf = source.type(of: operand) == .tensor ? 2 : 1
-            cost += recomputeCost(operand, depth: depth + 1) ?? (recomputation == nil ? 100 : leaf)
+            cost += recomputeCost(operand, depth: depth + 1) ?? (source.type(of: operand) == .tensor ? 2 : 1)
         }
         return cost
     }
@@ -154,15 +151,14 @@ struct AdjointEmitter {
         if let c = constants[v] { return c }
         if let copy = poppedCopy[v] { return copy }
         let copy: ValueID
-        if let j = recomputation?.parameterIndex[v] {
+        if let j = recomputation.parameterIndex[v] {
             copy = primalParameters[j]
-        } else if let induction = recomputation?.inductionVariables[v], let k = loopCounts[induction.loop] {
+        } else if let induction = recomputation.inductionVariables[v], let k = loopCounts[induction.loop] {
             // v = start + step·k at trip k.
             let start = recompute(induction.start)
             let stepped = induction.step == 1 ? k : emit(.mul, [k, intConstant(induction.step)], .int)
             copy = builder.integerConstant(start) == 0 ? stepped : emit(.add, [start, stepped], .int)
-        } else if let definition = context.definition(of: v, in: source),
-                  definition.op == .const || recomputeCost(v, depth: 0) != nil {
+        } else if let definition = context.definition(of: v, in: source), recomputeCost(v, depth: 0) != nil {
             let operands = definition.operands.map { operand in
                 recomputeCost(operand, depth: 1) != nil ? recompute(operand) : record(operand)
             }

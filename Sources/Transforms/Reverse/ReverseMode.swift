@@ -297,18 +297,16 @@ struct ReverseMode {
             let block = source.blocks[id.index]
             let start = reverseBlock[id.index]!
             b.insertionBlock = start
+            let counts = Dictionary(uniqueKeysWithValues: zip(loopsOf[id.index],
+                                                              b.parameters(of: start).dropFirst(crossKeys.count)))
             var emitter = AdjointEmitter(source: source, activity: activity, context: context, zeros: zeros,
-                                         block: id, builder: b)
+                                         block: id, builder: b, recomputation: recomputation,
+                                         primalParameters: primalParameters, loopCounts: counts)
             let influenced = inert.varied
             emitter.isInfluenced = { influenced.contains($0) }
             for (key, parameter) in zip(crossKeys, b.parameters(of: start)) {
                 emitter.adjoints[key] = .value(parameter)
             }
-            let counts = Dictionary(uniqueKeysWithValues: zip(loopsOf[id.index],
-                                                              b.parameters(of: start).dropFirst(crossKeys.count)))
-            emitter.recomputation = recomputation
-            emitter.primalParameters = primalParameters
-            emitter.loopCounts = counts
             if case .ret(let v?) = block.terminator, activity.isActive(v) {
                 for (component, key) in source.adjointKeys(of: v).enumerated() {
                     emitter.accumulate(key, emitter.fitTo(heads[min(component, heads.count - 1)], key: key))
