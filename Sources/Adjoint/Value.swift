@@ -27,6 +27,15 @@ public struct Value: Equatable, CustomStringConvertible, Sendable {
         }
     }
 
+    /// The elements of a tuple result (`func f(...) -> (Tensor, Real)`), in order; nil for any other value.
+    public var tupleElements: [Value]? {
+        switch storage {
+        case .double(.tuple(let items)): return items.map { Value(.double($0)) }
+        case .exact(.tuple(let items)): return items.map { Value(.exact($0)) }
+        default: return nil
+        }
+    }
+
     /// Whether the value is exact (computed over rationals).
     public var isExact: Bool { if case .exact = storage { return true } else { return false } }
 
@@ -67,7 +76,10 @@ public struct Value: Equatable, CustomStringConvertible, Sendable {
     /// Same shape, and each element within `relativeTolerance` of the other's (relative to the larger
     /// magnitude, at least 1): for a Double result of generated Swift against an exact one.
     public func isClose(to other: Value, relativeTolerance: Double = 1e-12) -> Bool {
-        guard shape == other.shape, isBool == other.isBool else { return false }
+        if let a = tupleElements, let b = other.tupleElements {
+            return a.count == b.count && zip(a, b).allSatisfy { $0.isClose(to: $1, relativeTolerance: relativeTolerance) }
+        }
+        guard (tupleElements == nil) == (other.tupleElements == nil), shape == other.shape, isBool == other.isBool else { return false }
         let a = doubles, b = other.doubles
         return a.count == b.count && zip(a, b).allSatisfy { x, y in
             if x.isNaN || y.isNaN { return x.isNaN && y.isNaN }
@@ -79,7 +91,8 @@ public struct Value: Equatable, CustomStringConvertible, Sendable {
     /// Exact values compare exactly (an Int and a Real by their numbers); Double values by `==`; an exact
     /// value and a Double one by the exact value's nearest Double.
     public static func == (a: Value, b: Value) -> Bool {
-        guard a.shape == b.shape, a.isBool == b.isBool else { return false }
+        if let p = a.tupleElements, let q = b.tupleElements { return p == q }
+        guard (a.tupleElements == nil) == (b.tupleElements == nil), a.shape == b.shape, a.isBool == b.isBool else { return false }
         switch (a.storage, b.storage) {
         case (.exact(let x), .exact(let y)):
             let p = elements(x), q = elements(y)

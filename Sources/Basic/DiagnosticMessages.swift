@@ -54,8 +54,8 @@ public enum DiagnosticMessages {
     public static func gradOfNonDifferentiableResult(_ name: String, _ type: String) -> String {
         "cannot differentiate '\(name)': its result is \(type), not Real or Tensor"
     }
-    public static func gradOfTuple(_ name: String) -> String {
-        "cannot differentiate '\(name)': a gradient with several 'wrt' parameters is a tuple"
+    public static func gradOfTuple(_ name: String, _ type: String) -> String {
+        "cannot differentiate '\(name)': its result is a tuple \(type), not Real or Tensor"
     }
     public static func gradTargetNotDifferentiable(_ name: String) -> String {
         "'\(name)' cannot be differentiated; 'grad' takes a user function or an elementwise built-in"
@@ -78,6 +78,23 @@ public enum DiagnosticMessages {
         "cannot differentiate '\(name)': it has no Real or Tensor parameter"
     }
     public static func noSuchFunction(_ name: String) -> String { "no function named '\(name)'" }
+    public static func derivativeOfBuiltin(_ name: String) -> String {
+        "'\(name)' is a built-in function; '@derivative(of:)' names a function of this program"
+    }
+    public static func derivativeOfNonDifferentiableResult(_ name: String, _ type: String) -> String {
+        "'\(name)' returns \(type); only a function returning Real or Tensor can have a custom derivative"
+    }
+    public static func secondDerivative(_ name: String, first: String) -> String {
+        "'\(name)' already has a custom derivative, '\(first)'"
+    }
+    public static func derivativeSignature(_ name: String, of function: String, expected: String) -> String {
+        "custom derivative '\(name)' of '\(function)' must have the signature \(expected): "
+            + "'\(function)'s parameters, then the head, returning the gradient of each Real and Tensor parameter"
+    }
+    public static func derivativeRecursion(_ name: String, of function: String, through target: String) -> String {
+        "recursion through custom derivative '\(name)': it differentiates '\(target)', whose reverse sweep "
+            + "calls '\(name)' again for '\(function)'"
+    }
     public static func noSuchParameter(_ name: String, function: String) -> String {
         "'\(function)' has no parameter named '\(name)'"
     }
@@ -107,6 +124,8 @@ public enum DiagnosticMessages {
     public static func unaryOperandType(_ op: String, _ got: String) -> String { "operator '\(op)' cannot take \(got)" }
     public static func undefinedName(_ name: String) -> String { "undefined name '\(name)'" }
     public static func unexpectedCharacter(_ c: String) -> String { "unexpected character '\(c)'" }
+    public static let tupleNotAllowedHere =
+        "a tuple can only be returned, or destructured with 'let (a, b) = ...'; it cannot be stored or passed"
     public static func unknownAttribute(_ name: String) -> String { "unknown attribute '@\(name)'" }
     public static func unknownLabel(_ label: String, function: String) -> String {
         "'\(function)' has no argument labelled '\(label)'"

@@ -106,13 +106,22 @@ extension Compilation {
             let arguments = try argumentTexts(for: function, request)
             var checker = DerivativeChecker(module: differentiated, function: function, wrt: wrt, arguments: arguments,
                                             seed: request.seed, file: file)
-            lines.append(try checker.dotProductTest())
-            lines += try checker.finiteDifferences { parameter in
+            var checked = [try checker.dotProductTest()]
+            checked += try checker.finiteDifferences { parameter in
                 // The non-smooth points that depend on this parameter: --explain of a gradient with respect to it.
                 let request = GradRequest(function: function.name, arguments: arguments.map { (name: $0.0, expression: $0.1) },
                                           wrt: [function.parameterNames[parameter]], seed: request.seed, explain: true)
                 return try self.gradient(request) { _ in }.explanation?.kinks ?? []
             }
+            // Reverse mode takes a custom derivative where forward mode differentiates the body: a failure
+            // names the custom derivatives involved, the likely culprits.
+            let custom = customDerivatives(reachableFrom: function.name)
+            if !custom.isEmpty {
+                for k in checked.indices where !checked[k].passed {
+                    checked[k].detail += "; the reverse sweep uses " + custom.joined(separator: ", ")
+                }
+            }
+            lines += checked
         }
         return lines
     }

@@ -26,6 +26,9 @@ public struct ExplainReport: Sendable {
 
     public var sites: [Site]
     public var kinks: [OneSided]
+    /// The custom derivatives the gradient used (spec §7): where one applies, the derivative is the one it
+    /// gives, so the kinks of its function's body do not apply and are not listed.
+    public var customDerivatives: [String] = []
 
     public var oneSidedPoints: Int { kinks.reduce(0) { $0 + $1.count } }
 
@@ -110,6 +113,10 @@ public struct ExplainReport: Sendable {
         for k in kinks {
             out += "    \(k.location)  \(k.operation): \(k.convention), \(ExplainReport.times(k.count))\n"
         }
+        if !customDerivatives.isEmpty {
+            out += "  custom derivatives (the derivative is the one each gives):\n"
+            for d in customDerivatives { out += "    \(d)\n" }
+        }
         return out + "  verdict: \(verdict)\n"
     }
 
@@ -124,6 +131,32 @@ public struct ExplainReport: Sendable {
                 + "\"convention\": \(jsonString(k.convention)), \"count\": \(k.count)}"
         }
         return "{\"sites\": [\(siteTexts.joined(separator: ", "))], \"kinks\": [\(kinkTexts.joined(separator: ", "))], "
+            + "\"custom_derivatives\": [\(customDerivatives.map(jsonString).joined(separator: ", "))], "
             + "\"one_sided_points\": \(oneSidedPoints), \"verdict\": \(jsonString(verdict))}"
+    }
+}
+
+extension Compilation {
+    /// "custom derivative 'd' (LINE:COL) of 'f'" for each function with one that `name` calls, itself included.
+    func customDerivatives(reachableFrom name: String) -> [String] {
+        var seen: Set<String> = [name]
+        var work = [name]
+        var found: [String] = []
+        while let next = work.popLast() {
+            guard let f = lowered.function(named: next) else { continue }
+            if let d = f.customDerivative, let derivative = lowered.function(named: d) {
+                found.append("custom derivative '\(d)' (\(derivative.location)) of '\(f.name)'")
+            }
+            for block in f.blocks {
+                for instruction in block.instructions {
+                    switch instruction.payload {
+                    case .callee(let callee), .grad(let callee, _):
+                        if seen.insert(callee).inserted { work.append(callee) }
+                    default: break
+                    }
+                }
+            }
+        }
+        return found.sorted()
     }
 }

@@ -102,7 +102,11 @@ extension Compilation {
         return GradResult(value: (parts[0].printed, parts[0].jsonText),
                           gradients: zip(wrt, parts.dropFirst()).map { (target.parameterNames[$0], $1.printed, $1.jsonText) },
                           values: parts.map(EngineValue.init), output: lines,
-                          explanation: recorder.map { ExplainReport($0, file: file) })
+                          explanation: recorder.map { recorder in
+                              var report = ExplainReport(recorder, file: file)
+                              report.customDerivatives = customDerivatives(reachableFrom: target.name)
+                              return report
+                          })
     }
 
     /// The head gradient: `text` as a value of the result's type, or a Real that broadcasts over a Tensor result

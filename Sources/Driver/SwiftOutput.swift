@@ -66,7 +66,9 @@ extension Compilation {
         guard status == 0 else { throw DriverError.user("") }
         let lines = output.split(separator: "\n", omittingEmptySubsequences: true)
         guard let json = lines.first else { throw DriverError.internalError("the compiled gradient printed nothing") }
-        return (String(json), request.explain ? try ExplainReport(recorded: lines.dropFirst().map(String.init), file: file) : nil)
+        var report = request.explain ? try ExplainReport(recorded: lines.dropFirst().map(String.init), file: file) : nil
+        report?.customDerivatives = customDerivatives(reachableFrom: request.function)
+        return (String(json), report)
     }
 
     /// Swift for one gradient request: declarations (the module and its `gradDriver`, in `namespace` if given,

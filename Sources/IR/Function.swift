@@ -31,6 +31,9 @@ public struct Function: Hashable, Sendable {
     public var location: SourceLocation
     /// `@differentiable` parameter indices, or nil when the function is not marked.
     public var differentiableParameters: [Int]?
+    /// The function that gives this one's vector-Jacobian product by hand (`@derivative(of:)`, spec §7):
+    /// reverse mode calls it instead of differentiating the body; forward mode still differentiates the body.
+    public var customDerivative: String?
     /// Source variable names of values, by value index, so generated Swift can keep them (not printed).
     public var valueNames: [Int: String] = [:]
 

@@ -64,6 +64,16 @@ public struct IRParser {
             skipNewlines()
             wrt = indices
         }
+        var derivative: String?
+        if current == .global("derivative") {
+            advance()
+            try expect("(")
+            guard case .global(let name) = current else { throw error("expected the derivative's name") }
+            advance()
+            try expect(")")
+            skipNewlines()
+            derivative = name
+        }
         try expectWord("func")
         guard case .global(let name) = current else { throw error("expected function name") }
         advance()
@@ -85,6 +95,7 @@ public struct IRParser {
         skipNewlines()
         var function = Function(name: name, parameterNames: names, resultType: result, location: location,
                                 differentiableParameters: wrt)
+        function.customDerivative = derivative
         var valueTypes: [Int: ValueType] = [:]
         while case .word(let w) = current, w.hasPrefix("bb") {
             function.blocks.append(try block(&valueTypes))

@@ -28,6 +28,9 @@ public enum IRPrinter {
         if let wrt = function.differentiableParameters {
             out += "@differentiable(" + wrt.map(String.init).joined(separator: ", ") + ")\n"
         }
+        if let derivative = function.customDerivative {
+            out += "@derivative(@\(derivative))\n"
+        }
         let params = zip(function.parameterNames, function.parameterTypes).map { "\($0): \($1)" }
         out += "func @\(function.name)(" + params.joined(separator: ", ") + ") -> \(function.resultType)"
         out += loc(function.location) + " {\n"

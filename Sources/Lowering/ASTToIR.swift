@@ -46,6 +46,7 @@ public struct ASTToIR {
         let synthesized = SynthesizedFunctions()
         for decl in checked.unit.functions {
             var lowering = ASTToIR(decl: decl, functions: checked.functions, synthesized: synthesized)
+            lowering.builder.function.customDerivative = checked.derivatives[decl.name.name]
             lowering.lowerBody(decl)
             diagnostics += lowering.diagnostics
             module.functions.append(lowering.builder.function)
@@ -164,7 +165,15 @@ public struct ASTToIR {
 
         case .returnValue(let value):
             var result: ValueID?
-            if let value {
+            if case .tuple(let elements)? = value?.kind, case .tuple(let types) = builder.function.resultType {
+                // `return (a, b)`: each element converted to its place in the result type.
+                var parts: [ValueID] = []
+                for (element, type) in zip(elements, types) {
+                    guard let v = lowerExpression(element) else { return }
+                    parts.append(coerce(v, from: element.type!, to: type, at: element.location))
+                }
+                result = builder.emit(.tuple, parts, type: builder.function.resultType, at: value!.location)
+            } else if let value {
                 guard let v = lowerExpression(value) else { return }
                 result = coerce(v, from: value.type!, to: builder.function.resultType, at: value.location)
             }

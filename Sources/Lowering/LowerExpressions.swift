@@ -61,6 +61,13 @@ extension ASTToIR {
         case .transpose(let base):
             guard let b = lowerExpression(base) else { return nil }
             return builder.emit(.transpose, [b], type: .tensor, at: at)
+        case .tuple(let elements):
+            var parts: [ValueID] = []
+            for element in elements {
+                guard let v = lowerExpression(element) else { return nil }
+                parts.append(v)
+            }
+            return builder.emit(.tuple, parts, type: expr.type!, at: at)
         }
     }
 
@@ -77,6 +84,14 @@ extension ASTToIR {
             if !isNamed, let literal = builder.foldIntegerLiteralToReal(value) { return literal }
             return builder.emit(.itor, [value], type: .real, at: location) ?? value
         case (.tensor, .real): return builder.emit(.toreal, [value], type: .real, at: location) ?? value
+        case (.tuple(let fromElements), .tuple(let toElements)) where fromElements != toElements:
+            // Converted element by element (`return (1, x)` from a function returning `(Real, Real)`).
+            var parts: [ValueID] = []
+            for (i, (f, t)) in zip(fromElements, toElements).enumerated() {
+                guard let part = builder.emit(.extract, [value], type: f, payload: .index(i), at: location) else { return value }
+                parts.append(coerce(part, from: f, to: t, at: location))
+            }
+            return builder.emit(.tuple, parts, type: to, at: location) ?? value
         default: return value
         }
     }

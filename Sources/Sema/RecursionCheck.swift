@@ -18,9 +18,7 @@ enum RecursionCheck {
     static func cycles(in unit: SourceUnit, functions: [String: FunctionDecl]) -> [Diagnostic] {
         var edges: [String: [(callee: String, location: SourceLocation)]] = [:]
         for function in unit.functions {
-            var calls: [(String, SourceLocation)] = []
-            collectCalls(function.body, into: &calls)
-            edges[function.name.name] = calls.filter { functions[$0.0] != nil }
+            edges[function.name.name] = calls(in: function, functions: functions).map { ($0.callee, $0.location) }
         }
         var diagnostics: [Diagnostic] = []
         var state: [String: Int] = [:]   // 1 on the stack, 2 done
@@ -67,7 +65,21 @@ enum RecursionCheck {
         return diagnostics.isEmpty ? (tooDeep.map { [$0] } ?? []) : diagnostics
     }
 
-    private static func collectCalls(_ block: CodeBlock, into calls: inout [(String, SourceLocation)]) {
+    /// A call of a user function, or a `grad` of one (whose reverse sweep runs that function's derivative).
+    struct Call {
+        var callee: String
+        var location: SourceLocation
+        var isGrad: Bool
+    }
+
+    /// The user functions a function calls or differentiates, in source order.
+    static func calls(in function: FunctionDecl, functions: [String: FunctionDecl]) -> [Call] {
+        var calls: [Call] = []
+        collectCalls(function.body, into: &calls)
+        return calls.filter { functions[$0.callee] != nil }
+    }
+
+    private static func collectCalls(_ block: CodeBlock, into calls: inout [Call]) {
         for statement in block.statements {
             switch statement.kind {
             case .letBinding(_, _, let value): collectCalls(value, into: &calls)
@@ -93,19 +105,19 @@ enum RecursionCheck {
         }
     }
 
-    private static func collectCalls(_ expr: Expr, into calls: inout [(String, SourceLocation)]) {
+    private static func collectCalls(_ expr: Expr, into calls: inout [Call]) {
         switch expr.kind {
         case .integer, .real, .bool, .string, .name: break
         case .tensorLiteral(let elements): elements.forEach { collectCalls($0, into: &calls) }
         case .unary(_, let operand): collectCalls(operand, into: &calls)
         case .binary(_, let l, let r): collectCalls(l, into: &calls); collectCalls(r, into: &calls)
         case .call(let callee, let arguments):
-            calls.append((callee.name, callee.location))
+            calls.append(Call(callee: callee.name, location: callee.location, isGrad: false))
             arguments.forEach { collectCalls($0.value, into: &calls) }
         case .gradCall(let function, let arguments):
             var target = function
             while case .grad(let inner) = target.target { target = inner }
-            if case .named(let name) = target.target { calls.append((name.name, name.location)) }
+            if case .named(let name) = target.target { calls.append(Call(callee: name.name, location: name.location, isGrad: true)) }
             var g: GradFunction? = function
             while let current = g {
                 if let head = current.head { collectCalls(head, into: &calls) }
@@ -118,6 +130,7 @@ enum RecursionCheck {
         case .slice(let base, let from, let to):
             [base, from, to].forEach { collectCalls($0, into: &calls) }
         case .transpose(let base): collectCalls(base, into: &calls)
+        case .tuple(let elements): elements.forEach { collectCalls($0, into: &calls) }
         }
     }
 }

@@ -13,6 +13,8 @@ import AdjointSyntax
 public struct CheckedUnit {
     public let unit: SourceUnit
     public let functions: [String: FunctionDecl]
+    /// The custom derivative of each function that has one (f -> d, spec §7).
+    public let derivatives: [String: String]
     public let diagnostics: [Diagnostic]
 }
 
@@ -51,10 +53,12 @@ public struct TypeChecker {
         }
         for function in unit.functions { checker.checkFunction(function) }
         checker.diagnostics += RecursionCheck.cycles(in: unit, functions: checker.functions)
+        let custom = CustomDerivatives.check(unit, functions: checker.functions)
+        checker.diagnostics += custom.diagnostics
         let sorted = checker.diagnostics.enumerated().sorted {
             ($0.element.location, $0.offset) < ($1.element.location, $1.offset)
         }.map(\.element)
-        return CheckedUnit(unit: unit, functions: checker.functions, diagnostics: sorted)
+        return CheckedUnit(unit: unit, functions: checker.functions, derivatives: custom.derivatives, diagnostics: sorted)
     }
 
     // MARK: - Functions and statements
@@ -156,7 +160,7 @@ public struct TypeChecker {
     private mutating func checkStatement(_ statement: Statement) throws {
         switch statement.kind {
         case .letBinding(let names, let declaredType, let value):
-            let type = try checkExpression(value)
+            let type = try checkExpression(value, allowTuple: names.count > 1)
             if names.count == 1 {
                 if case .tuple(let elements) = type {
                     throw Diagnostic(at: value.start, DiagnosticMessages.tupleCount(expected: 1, got: elements.count))
@@ -262,7 +266,7 @@ public struct TypeChecker {
         case .returnValue(let value):
             let result = current.result
             if let value {
-                let type = try checkExpression(value)
+                let type = try checkExpression(value, allowTuple: true)
                 guard result != .void else {
                     throw Diagnostic(at: value.start, DiagnosticMessages.returnValueInVoidFunction)
                 }
@@ -345,7 +349,10 @@ public struct TypeChecker {
 
     /// Whether a value of type `from` may stand where `to` is expected (spec §3 and the Tensor→Real rule).
     public static func isConvertible(_ from: ValueType, to: ValueType) -> Bool {
-        from == to || (from == .int && to == .real) || (from == .tensor && to == .real)
+        if case .tuple(let fromElements) = from, case .tuple(let toElements) = to {
+            return fromElements.count == toElements.count && zip(fromElements, toElements).allSatisfy(isConvertible)
+        }
+        return from == to || (from == .int && to == .real) || (from == .tensor && to == .real)
     }
 
     private func convert(_ value: Expr, from: ValueType, to: ValueType, name: String) throws -> ValueType {
@@ -420,7 +427,18 @@ public struct TypeChecker {
 
     /// Types an expression and records the type on the node.
     @discardableResult
-    mutating func checkExpression(_ expr: Expr, allowVoid: Bool = false) throws -> ValueType {
+    mutating func checkExpression(_ expr: Expr, allowVoid: Bool = false, allowTuple: Bool = false) throws -> ValueType {
+        if case .tuple(let elements) = expr.kind {
+            // A tuple is written only where it is returned or destructured (spec §7).
+            guard allowTuple else { throw Diagnostic(at: expr.location, DiagnosticMessages.tupleNotAllowedHere) }
+            let type = ValueType.tuple(try elements.map { element in
+                let t = try checkExpression(element)
+                if case .tuple = t { throw Diagnostic(at: element.start, DiagnosticMessages.tupleNotAllowedHere) }
+                return t
+            })
+            expr.type = type
+            return type
+        }
         let type = try expressionType(expr)
         if type == .void, !allowVoid {
             var name = "this call"
@@ -478,6 +496,8 @@ public struct TypeChecker {
         case .transpose(let base):
             try requireTensor(base, "operand of '.T'")
             return .tensor
+        case .tuple:
+            throw Diagnostic(at: expr.location, DiagnosticMessages.tupleNotAllowedHere)
         }
     }
 
@@ -581,7 +601,7 @@ public struct TypeChecker {
             target = try gradSignature(inner, elementType: elementType)
         }
         if case .tuple = target.result {
-            throw Diagnostic(at: function.location, DiagnosticMessages.gradOfTuple(target.name))
+            throw Diagnostic(at: function.location, DiagnosticMessages.gradOfTuple(target.name, target.result.description))
         }
         guard target.result.isDifferentiable else {
             throw Diagnostic(at: function.location, DiagnosticMessages.gradOfNonDifferentiableResult(

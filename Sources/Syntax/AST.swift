@@ -16,6 +16,16 @@ public struct DifferentiableAttribute: Sendable {
     public var location: SourceLocation
 }
 
+/// `@derivative(of: f)` on a function `d`: d gives f's vector-Jacobian product by hand (spec §7).
+public struct DerivativeAttribute: Sendable {
+    public var of: Identifier
+    public var location: SourceLocation
+    public init(of: Identifier, location: SourceLocation) {
+        self.of = of
+        self.location = location
+    }
+}
+
 /// A name together with where it was written.
 public struct Identifier: Sendable, Hashable {
     public var name: String
@@ -39,17 +49,24 @@ public final class FunctionDecl {
     public let result: ValueType
     public let body: CodeBlock
     public let differentiable: DifferentiableAttribute?
+    /// Set when this function is a custom derivative of another.
+    public let derivative: DerivativeAttribute?
     /// Where `func` was written.
     public let location: SourceLocation
+    /// Where the result type was written (the function's name when it has none).
+    public let resultLocation: SourceLocation
 
     public init(name: Identifier, parameters: [Parameter], result: ValueType, body: CodeBlock,
-                differentiable: DifferentiableAttribute?, location: SourceLocation) {
+                differentiable: DifferentiableAttribute?, derivative: DerivativeAttribute? = nil,
+                location: SourceLocation, resultLocation: SourceLocation? = nil) {
         self.name = name
         self.parameters = parameters
         self.result = result
         self.body = body
         self.differentiable = differentiable
+        self.derivative = derivative
         self.location = location
+        self.resultLocation = resultLocation ?? name.location
     }
 }
 
@@ -172,6 +189,8 @@ public final class Expr {
         case index(Expr, [Expr])
         case slice(Expr, from: Expr, to: Expr)
         case transpose(Expr)
+        /// `(a, b)`: only as a returned value (spec §7: tuples are not stored or passed).
+        case tuple([Expr])
     }
 
     public let kind: Kind
@@ -215,6 +234,7 @@ public final class Expr {
         case .index(let base, let indices): return [base] + indices
         case .slice(let base, let from, let to): return [base, from, to]
         case .transpose(let base): return [base]
+        case .tuple(let elements): return elements
         }
     }
 

@@ -64,11 +64,15 @@ public struct Parser {
         return SourceUnit(functions: functions)
     }
 
-    /// function := { attribute } 'func' name '(' [ params ] ')' [ '->' type ] block
+    /// function := { attribute } 'func' name '(' [ params ] ')' [ '->' resultType ] block
     mutating func function() throws -> FunctionDecl {
         var differentiable: DifferentiableAttribute?
+        var derivative: DerivativeAttribute?
         while current.kind == .attribute {
-            differentiable = try attribute()
+            switch try attribute() {
+            case .differentiable(let a): differentiable = a
+            case .derivative(let a): derivative = a
+            }
             skipNewlines()
         }
         guard current.isKeyword("func") else {
@@ -85,17 +89,37 @@ public struct Parser {
         }
         try expect(")", DiagnosticMessages.expected("')'", after: "parameters"))
         var result = ValueType.void
+        var resultLocation: SourceLocation?
         if consume("->") {
-            result = try type().type
+            resultLocation = current.location
+            result = try resultType()
         }
         let body = try block()
         return FunctionDecl(name: name, parameters: parameters, result: result, body: body,
-                            differentiable: differentiable, location: funcLocation)
+                            differentiable: differentiable, derivative: derivative, location: funcLocation,
+                            resultLocation: resultLocation)
+    }
+
+    enum Attribute {
+        case differentiable(DifferentiableAttribute)
+        case derivative(DerivativeAttribute)
     }
 
     /// attribute := '@differentiable' [ '(' 'wrt' ':' name { ',' name } ')' ]
-    mutating func attribute() throws -> DifferentiableAttribute {
+    ///            | '@derivative' '(' 'of' ':' name ')'
+    mutating func attribute() throws -> Attribute {
         let token = advance()
+        if token.text == "derivative" {
+            try expect("(", DiagnosticMessages.expected("'('", after: "'@derivative'"))
+            let label = try identifier(DiagnosticMessages.expected("'of'", after: "'@derivative('"))
+            guard label.name == "of" else {
+                throw Diagnostic(at: label.location, DiagnosticMessages.expected("'of'", after: "'@derivative('"))
+            }
+            try expect(":", DiagnosticMessages.expected("':'", after: "'of'"))
+            let of = try identifier(DiagnosticMessages.expectedFunctionName)
+            try expect(")", DiagnosticMessages.expected("')'", after: "attribute arguments"))
+            return .derivative(DerivativeAttribute(of: of, location: token.location))
+        }
         guard token.text == "differentiable" else {
             throw Diagnostic(at: token.location, DiagnosticMessages.unknownAttribute(token.text))
         }
@@ -111,7 +135,7 @@ public struct Parser {
             try expect(")", DiagnosticMessages.expected("')'", after: "attribute arguments"))
             wrt = names
         }
-        return DifferentiableAttribute(wrt: wrt, location: token.location)
+        return .differentiable(DifferentiableAttribute(wrt: wrt, location: token.location))
     }
 
     /// param := name ':' type
@@ -120,6 +144,19 @@ public struct Parser {
         try expect(":", DiagnosticMessages.expected("':'", after: "parameter name"))
         let (type, location) = try type()
         return Parameter(name: name, type: type, typeLocation: location)
+    }
+
+    /// resultType := type | '(' type ',' type { ',' type } ')'
+    mutating func resultType() throws -> ValueType {
+        guard current.isPunctuation("(") else { return try type().type }
+        advance()
+        var elements = [try type().type]
+        while consume(",") { elements.append(try type().type) }
+        try expect(")", DiagnosticMessages.expected("')'", after: "tuple type"))
+        guard elements.count >= 2 else {
+            throw Diagnostic(at: current.location, DiagnosticMessages.expected("','", after: "the first element of a tuple type"))
+        }
+        return .tuple(elements)
     }
 
     /// type := 'Real' | 'Int' | 'Bool' | 'Tensor'
@@ -462,6 +499,13 @@ public struct Parser {
         case .punctuation where token.text == "(":
             advance()
             let inner = try expression()
+            if current.isPunctuation(",") {
+                // `(a, b)`: a tuple, which Sema accepts only as a returned value.
+                var elements = [inner]
+                while consume(",") { elements.append(try expression()) }
+                try expect(")", DiagnosticMessages.expected("')'", after: "tuple elements"))
+                return Expr(.tuple(elements), at: token.location)
+            }
             try expect(")", DiagnosticMessages.expected("')'", after: "expression"))
             inner.openParenthesis = token.location  // the outermost '(' wins: it is set last
             return inner

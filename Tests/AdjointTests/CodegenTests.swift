@@ -8,7 +8,7 @@ import AdjointBasic
 @testable import AdjointCodegen
 
 /// Builds Swift sources into one program with `swiftc -O` (cached by content) and runs it.
-private func buildAndRun(_ files: [String: String], name: String) throws -> (status: Int32, output: String) {
+func buildAndRun(_ files: [String: String], name: String) throws -> (status: Int32, output: String) {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("adjoint-test-\(name)-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }

@@ -138,8 +138,17 @@ final class DifferentiationContext {
             throw DifferentiationError.internal("no function @\(name)")
         }
         let names = (forward: "\(name).fwd.\(suffix)", reverse: "\(name).rev.\(suffix)")
-        var mode = try ReverseMode(source: source, wrt: wrt, context: self, names: names)
-        var (forward, reverse) = try mode.generate()
+        var forward: Function, reverse: Function
+        if let custom = source.customDerivative {
+            // f's derivative is given by hand: its sweeps call f and then d (spec §7).
+            try rewriteGrads(in: custom)
+            guard let derivative = function(named: custom) else { throw DifferentiationError.internal("no function @\(custom)") }
+            (forward, reverse) = CustomDerivativeSweeps.generate(for: source, derivative: derivative, wrt: wrt,
+                                                                 context: self, names: names)
+        } else {
+            var mode = try ReverseMode(source: source, wrt: wrt, context: self, names: names)
+            (forward, reverse) = try mode.generate()
+        }
         BlockParameterCleanup.run(on: &forward)
         BlockParameterCleanup.run(on: &reverse)
         add(forward)
