@@ -60,9 +60,17 @@ func examplesPassCheck(name: String) throws {
             return (String(text[..<equals]), String(text[text.index(after: equals)...]))
         }
     }
+    // `// check fails: NAME ...`: a function whose custom derivative is, on purpose, not its body's derivative
+    // (a straight-through estimator, gradient clipping): check must fail there and name the custom derivative.
+    let failing = Set(expectations(in: source, prefix: "// check fails: ").map { String($0.split(separator: " ")[0]) })
     let lines = try Compilation(path: url.path).check(CheckRequest(arguments: arguments))
     #expect(!lines.isEmpty)
-    for line in lines { #expect(line.passed, "\(line)") }
+    for line in lines where !failing.contains(line.function) { #expect(line.passed, "\(line)") }
+    for name in failing {
+        let failed = lines.filter { $0.function == name && !$0.passed }
+        #expect(!failed.isEmpty, "\(name) was expected to fail its check")
+        #expect(failed.allSatisfy { $0.detail.contains("the reverse sweep uses custom derivative") }, "\(failed)")
+    }
 }
 
 @Test func tangentIRIsPrinted() throws {
