@@ -127,7 +127,7 @@ private func exactGradient(_ source: String, _ function: String, _ arguments: [(
                                                           engine: .exact, explain: true)) { _ in }
     let text = result.explanation!.rendered(function: "loss", engine: "exact")
     #expect(text.contains("  custom derivatives (the derivative is the one each gives):\n"
-                          + "    custom derivative 'quantize_vjp' (28:6) of 'quantize'\n"), "\(text)")
+                          + "    custom derivative 'quantize_vjp' (31:6) of 'quantize'\n"), "\(text)")
     #expect(!text.contains("floor"), "\(text)")
     #expect(result.gradients.map(\.printed) == ["[1 4 0]", "1/2"])
 }

@@ -81,7 +81,7 @@ struct AdjointEmitter {
     mutating func fitTo(_ value: ValueID, key: AdjointKey) -> ValueID {
         let type = source.type(ofAdjoint: key)
         if type == .real, builder.function.type(of: value) == .real { return value }
-        var like = primal(key.value)
+        var like = shapeOf(key.value)
         if case .tuple = source.type(of: key.value) {
             like = emit(.extract, [like], type, payload: .index(key.component))
         }
@@ -91,7 +91,13 @@ struct AdjointEmitter {
     /// `c` given the shape of primal `v`: summed over broadcast axes, or broadcast up.
     private mutating func fit(_ c: ValueID, like v: ValueID) -> ValueID {
         if source.type(of: v) == .real, builder.function.type(of: c) == .real { return c }
-        return emit(.fit, [c, primal(v)], source.type(of: v))
+        return emit(.fit, [c, shapeOf(v)], source.type(of: v))
+    }
+
+    /// A primal value with the shape of `v`, for rules that read `v` only for its shape: its shape witness,
+    /// often a parameter, so an updated tensor is not recorded for its shape.
+    mutating func shapeOf(_ v: ValueID) -> ValueID {
+        source.type(of: v) == .tensor ? primal(recomputation.shapeWitness(v)) : primal(v)
     }
 
     // MARK: - Primal values
@@ -346,14 +352,14 @@ struct AdjointEmitter {
                 let key = AdjointKey(x[0])
                 let current: ValueID
                 switch adjoints[key] ?? .zero {
-                case .zero: current = emit(.zeroslike, [primal(x[0])], .tensor)
-                case .value(let v): current = emit(.fit, [v, primal(x[0])], .tensor)
+                case .zero: current = emit(.zeroslike, [shapeOf(x[0])], .tensor)
+                case .value(let v): current = emit(.fit, [v, shapeOf(x[0])], .tensor)
                 }
                 let value = instruction.op == .index ? ybar : shaped(ybar, like: y)
                 adjoints[key] = .value(emit(.addat, [current, value] + x.dropFirst().map { primal($0) }, .tensor))
             }
         case .slice:
-            let zero = emit(.zeroslike, [primal(x[0])], .tensor)
+            let zero = emit(.zeroslike, [shapeOf(x[0])], .tensor)
             if isActive(x[0]) { add(x[0], emit(.setslice, [zero, shaped(ybar, like: y), primal(x[1]), primal(x[2])], .tensor)) }
         case .setindex:
             // The overwritten element or row gets no adjoint; the new value gets the adjoint there.
@@ -407,7 +413,7 @@ struct AdjointEmitter {
 
     /// A Tensor adjoint given its value's shape (a shared rank-0 zero may stand for it).
     private mutating func shaped(_ adjoint: ValueID, like v: ValueID) -> ValueID {
-        emit(.fit, [adjoint, primal(v)], source.type(of: v))
+        emit(.fit, [adjoint, shapeOf(v)], source.type(of: v))
     }
 
     private func stepType(_ a: ValueType, _ b: ValueType) -> ValueType {

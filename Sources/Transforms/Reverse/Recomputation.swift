@@ -16,6 +16,13 @@
 // logistic map's `x` in `r·x·(1 − x)`): recording that leaf and recomputing the rest
 // costs no more than recording the value, and the leaf serves every other value
 // computed from it. What is recorded, then, is what no rule above gives back.
+//
+// Many adjoint rules read a primal tensor only for its shape (`fit` of an adjoint to
+// its operand's shape). A loop-carried tensor updated in place (an adjoint being
+// accumulated, `x[i] = v` in a loop) keeps one shape on every iteration: its shape
+// witness, a value with the same shape on every run, is where the chain of updates
+// started, often a parameter. Reading the witness instead of the tensor keeps a
+// second-order sweep from recording the whole first-order adjoint every iteration.
 import AdjointIR
 
 /// An Int header parameter that advances by a constant each time around its counted loop.
@@ -33,6 +40,11 @@ struct Recomputation {
     private(set) var inductionVariables: [ValueID: InductionVariable] = [:]
     /// The function's parameters by value: the reverse sweep receives them.
     let parameterIndex: [ValueID: Int]
+    /// For a Tensor value, another with its shape on every run, where that is a different value.
+    private(set) var shapeWitnesses: [ValueID: ValueID] = [:]
+
+    /// A value with the shape of `v` on every run: `v` itself, or where its chain of shape-keeping updates began.
+    func shapeWitness(_ v: ValueID) -> ValueID { shapeWitnesses[v] ?? v }
 
     /// Operations cheaper to compute again than to push and pop: scalar, pure, a few cycles.
     static let cheap: Set<Opcode> = [
@@ -59,6 +71,69 @@ struct Recomputation {
                 inductionVariables[p] = InductionVariable(loop: l, start: entryArguments[j], step: step)
             }
         }
+        shapeWitnesses = Recomputation.shapeWitnesses(of: function, incomingEdges: incomingEdges)
+    }
+
+    /// The operand whose shape an operation's Tensor result always has, if any.
+    private static func shapeKeepingOperand(_ instruction: Instruction, in function: Function) -> ValueID? {
+        switch instruction.op {
+        case .addat, .setindex, .setslice, .zeroslike, .oneslike, .neg:
+            return instruction.operands[0]
+        case .fit, .reshapeas:
+            return instruction.operands[1]
+        default:
+            return instruction.op.isElementwiseUnary ? instruction.operands[0] : nil
+        }
+    }
+
+    /// Shape witnesses by an optimistic fixpoint: a block parameter whose incoming arguments all have one
+    /// witness has that witness too (around a loop, the back edge's argument is the parameter updated).
+    private static func shapeWitnesses(of function: Function,
+                                       incomingEdges: [[(from: BlockID, successor: Int)]]) -> [ValueID: ValueID] {
+        enum Fact: Equatable { case unknown, witness(ValueID) }
+        var fact: [ValueID: Fact] = [:]
+        func of(_ v: ValueID) -> Fact { fact[v] ?? .witness(v) }
+        for block in function.blocks.dropFirst() {
+            for p in block.parameters where function.type(of: p) == .tensor { fact[p] = .unknown }
+        }
+        var changed = true
+        while changed {
+            changed = false
+            for block in function.blocks {
+                if block.id.index != 0 {
+                    for (j, p) in block.parameters.enumerated() where function.type(of: p) == .tensor
+                        && of(p) != .witness(p) {
+                        // A parameter's fact only rises: unknown, one witness, itself (two witnesses met).
+                        var merged = Fact.unknown
+                        for edge in incomingEdges[block.id.index] {
+                            let argument = function.blocks[edge.from.index].terminator.successors[edge.successor].arguments[j]
+                            let incoming = of(argument)
+                            guard incoming != .unknown, incoming != .witness(p) else { continue }
+                            merged = merged == .unknown || merged == incoming ? incoming : .witness(p)
+                        }
+                        if merged != of(p) {
+                            fact[p] = of(p) == .unknown ? merged : .witness(p)
+                            changed = true
+                        }
+                    }
+                }
+                for instruction in block.instructions {
+                    guard let r = instruction.result, function.type(of: r) == .tensor,
+                          let operand = shapeKeepingOperand(instruction, in: function),
+                          function.type(of: operand) == .tensor else { continue }
+                    let new = of(operand)
+                    if new != of(r) {
+                        fact[r] = new
+                        changed = true
+                    }
+                }
+            }
+        }
+        var witnesses: [ValueID: ValueID] = [:]
+        for (v, f) in fact {
+            if case .witness(let w) = f, w != v { witnesses[v] = w }
+        }
+        return witnesses
     }
 
     /// `c` when `next` is `p + c`, `c + p` or `p - c` for an Int constant c.

@@ -283,7 +283,15 @@ struct ReverseMode {
             reverseBlock[id.index] = b.makeBlock(parameters: crossKeys.map { source.type(ofAdjoint: $0) }
                                                  + loopsOf[id.index].map { _ in ValueType.int })
         }
-        let allZero = crossKeys.map { zeros.of(source.type(ofAdjoint: $0)) }
+        // A Tensor parameter's adjoint starts as zeros of its shape (the parameter is at hand), not as the
+        // shared rank-0 zero: so a loop-carried adjoint has one shape throughout, whose witness is the parameter.
+        let parameterIndex = Dictionary(uniqueKeysWithValues: source.parameters.enumerated().map { ($1, $0) })
+        let allZero = crossKeys.map { key -> ValueID in
+            if source.type(of: key.value) == .tensor, let p = parameterIndex[key.value] {
+                return b.emit(.zeroslike, [primalParameters[p]], type: .tensor, at: .unknown)!
+            }
+            return zeros.of(source.type(ofAdjoint: key))
+        }
         if returnBlocks.count == 1 {
             b.terminate(.branch(BranchTarget(reverseBlock[returnBlocks[0].index]!, allZero)), at: .unknown)
         } else {
