@@ -32,8 +32,8 @@ extension Expr {
         case .call(let callee, let arguments):
             let args = arguments.map { ($0.label.map { "\($0.name): " } ?? "") + $0.value.spelling }
             return "\(callee.name)(" + args.joined(separator: ", ") + ")"
-        case .gradCall(_, let arguments):
-            return "grad(...)(" + arguments.map(\.value.spelling).joined(separator: ", ") + ")"
+        case .gradCall(let function, let arguments):
+            return Expr.spelling(function) + "(" + arguments.map(\.value.spelling).joined(separator: ", ") + ")"
         case .index(let base, let indices):
             return base.spelled(precedence: Expr.postfixPrecedence) + "[" + indices.map(\.spelling).joined(separator: ", ") + "]"
         case .slice(let base, let from, let to):
@@ -41,6 +41,18 @@ extension Expr {
         case .transpose(let base):
             return base.spelled(precedence: Expr.postfixPrecedence) + ".T"
         }
+    }
+
+    /// `grad(f, wrt: x, head: h)`.
+    private static func spelling(_ function: GradFunction) -> String {
+        var parts: [String]
+        switch function.target {
+        case .named(let name): parts = [name.name]
+        case .grad(let inner): parts = [spelling(inner)]
+        }
+        if let wrt = function.wrt { parts.append("wrt: " + wrt.map(\.name).joined(separator: ", ")) }
+        if let head = function.head { parts.append("head: " + head.spelling) }
+        return "grad(" + parts.joined(separator: ", ") + ")"
     }
 
     private func parenthesized(_ text: String, _ precedence: Int, _ outer: Int) -> String {
