@@ -148,4 +148,6 @@ public enum DiagnosticMessages {
 
 extension DiagnosticMessages {
     public static let innerGradHead = "an inner 'grad' cannot take 'head:'; give the head to the outermost 'grad'"
+    public static let wholeAxisInSlice = "':' takes a whole axis and cannot be a slice bound; write x[a..<b] or x[i, :]"
+    public static let wholeAxisOutsideIndex = "':' stands only for a whole axis in an index, as in m[i, :]"
 }

@@ -85,8 +85,15 @@ extension SwiftFunctionEmitter {
         case .size: return "\(x[0]).count"
         case .dim: return "\(x[0]).dim(\(x[1]), \(site))"
         case .index:
-            return x.count <= 3 ? "\(x[0]).element(\(x.dropFirst().joined(separator: ", ")), \(site))"
-                                : "\(x[0]).element(\(list(x.dropFirst())), \(site))"
+            let quoting = subscriptText(instruction).map { ", quoting: \($0)" } ?? ""
+            return x.count <= 3 ? "\(x[0]).element(\(x.dropFirst().joined(separator: ", ")), \(site)\(quoting))"
+                                : "\(x[0]).element(\(list(x.dropFirst())), \(site)\(quoting))"
+        case .select:
+            return "\(x[0]).selecting(\(selectionArguments(instruction, indices: x.dropFirst())), \(site))"
+        case .setselect:
+            return "\(x[0]).settingSelection(\(selectionArguments(instruction, indices: x.dropFirst(2))), to: \(x[1]), \(site))"
+        case .addselect:
+            return "\(x[0]).addingToSelection(\(selectionArguments(instruction, indices: x.dropFirst(2))), \(x[1]), \(site))"
         case .slice: return "\(x[0]).slice(\(x[1]), \(x[2]), \(site))"
         case .setindex: return "\(x[0]).setting(\(list(x.dropFirst(2))), to: \(x[1]), \(site))"
         case .setslice: return "\(x[0]).settingSlice(\(x[2]), \(x[3]), to: \(x[1]), \(site))"
@@ -133,6 +140,21 @@ extension SwiftFunctionEmitter {
         case .settraining, .print, .push, .grad:
             return nil
         }
+    }
+
+    /// The runtime's `SubscriptText` for a subscript written in the source, which rank errors quote.
+    func subscriptText(_ instruction: Instruction) -> String? {
+        guard case .subscripted(let s) = instruction.payload else { return nil }
+        let positions = s.positions.map(SwiftFunctionEmitter.stringLiteral).joined(separator: ", ")
+        return "SubscriptText(\(SwiftFunctionEmitter.stringLiteral(s.base)), [\(positions)])"
+    }
+
+    /// `mask, [indices], SubscriptText(...)`: which axes a `select`-family op indexes, its Int operands
+    /// and its spelling (an autoclosure in the runtime, built only when the rank is wrong).
+    func selectionArguments(_ instruction: Instruction, indices: ArraySlice<String>) -> String {
+        guard case .subscripted(let s) = instruction.payload else { preconditionFailure("a selection without its subscript") }
+        let mask = "[" + s.indexesAxis.map { $0 ? "true" : "false" }.joined(separator: ", ") + "]"
+        return "\(mask), [\(indices.joined(separator: ", "))], \(subscriptText(instruction)!)"
     }
 
     /// A parameter name usable as a Swift argument label.

@@ -296,7 +296,7 @@ struct SwiftFunctionEmitter {
         return true
     }
 
-    /// `setindex`, `setslice`, `addat` and a tensor's `fit` to another tensor, which have in-place forms.
+    /// `setindex`, `setslice`, `addat`, `setselect`, `addselect` and a tensor's `fit` to another tensor, which have in-place forms.
     private func isInPlaceUpdate(_ i: Instruction) -> Bool {
         guard i.operands.count >= 2, function.type(of: i.operands[0]) == .tensor else { return false }
         if i.op == .fit { return function.type(of: i.operands[1]) == .tensor }
@@ -315,12 +315,16 @@ struct SwiftFunctionEmitter {
             w.line(scalarAtOneIndex ? "\(variable).set(\(x[2]), to: \(x[1]), at: \(site))"
                                     : "\(variable).set(\(indices), to: \(x[1]), at: \(site))")
         case .setslice: w.line("\(variable).setSlice(\(x[2]), \(x[3]), to: \(x[1]), at: \(site))")
+        case .setselect:
+            w.line("\(variable).setSelection(\(selectionArguments(instruction, indices: x.dropFirst(2))), to: \(x[1]), at: \(site))")
+        case .addselect:
+            w.line("\(variable).addToSelection(\(selectionArguments(instruction, indices: x.dropFirst(2))), \(x[1]), at: \(site))")
         default: w.line("\(variable).add(\(x[1]), at: \(scalarAtOneIndex ? x[2] : indices), site: \(site))")
         }
     }
 
     /// Tensor updates that can work in place when the old tensor is not used again.
-    static let updatesInPlace: Set<Opcode> = [.setindex, .setslice, .addat]
+    static let updatesInPlace: Set<Opcode> = [.setindex, .setslice, .addat, .setselect, .addselect]
 
     /// Whether this is the last use of a tensor on every path, so its storage can move on instead of being
     /// shared (and then copied by the next update): a local tensor read once in this block, and not read again

@@ -206,6 +206,21 @@ public struct IRParser {
             try expect("]")
             payload = .shape(shape)
             operands = try valueList(until: nil)
+        case .index, .select, .setselect, .addselect:
+            // `index` carries its subscript when lowered from source; the others always do.
+            if case .string(let base) = current {
+                advance()
+                try expect("[")
+                var positions: [String] = []
+                while case .string(let text) = current {
+                    positions.append(text)
+                    advance()
+                    if !consume(",") { break }
+                }
+                try expect("]")
+                payload = .subscripted(Subscript(base: base, positions: positions))
+            }
+            operands = try valueList(until: nil)
         case .print:
             var items: [PrintItem] = []
             loop: while true {

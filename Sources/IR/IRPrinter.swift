@@ -53,6 +53,8 @@ public enum IRPrinter {
                 case .grad(let callee, let wrt): out += " @\(callee) [" + wrt.map(String.init).joined(separator: ", ") + "]"
                 case .index(let i): out += " #\(i)"
                 case .tape(let t): out += " $\(t)"
+                case .subscripted(let s):
+                    out += " " + quote(s.base) + " [" + s.positions.map(quote).joined(separator: ", ") + "]"
                 case .print(let items):
                     var values = operands.makeIterator()
                     operands = items.map { item in

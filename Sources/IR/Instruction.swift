@@ -52,6 +52,8 @@ public enum Payload: Hashable, Sendable {
     case index(Int)
     /// `push`, `pop`: the tape (a stack of values, one per tape id) used.
     case tape(Int)
+    /// `select`, `setselect`, `addselect` (and `index` as written in the source): the subscript.
+    case subscripted(Subscript)
 }
 
 /// An operation producing at most one value.

@@ -17,6 +17,7 @@
 //                 sumaxis meanaxis                                2 (tensor, axis)
 //   linear alg.   dot transpose reshape size dim                  2, 1, 1+dims, 1, 2
 //   indexing      index slice setindex                            1+idx, 3, 2+idx
+//                 select setselect addselect                      1+idx, 2+idx, 2+idx (payload: subscript)
 //   construction  tensor arange zeros ones full zeroslike         payload shape / dims
 //                 oneslike randnormal randuniform
 //   conversion    itor ftoi toreal                                1
@@ -30,6 +31,10 @@
 // value the shape of another (broadcasting up or summing down, the adjoint of
 // broadcasting), `push`/`pop` move values through a tape (a stack per tape id), and
 // the rest are local derivatives that would be awkward to spell with other ops.
+//
+// `select` reads a part of a tensor chosen by a subscript with ':' (whole axes) in it, one Int
+// operand per indexed axis: `m[i, :]`. `setselect` replaces that part by a value broadcast to it
+// and `addselect` adds one (the adjoint of `select`, so an adjoint can be updated in place).
 import AdjointBasic
 
 /// An IR operation.
@@ -42,6 +47,7 @@ public enum Opcode: String, CaseIterable, Sendable {
     case sum, mean, prod, max, min, norm, sumaxis, meanaxis
     case dot, transpose, reshape, size, dim
     case index, slice, setindex
+    case select, setselect, addselect
     case tensor, arange, zeros, ones, full, zeroslike, oneslike, randnormal, randuniform
     case itor, ftoi, toreal
     case istraining, print, call
@@ -66,6 +72,8 @@ public enum Opcode: String, CaseIterable, Sendable {
         case .setslice: return 4...4
         case .subtensor: return 1...Int.max
         case .reshape, .index: return 2...Int.max
+        case .select: return 1...Int.max
+        case .setselect, .addselect: return 2...Int.max
         case .slice: return 3...3
         case .setindex, .addat: return 3...Int.max
         case .zeros, .ones, .randnormal, .randuniform, .tensor: return 1...Int.max
@@ -140,6 +148,10 @@ public enum Opcode: String, CaseIterable, Sendable {
         case .dim: return operands == [.tensor, .int] ? .int : nil
         case .index: return operands[0] == .tensor && operands.dropFirst().allSatisfy { $0 == .int } ? .real : nil
         case .slice: return operands == [.tensor, .int, .int] ? .tensor : nil
+        case .select: return operands[0] == .tensor && operands.dropFirst().allSatisfy { $0 == .int } ? .tensor : nil
+        case .setselect, .addselect:
+            return operands[0] == .tensor && numeric.contains(operands[1])
+                && operands.dropFirst(2).allSatisfy { $0 == .int } ? .tensor : nil
         case .setindex, .addat:
             return operands[0] == .tensor && numeric.contains(operands[1])
                 && operands.dropFirst(2).allSatisfy { $0 == .int } ? .tensor : nil

@@ -205,6 +205,16 @@ public enum Verifier {
                             fail(block.id, what, "tensor shape does not match its element count"); continue
                         }
                     }
+                    if [.select, .setselect, .addselect, .index].contains(instruction.op) {
+                        let leading = instruction.op == .select || instruction.op == .index ? 1 : 2
+                        let indexOperands = instruction.operands.count - leading
+                        switch instruction.payload {
+                        case .subscripted(let s) where s.indexCount == indexOperands
+                            && (instruction.op != .index || s.indexCount == s.positions.count): break
+                        case .none where instruction.op == .index: break
+                        default: fail(block.id, what, "subscript does not match its \(indexOperands) index operands")
+                        }
+                    }
                     if instruction.op == .print {
                         guard case .print(let items) = instruction.payload,
                               items.filter({ $0 == .value }).count == instruction.operands.count else {

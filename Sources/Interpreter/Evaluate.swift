@@ -114,7 +114,18 @@ extension Interpreter {
             return .int(t.shape[k])
 
         case .index:
-            return .real(try tensor(operands[0]).element(at: try operands.dropFirst().map(int)))
+            let x = try tensor(operands[0])
+            try checkRank(x, instruction.payload)
+            return .real(try x.element(at: try operands.dropFirst().map(int)))
+        case .select:
+            let (x, mask) = try selected(operands[0], instruction.payload)
+            return .tensor(try x.selecting(mask, at: try operands.dropFirst().map(int)))
+        case .setselect:
+            let (x, mask) = try selected(operands[0], instruction.payload)
+            return .tensor(try x.updatingSelection(mask, at: try operands.dropFirst(2).map(int), with: try part(operands[1])))
+        case .addselect:
+            let (x, mask) = try selected(operands[0], instruction.payload)
+            return .tensor(try x.addingToSelection(mask, at: try operands.dropFirst(2).map(int), try part(operands[1])))
         case .slice:
             return .tensor(try tensor(operands[0]).slice(from: try int(operands[1]), to: try int(operands[2])))
         case .setindex:
@@ -261,6 +272,27 @@ extension Interpreter {
     }
 
     // MARK: - Operand access
+
+    /// A subscript written in the source must have one position per axis; the error quotes it and
+    /// says what to write instead.
+    private func checkRank(_ x: Tensor<S>, _ payload: Payload) throws {
+        guard case .subscripted(let s) = payload, s.positions.count != x.rank else { return }
+        throw TensorError(s.rankMismatchMessage(rank: x.rank))
+    }
+
+    /// The tensor of a `select`, `setselect` or `addselect`, its rank checked, and which axes are indexed.
+    private func selected(_ v: Value<S>, _ payload: Payload) throws -> (Tensor<S>, [Bool]) {
+        guard case .subscripted(let s) = payload else { throw ScalarError("internal: a selection without its subscript") }
+        let x = try tensor(v)
+        try checkRank(x, payload)
+        return (x, s.indexesAxis)
+    }
+
+    /// A Real or Tensor value written into or added to a selected part.
+    private func part(_ v: Value<S>) throws -> ScalarOrTensor<S> {
+        if case .tensor(let t) = v { return .tensor(t) }
+        return .scalar(try real(v))
+    }
 
     private func int(_ v: Value<S>) throws -> Int {
         guard case .int(let i) = v else { throw ScalarError("internal: expected an Int, got \(v.printed)") }

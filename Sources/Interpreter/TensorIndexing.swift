@@ -63,3 +63,81 @@ extension Tensor {
         return (start ..< start + blockShape.reduce(1, *), blockShape)
     }
 }
+
+// MARK: - Selections: subscripts with ':'
+
+extension Tensor {
+    /// The flat offsets of the part a subscript selects, in row-major order of its whole axes, and the
+    /// part's shape. `indexesAxis` has one entry per axis (the caller checks the rank); `indices` holds
+    /// one index per indexed axis, each checked against its axis.
+    private func selection(_ indexesAxis: [Bool], _ indices: [Int]) throws -> (offsets: [Int], shape: [Int]) {
+        precondition(indexesAxis.count == rank, "a selection's subscript must have one position per axis")
+        var base = 0
+        var wholeAxes: [Int] = []
+        var next = indices.makeIterator()
+        let strides = self.strides
+        for axis in 0..<rank {
+            guard indexesAxis[axis] else { wholeAxes.append(axis); continue }
+            let index = next.next()!
+            guard (0..<shape[axis]).contains(index) else {
+                throw TensorError.indexOutOfRange(index, axis: axis, size: shape[axis])
+            }
+            base += index * strides[axis]
+        }
+        let partShape = wholeAxes.map { shape[$0] }
+        var offsets: [Int] = []
+        offsets.reserveCapacity(partShape.reduce(1, *))
+        // Odometer over the whole axes, last axis fastest.
+        var counter = Array(repeating: 0, count: wholeAxes.count)
+        var offset = base
+        if partShape.contains(0) { return ([], partShape) }
+        while true {
+            offsets.append(offset)
+            var k = wholeAxes.count - 1
+            while k >= 0 {
+                counter[k] += 1
+                offset += strides[wholeAxes[k]]
+                if counter[k] < partShape[k] { break }
+                offset -= counter[k] * strides[wholeAxes[k]]
+                counter[k] = 0
+                k -= 1
+            }
+            if k < 0 { return (offsets, partShape) }
+        }
+    }
+
+    /// `x[i, :]` and the like: the selected part as a tensor of its own.
+    public func selecting(_ indexesAxis: [Bool], at indices: [Int]) throws -> Tensor {
+        let (offsets, shape) = try selection(indexesAxis, indices)
+        return Tensor(validShape: shape, scalars: offsets.map { scalars[$0] })
+    }
+
+    /// A copy with the selected part replaced by `value` broadcast to its shape (`x[:, j] = v`).
+    public func updatingSelection(_ indexesAxis: [Bool], at indices: [Int],
+                                  with value: ScalarOrTensor<Element>) throws -> Tensor {
+        let (offsets, shape) = try selection(indexesAxis, indices)
+        let replacement = try Tensor.filling(shape, with: value)
+        var copy = self
+        for (k, offset) in offsets.enumerated() { copy.scalars[offset] = replacement[k] }
+        return copy
+    }
+
+    /// A copy with `value`, broadcast to the selected part's shape, added to that part (`x[:, j] += v`;
+    /// the adjoint of reading the part).
+    public func addingToSelection(_ indexesAxis: [Bool], at indices: [Int],
+                                  _ value: ScalarOrTensor<Element>) throws -> Tensor {
+        let (offsets, shape) = try selection(indexesAxis, indices)
+        let addend = try Tensor.filling(shape, with: value)
+        var copy = self
+        for (k, offset) in offsets.enumerated() { copy.scalars[offset] = try copy.scalars[offset] + addend[k] }
+        return copy
+    }
+
+    /// The elements of a value broadcast to `shape`, row-major.
+    private static func filling(_ shape: [Int], with value: ScalarOrTensor<Element>) throws -> [Element] {
+        switch value {
+        case .scalar(let s): return Array(repeating: s, count: shape.reduce(1, *))
+        case .tensor(let t): return try t.broadcast(to: shape).scalars
+        }
+    }
+}

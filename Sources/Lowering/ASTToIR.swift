@@ -140,12 +140,20 @@ public struct ASTToIR {
                     valueType = binaryResultType(binary, symbol.type, valueType)
                 }
                 bind(symbol, coerce(v, from: valueType, to: symbol.type, at: value.location))
+            } else if indices.contains(where: \.isWholeAxis) {
+                guard let tensor = environment[key], let indexValues = lowerIndices(indices) else { return }
+                if valueType == .int { v = coerce(v, from: .int, to: .real, at: value.location); valueType = .real }
+                let name = Expr(.name(symbol.name), at: statement.location)
+                let payload = Payload.subscripted(ASTToIR.writtenSubscript(name, indices))
+                environment[key] = lowerSelectionUpdate(tensor, op, v, valueType, indexValues, payload, at: opLocation)
             } else {
                 guard let tensor = environment[key] else { return }
                 let indexValues = indices.compactMap { lowerExpression($0) }
                 if valueType == .int { v = coerce(v, from: .int, to: .real, at: value.location); valueType = .real }
                 if let binary = op.binary {
-                    guard let old = builder.emit(.index, [tensor] + indexValues, type: .real, at: opLocation),
+                    let name = Expr(.name(symbol.name), at: statement.location)
+                    guard let old = builder.emit(.index, [tensor] + indexValues, type: .real,
+                                                 payload: .subscripted(ASTToIR.writtenSubscript(name, indices)), at: opLocation),
                           let combined = lowerBinary(binary, old, .real, v, valueType,
                                                      resultType: binaryResultType(binary, .real, valueType),
                                                      at: opLocation) else { return }
@@ -189,6 +197,25 @@ public struct ASTToIR {
 
         case .expression(let expr):
             _ = lowerExpression(expr)
+        }
+    }
+
+    /// `x[..., :, ...] op= v`: `=` replaces the selected part, `+=` and `-=` add to it in place of
+    /// reading it first, `*=` and `/=` combine the part read with `v` and write the result back.
+    private mutating func lowerSelectionUpdate(_ tensor: ValueID, _ op: AssignmentOperator, _ value: ValueID,
+                                               _ valueType: ValueType, _ indices: [ValueID], _ payload: Payload,
+                                               at location: SourceLocation) -> ValueID? {
+        switch op {
+        case .assign:
+            return builder.emit(.setselect, [tensor, value] + indices, type: .tensor, payload: payload, at: location)
+        case .add, .subtract:
+            guard let added = op == .add ? value : builder.emit(.neg, [value], type: valueType, at: location) else { return nil }
+            return builder.emit(.addselect, [tensor, added] + indices, type: .tensor, payload: payload, at: location)
+        case .multiply, .divide:
+            guard let old = builder.emit(.select, [tensor] + indices, type: .tensor, payload: payload, at: location),
+                  let combined = lowerBinary(op.binary!, old, .tensor, value, valueType, resultType: .tensor, at: location)
+            else { return nil }
+            return builder.emit(.setselect, [tensor, combined] + indices, type: .tensor, payload: payload, at: location)
         }
     }
 

@@ -51,10 +51,14 @@ extension ASTToIR {
         case .gradCall(let function, let arguments):
             return lowerGradCall(function, arguments, resultType: expr.type!, at: at)
         case .index(let base, let indices):
-            guard let b = lowerExpression(base) else { return nil }
-            let idx = indices.compactMap { lowerExpression($0) }
-            guard idx.count == indices.count else { return nil }
-            return builder.emit(.index, [b] + idx, type: .real, at: at)
+            guard let b = lowerExpression(base), let idx = lowerIndices(indices) else { return nil }
+            let payload = Payload.subscripted(ASTToIR.writtenSubscript(base, indices))
+            // With a ':' the result is the part of the tensor the subscript selects.
+            let isSelection = indices.contains(where: \.isWholeAxis)
+            return builder.emit(isSelection ? .select : .index, [b] + idx, type: isSelection ? .tensor : .real,
+                                payload: payload, at: at)
+        case .wholeAxis:
+            return nil  // Sema allows ':' only in an index list, which `.index` handles
         case .slice(let base, let from, let to):
             guard let b = lowerExpression(base), let f = lowerExpression(from), let t = lowerExpression(to) else { return nil }
             return builder.emit(.slice, [b, f, t], type: .tensor, at: at)
@@ -69,6 +73,18 @@ extension ASTToIR {
             }
             return builder.emit(.tuple, parts, type: expr.type!, at: at)
         }
+    }
+
+    /// The Int operands of a subscript: its indices other than ':'; nil when one failed to lower.
+    mutating func lowerIndices(_ indices: [Expr]) -> [ValueID]? {
+        let written = indices.filter { !$0.isWholeAxis }
+        let values = written.compactMap { lowerExpression($0) }
+        return values.count == written.count ? values : nil
+    }
+
+    /// The subscript as written, which run-time errors about it quote.
+    static func writtenSubscript(_ base: Expr, _ indices: [Expr]) -> Subscript {
+        Subscript(base: base.spelling, positions: indices.map(\.spelling))
     }
 
     mutating func constant(_ c: Constant, at location: SourceLocation) -> ValueID? {

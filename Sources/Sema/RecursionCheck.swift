@@ -107,7 +107,7 @@ enum RecursionCheck {
 
     private static func collectCalls(_ expr: Expr, into calls: inout [Call]) {
         switch expr.kind {
-        case .integer, .real, .bool, .string, .name: break
+        case .integer, .real, .bool, .string, .name, .wholeAxis: break
         case .tensorLiteral(let elements): elements.forEach { collectCalls($0, into: &calls) }
         case .unary(_, let operand): collectCalls(operand, into: &calls)
         case .binary(_, let l, let r): collectCalls(l, into: &calls); collectCalls(r, into: &calls)

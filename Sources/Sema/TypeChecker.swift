@@ -219,7 +219,7 @@ public struct TypeChecker {
                     throw Diagnostic(at: target.location, DiagnosticMessages.mustBe(
                         "indexed value", expected: "Tensor", got: symbol.type.description))
                 }
-                for index in indices { try requireInt(index, "index") }
+                try checkIndices(indices)
                 guard [.int, .real, .tensor].contains(valueType) else {
                     throw Diagnostic(at: value.start, DiagnosticMessages.typeMismatch(
                         "\(target.name)[...]", expected: "Real or Tensor", got: valueType.description))
@@ -425,6 +425,11 @@ public struct TypeChecker {
         }
     }
 
+    /// Each index is an Int or a ':' (a whole axis).
+    private mutating func checkIndices(_ indices: [Expr]) throws {
+        for index in indices where !index.isWholeAxis { try requireInt(index, "index") }
+    }
+
     /// Types an expression and records the type on the node.
     @discardableResult
     mutating func checkExpression(_ expr: Expr, allowVoid: Bool = false, allowTuple: Bool = false) throws -> ValueType {
@@ -486,8 +491,11 @@ public struct TypeChecker {
             return signature.result
         case .index(let base, let indices):
             try requireTensor(base, "indexed value")
-            for index in indices { try requireInt(index, "index") }
-            return .real
+            try checkIndices(indices)
+            // A ':' takes a whole axis, so the result keeps at least one axis.
+            return indices.contains(where: \.isWholeAxis) ? .tensor : .real
+        case .wholeAxis:
+            throw Diagnostic(at: expr.location, DiagnosticMessages.wholeAxisOutsideIndex)
         case .slice(let base, let from, let to):
             try requireTensor(base, "sliced value")
             try requireInt(from, "slice bound")

@@ -186,7 +186,10 @@ public final class Expr {
         case binary(BinaryOperator, Expr, Expr)
         case call(callee: Identifier, arguments: [Argument])
         case gradCall(GradFunction, arguments: [Argument])
+        /// `base[i, j]`; an index may be `.wholeAxis`, which makes the result a Tensor.
         case index(Expr, [Expr])
+        /// `:` in an index list: the whole axis (the parser makes it nowhere else).
+        case wholeAxis
         case slice(Expr, from: Expr, to: Expr)
         case transpose(Expr)
         /// `(a, b)`: only as a returned value (spec §7: tuples are not stored or passed).
@@ -218,7 +221,7 @@ public final class Expr {
     /// The direct subexpressions of a node, in source order.
     public static func children(of kind: Kind) -> [Expr] {
         switch kind {
-        case .integer, .real, .bool, .string, .name: return []
+        case .integer, .real, .bool, .string, .name, .wholeAxis: return []
         case .tensorLiteral(let elements): return elements
         case .unary(_, let operand): return [operand]
         case .binary(_, let left, let right): return [left, right]

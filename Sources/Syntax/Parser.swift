@@ -453,18 +453,27 @@ public struct Parser {
         }
     }
 
-    /// indexOrSlice := expression '..<' expression | expression { ',' expression }
+    /// indexOrSlice := expression '..<' expression | index { ',' index }
     mutating func indexOrSlice(_ base: Expr, at open: SourceLocation) throws -> Expr {
-        let first = try expression()
-        if consume("..<") {
+        let first = try index()
+        if current.isPunctuation("..<") {
+            // A slice's bounds are Ints; `:` means a whole axis and has no place in one.
+            if case .wholeAxis = first.kind { throw Diagnostic(at: first.location, DiagnosticMessages.wholeAxisInSlice) }
+            advance()
             let end = try expression()
             try expect("]", DiagnosticMessages.expected("']'", after: "slice"))
             return Expr(.slice(base, from: first, to: end), at: open)
         }
         var indices = [first]
-        while consume(",") { indices.append(try expression()) }
+        while consume(",") { indices.append(try index()) }
         try expect("]", DiagnosticMessages.expected("']'", after: "index"))
         return Expr(.index(base, indices), at: open)
+    }
+
+    /// index := expression | ':'   (`:` takes the whole axis)
+    mutating func index() throws -> Expr {
+        if current.isPunctuation(":") { return Expr(.wholeAxis, at: advance().location) }
+        return try expression()
     }
 
     /// primary := integer | real | 'true' | 'false' | string | name | call | gradCall
@@ -511,6 +520,8 @@ public struct Parser {
             return inner
         case .punctuation where token.text == "[":
             return try tensorLiteral()
+        case .punctuation where token.text == ":":
+            throw Diagnostic(at: token.location, DiagnosticMessages.wholeAxisOutsideIndex)
         default:
             throw Diagnostic(at: token.location, DiagnosticMessages.expectedExpression(found: token.description))
         }

@@ -1384,7 +1384,7 @@ private let probeCases: [GradCase] = [
 ]
 
 let reverseModeCorpus: [GradCase] = arithmeticCases + builtinCases + indexingCases + broadcastingCases
-    + controlFlowCases + headAndWrtCases + kinkCases + nestedCases + probeCases
+    + controlFlowCases + headAndWrtCases + kinkCases + nestedCases + probeCases + colonIndexingCases
 
 // MARK: - Harness
 

@@ -94,7 +94,7 @@ struct TangentEmitter {
             let second = emit(.sub, [real("1"), first], t)
             return sum(dx[0].map { emit(.mul, [first, $0], t) }, dx[1].map { emit(.mul, [second, $0], t) })
         case .sum, .mean, .sumaxis, .meanaxis, .transpose, .reshape, .index, .slice, .subtensor, .expanddims,
-             .reshapeas, .fit, .toreal, .extract:
+             .reshapeas, .fit, .toreal, .extract, .select:
             // Linear in the first operand: the same operation on its tangent.
             return emit(instruction.op, [d(0)] + x.dropFirst(), t, payload: instruction.payload)
         case .prod:
@@ -105,7 +105,7 @@ struct TangentEmitter {
             return emit(.div, [emit(.sum, [emit(.mul, [x[0], d(0)], .tensor)], .real), y], .real)
         case .dot:
             return sum(dx[0].map { emit(.dot, [$0, x[1]], .tensor) }, dx[1].map { emit(.dot, [x[0], $0], .tensor) })
-        case .setindex, .setslice, .addat:
+        case .setindex, .setslice, .addat, .setselect, .addselect:
             // Linear in the tensor and the value written.
             return emit(instruction.op, [d(0), d(1)] + x.dropFirst(2), t, payload: instruction.payload)
         case .tensor:

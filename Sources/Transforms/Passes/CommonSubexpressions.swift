@@ -24,6 +24,12 @@ public enum CommonSubexpressions: FunctionPass {
 
     public static func run(on function: inout Function) { run(on: &function, keepingPoints: false) }
 
+    /// A subscript's spelling is only for error messages: `x[j]` and `x[i]` with j = i read one element.
+    private static func comparable(_ payload: Payload) -> Payload {
+        guard case .subscripted(let s) = payload else { return payload }
+        return .subscripted(Subscript(base: "", positions: s.indexesAxis.map { $0 ? "_" : ":" }))
+    }
+
     /// `keepingPoints`: leave instructions with a non-smooth point, and comparisons, unmerged.
     public static func run(on function: inout Function, keepingPoints: Bool) {
         let dominators = Dominators(function)
@@ -48,7 +54,7 @@ public enum CommonSubexpressions: FunctionPass {
                 function.blocks[b].instructions[k] = instruction
                 guard let r = instruction.result, instruction.op.isPure else { continue }
                 if keepingPoints, instruction.op.nonSmoothPoint != nil || instruction.op.isComparison { continue }
-                let key = Key(op: instruction.op, operands: instruction.operands, payload: instruction.payload)
+                let key = Key(op: instruction.op, operands: instruction.operands, payload: comparable(instruction.payload))
                 if let earlier = seen[key], function.type(of: earlier) == function.type(of: r) {
                     replacement[r] = earlier
                 } else if seen[key] == nil {

@@ -45,7 +45,7 @@ public enum Simplify: FunctionPass {
             guard let d = definitions[v] else { return v }
             switch d.op {
             case .fit, .reshapeas: return shapeSource(resolve(d.operands[1]))
-            case .addat, .setindex, .setslice: return shapeSource(resolve(d.operands[0]))
+            case .addat, .setindex, .setslice, .setselect, .addselect: return shapeSource(resolve(d.operands[0]))
             case .zeroslike, .oneslike: return shapeSource(resolve(d.operands[0]))
             default: return v
             }

@@ -112,7 +112,8 @@ extension Opcode {
         case .add, .sub, .mul, .div, .pow, .neg, .exp, .log, .sin, .cos, .tan, .tanh, .sqrt, .abs, .sigmoid, .relu,
              .maximum, .minimum, .sum, .mean, .prod, .max, .min, .norm, .sumaxis, .meanaxis, .dot, .transpose,
              .reshape, .index, .slice, .setindex, .tensor, .full, .toreal, .call, .tuple, .extract, .fit,
-             .expanddims, .dotadja, .dotadjb, .reshapeas, .setslice, .subtensor, .prodothers, .addat:
+             .expanddims, .dotadja, .dotadjb, .reshapeas, .setslice, .subtensor, .prodothers, .addat,
+             .select, .setselect, .addselect:
             return true
         case .const, .rem, .not, .eq, .ne, .lt, .le, .gt, .ge, .sign, .floor, .size, .dim, .arange, .zeros, .ones,
              .zeroslike, .oneslike, .randnormal, .randuniform, .itor, .ftoi, .istraining, .print, .grad, .push, .pop,

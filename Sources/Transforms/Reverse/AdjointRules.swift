@@ -63,6 +63,20 @@ struct AdjointEmitter {
 
     private func isActive(_ v: ValueID) -> Bool { activity.isActive(v) }
 
+    /// The adjoint of a read of part of `x` (`index`, `subtensor`, `select`): `value` added where it was
+    /// read into x's current adjoint (given x's shape), by `update`, which code generation performs in
+    /// place, so a loop reading one row per iteration does not copy the whole adjoint each time.
+    private mutating func addWhereRead(_ x: ValueID, _ update: Opcode, _ value: ValueID, _ indices: [ValueID],
+                                       payload: Payload) {
+        let key = AdjointKey(x)
+        let current: ValueID
+        switch adjoints[key] ?? .zero {
+        case .zero: current = emit(.zeroslike, [shapeOf(x)], .tensor)
+        case .value(let v): current = emit(.fit, [v, shapeOf(x)], .tensor)
+        }
+        adjoints[key] = .value(emit(update, [current, value] + indices, .tensor, payload: payload))
+    }
+
     /// The adjoint as a value, a shared zero when still symbolic.
     mutating func materialize(_ key: AdjointKey) -> ValueID {
         switch adjoints[key] ?? .zero {
@@ -347,16 +361,26 @@ struct AdjointEmitter {
         case .reshape, .expanddims, .reshapeas:
             if isActive(x[0]) { add(x[0], emit(.reshapeas, [shaped(ybar, like: y), primal(x[0])], .tensor)) }
         case .index, .subtensor:
-            // Added where it was read: the current adjoint (given x's shape) plus ȳ at the index.
+            // Added where it was read, into the current adjoint.
             if isActive(x[0]) {
-                let key = AdjointKey(x[0])
-                let current: ValueID
-                switch adjoints[key] ?? .zero {
-                case .zero: current = emit(.zeroslike, [shapeOf(x[0])], .tensor)
-                case .value(let v): current = emit(.fit, [v, shapeOf(x[0])], .tensor)
-                }
                 let value = instruction.op == .index ? ybar : shaped(ybar, like: y)
-                adjoints[key] = .value(emit(.addat, [current, value] + x.dropFirst().map { primal($0) }, .tensor))
+                addWhereRead(x[0], .addat, value, x.dropFirst().map { primal($0) }, payload: .none)
+            }
+        case .select:
+            if isActive(x[0]) {
+                addWhereRead(x[0], .addselect, shaped(ybar, like: y), x.dropFirst().map { primal($0) },
+                             payload: instruction.payload)
+            }
+        case .setselect, .addselect:
+            // `setselect` overwrites the part, which so gets no adjoint from x; `addselect` keeps it.
+            let g = shaped(ybar, like: y)
+            let indices = x.dropFirst(2).map { primal($0) }
+            if isActive(x[0]) {
+                add(x[0], instruction.op == .addselect
+                    ? g : emit(.setselect, [g, zeros.real] + indices, .tensor, payload: instruction.payload))
+            }
+            if isActive(x[1]) {
+                add(x[1], fit(emit(.select, [g] + indices, .tensor, payload: instruction.payload), like: x[1]))
             }
         case .slice:
             let zero = emit(.zeroslike, [shapeOf(x[0])], .tensor)

@@ -77,7 +77,7 @@ struct Recomputation {
     /// The operand whose shape an operation's Tensor result always has, if any.
     private static func shapeKeepingOperand(_ instruction: Instruction, in function: Function) -> ValueID? {
         switch instruction.op {
-        case .addat, .setindex, .setslice, .zeroslike, .oneslike, .neg:
+        case .addat, .setindex, .setslice, .setselect, .addselect, .zeroslike, .oneslike, .neg:
             return instruction.operands[0]
         case .fit, .reshapeas:
             return instruction.operands[1]
