@@ -1,12 +1,14 @@
 // The README's listings, reproduced: every `$ adjoint ...` session, the IR and adjoint IR of the chapter's
-// `g`, and the generated Swift shown, so that no listing can go stale (issue 17).
+// `g`, and the generated Swift shown, so that no listing can go stale (issue 17). `reproduceSessions(of:)`
+// also checks docs/REFERENCE.md's sessions (ReferenceTests.swift).
 import Foundation
 import Testing
 @testable import AdjointDriver
 
-/// The fenced code blocks of the README, in order, without their fences.
-private func readmeBlocks() throws -> [String] {
-    let text = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+/// The fenced code blocks of a markdown file of the package (by default the README), in order,
+/// without their fences.
+func markdownBlocks(_ file: String = "README.md") throws -> [String] {
+    let text = try String(contentsOf: packageRoot.appendingPathComponent(file), encoding: .utf8)
     var blocks: [String] = []
     var current: [Substring]? = nil
     for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -18,6 +20,11 @@ private func readmeBlocks() throws -> [String] {
         }
     }
     return blocks
+}
+
+/// The README's fenced code blocks.
+private func readmeBlocks() throws -> [String] {
+    try markdownBlocks("README.md")
 }
 
 /// Splits a command line as a POSIX shell would for the simple forms the README uses: words, and
@@ -44,11 +51,20 @@ private func shellWords(_ line: String) -> [String] {
 
 @Test("README shell sessions print what the tool prints")
 func readmeSessionsAreReproduced() throws {
-    let sessions = try readmeBlocks().filter { $0.hasPrefix("$ ") }
-    #expect(sessions.count >= 5)
+    #expect(try reproduceSessions(of: "README.md") >= 5)
+}
+
+/// Runs every shell session of a markdown file of the package (a fenced block whose first line starts
+/// with `$ `) and expects each command to print exactly the lines that follow it, stdout then stderr.
+/// `$ cat FILE` writes the lines that follow it to FILE, `$ echo $?` expects the previous command's exit
+/// status; a trailing backslash continues a command. Each session runs in a scratch folder of its own
+/// that sees the package's `examples` and `Tests`. Returns the number of sessions.
+@discardableResult
+func reproduceSessions(of file: String) throws -> Int {
+    let sessions = try markdownBlocks(file).filter { $0.hasPrefix("$ ") }
     for session in sessions {
         // A scratch folder that sees the repository's examples and tests, and the files `$ cat` shows.
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("adjoint-readme-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("adjoint-sessions-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         for folder in ["examples", "Tests"] {
@@ -77,19 +93,20 @@ func readmeSessionsAreReproduced() throws {
             case "cat":
                 try expected.write(to: directory.appendingPathComponent(words[1]), atomically: true, encoding: .utf8)
             case "echo":
-                #expect(expected == "\(status)\n", "\(step.command)")
+                #expect(expected == "\(status)\n", "\(file): \(step.command)")
             case "swift":
                 // `swift run --package-path examples/LinearRegression`: a package build of its own, which CI
                 // runs; its own tests check the training it prints.
-                #expect(step.command.contains("--package-path examples/"), "\(step.command)")
+                #expect(step.command.contains("--package-path examples/"), "\(file): \(step.command)")
             default:
-                #expect(words.first == "adjoint", "\(step.command)")
+                #expect(words.first == "adjoint", "\(file): \(step.command)")
                 let (code, output) = try runAdjoint(Array(words.dropFirst()), in: directory)
                 status = code
-                #expect(output == expected, "\(step.command)")
+                #expect(output == expected, "\(file): \(step.command)")
             }
         }
     }
+    return sessions.count
 }
 
 @Test("README IR, adjoint IR and Swift listings come from the tool")
