@@ -93,8 +93,17 @@ struct Recomputation {
         enum Fact: Equatable { case unknown, witness(ValueID) }
         var fact: [ValueID: Fact] = [:]
         func of(_ v: ValueID) -> Fact { fact[v] ?? .witness(v) }
-        for block in function.blocks.dropFirst() {
-            for p in block.parameters where function.type(of: p) == .tensor { fact[p] = .unknown }
+        // Optimistic start: every parameter and every shape-keeping result is unknown until its inputs say.
+        for block in function.blocks {
+            if block.id.index != 0 {
+                for p in block.parameters where function.type(of: p) == .tensor { fact[p] = .unknown }
+            }
+            for instruction in block.instructions {
+                if let r = instruction.result, function.type(of: r) == .tensor,
+                   let operand = shapeKeepingOperand(instruction, in: function), function.type(of: operand) == .tensor {
+                    fact[r] = .unknown
+                }
+            }
         }
         var changed = true
         while changed {
