@@ -2,7 +2,7 @@
 // Adjoint: a source-to-source differentiation compiler.
 // The module list is the pipeline: Basic <- Syntax <- Sema <- Lowering -> IR <- Transforms, IR <- Codegen,
 // Interpreter runs IR over any Scalar, Exact is GMP rationals (a Scalar), Driver glues the stages,
-// AdjointCLI parses flags.
+// Adjoint is the library over the Driver, and AdjointCLI parses flags on that library alone.
 import PackageDescription
 
 let package = Package(
@@ -44,7 +44,7 @@ let package = Package(
                 path: "Sources/Adjoint"),
         // The `adjoint` executable; its target has the executable's name so the build plugin can run it.
         .executableTarget(name: "adjoint",
-                          dependencies: ["AdjointDriver",
+                          dependencies: ["Adjoint",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/AdjointCLI"),
         .plugin(name: "AdjointBuildPlugin", capability: .buildTool(), dependencies: [.target(name: "adjoint")],

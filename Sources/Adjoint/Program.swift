@@ -4,8 +4,9 @@
 //     let g = try program.gradient("f", arguments: ["x": "[1, 2, 3]"], exact: true)
 //     #expect(g["x"] == Value(exactly: "[4, 8, 12]"))
 //
-// A thin face over AdjointDriver, which the CLI uses too, so both say the same things. Nothing
-// here is global or mutable: a Program may be used from concurrent tests.
+// A thin face over AdjointDriver. The `adjoint` command line is built on this library alone
+// (Commands.swift holds what only the tool needs), so both say the same things. Nothing here is
+// global or mutable: a Program may be used from concurrent tests.
 import Foundation
 import AdjointBasic
 import AdjointDriver
@@ -14,16 +15,21 @@ import AdjointDriver
 /// with the source line and a caret), or an internal error of the compiler.
 public struct AdjointError: Error, CustomStringConvertible, Sendable {
     public let description: String
+    /// The CLI's exit status for it (spec §9): 1 the program or its inputs, 2 a malformed request
+    /// (`--max-bits 0`), 3 a compiler bug.
+    public let exitStatus: Int32
     /// A compiler bug rather than something wrong with the program (the CLI's exit status 3).
-    public let isInternal: Bool
+    public var isInternal: Bool { exitStatus == 3 }
 
     init(_ error: Error) {
-        if let error = error as? DriverError {
+        if let error = error as? AdjointError {
+            self = error
+        } else if let error = error as? DriverError {
             description = error.description.hasSuffix("\n") ? String(error.description.dropLast()) : error.description
-            isInternal = error.exitStatus == 3
+            exitStatus = error.exitStatus
         } else {
-            description = "\(error)"
-            isInternal = true
+            description = "internal error: \(error)"
+            exitStatus = 3
         }
     }
 }
@@ -43,6 +49,12 @@ public struct Program: @unchecked Sendable {
         compilation = try catching { try Compilation(path: url.path) }
     }
 
+    /// Reads, parses and checks a file named by a path, which diagnostics repeat as written
+    /// (`bad.adj:3:10: error: ...`, as the command line shows it).
+    public init(path: String) throws {
+        compilation = try catching { try Compilation(path: path) }
+    }
+
     /// Parses and checks source text; `name` is the file name diagnostics give.
     public init(source: String, name: String = "program.adj") throws {
         compilation = try catching { try Compilation(SourceFile(path: name, text: source)) }
@@ -53,36 +65,72 @@ public struct Program: @unchecked Sendable {
     }
 
     /// The value of `function` at `arguments` (constant expressions, as the CLI's `--arg`), in a plain call.
+    /// What the program prints goes to `output` (one line per call), or nowhere. `maxBits` bounds exact
+    /// mode's rationals. The value of a function that returns nothing is void (`isVoid`).
     public func evaluate(_ function: String, arguments: [String: String] = [:], exact: Bool = false,
-                         seed: Int = 0) throws -> Value {
+                         seed: Int = 0, maxBits: Int = Program.defaultMaxBits,
+                         output: @escaping (String) -> Void = { _ in }) throws -> Value {
+        try evaluate(function, orderedArguments: Program.arguments(arguments), exact: exact, seed: seed, maxBits: maxBits,
+                     output: output)
+    }
+
+    /// `evaluate` with the arguments in the order given (the command line's `--arg`s: a later one wins).
+    public func evaluate(_ function: String, orderedArguments: [(name: String, expression: String)], exact: Bool = false,
+                         seed: Int = 0, maxBits: Int = Program.defaultMaxBits,
+                         output: @escaping (String) -> Void = { _ in }) throws -> Value {
         try catching {
-            let request = EvalRequest(function: function, arguments: Program.arguments(arguments), seed: seed,
+            let request = EvalRequest(function: function, arguments: orderedArguments, seed: seed,
                                       engine: exact ? .exact : .double)
-            return Value(try compilation.evaluate(request) { _ in }.value)
+            return Value(try withExactLimit(bits: maxBits) { try compilation.evaluate(request, output: output) }.value)
         }
     }
 
     /// The value of `function` and its gradient with respect to `wrt` (default: the `@differentiable(wrt:)`
     /// parameters, else every Real and Tensor one), for the head gradient `head` (default: ones).
+    /// With `explain`, `Gradient.explanation` is `--explain`'s report.
     public func gradient(_ function: String, arguments: [String: String] = [:], wrt: [String]? = nil,
-                         head: String? = nil, exact: Bool = false, seed: Int = 0) throws -> Gradient {
+                         head: String? = nil, exact: Bool = false, seed: Int = 0, explain: Bool = false,
+                         maxBits: Int = Program.defaultMaxBits, output: @escaping (String) -> Void = { _ in }) throws -> Gradient {
+        try gradient(function, orderedArguments: Program.arguments(arguments), wrt: wrt, head: head, exact: exact, seed: seed,
+                     explain: explain, maxBits: maxBits, output: output)
+    }
+
+    /// `gradient` with the arguments in the order given (the command line's `--arg`s: a later one wins).
+    public func gradient(_ function: String, orderedArguments: [(name: String, expression: String)], wrt: [String]? = nil,
+                         head: String? = nil, exact: Bool = false, seed: Int = 0, explain: Bool = false,
+                         maxBits: Int = Program.defaultMaxBits, output: @escaping (String) -> Void = { _ in }) throws -> Gradient {
         try catching {
-            let request = GradRequest(function: function, arguments: Program.arguments(arguments), wrt: wrt, head: head,
-                                      seed: seed, engine: exact ? .exact : .double)
-            let result = try compilation.gradient(request) { _ in }
+            let request = GradRequest(function: function, arguments: orderedArguments, wrt: wrt, head: head,
+                                      seed: seed, engine: exact ? .exact : .double, explain: explain)
+            let result = try withExactLimit(bits: maxBits) { try compilation.gradient(request, output: output) }
             let values = result.values.map(Value.init)
-            return Gradient(value: values[0], components: zip(result.gradients.map(\.name), values.dropFirst()).map { ($0, $1) })
+            return Gradient(value: values[0], components: zip(result.gradients.map(\.name), values.dropFirst()).map { ($0, $1) },
+                            json: result.json,
+                            explanation: result.explanation?.rendered(function: function, engine: exact ? "exact" : "double"))
         }
     }
 
     /// `adjoint check`: the dot-product test and finite differences of `function` (default: every
     /// `@differentiable` function); `passed` unless a check failed.
-    public func check(_ function: String? = nil, arguments: [String: String] = [:], seed: Int = 0) throws -> CheckReport {
+    public func check(_ function: String? = nil, arguments: [String: String] = [:], seed: Int = 0,
+                      maxBits: Int = Program.defaultMaxBits) throws -> CheckReport {
+        try check(function, orderedArguments: Program.arguments(arguments), seed: seed, maxBits: maxBits)
+    }
+
+    /// `check` with the arguments in the order given (the command line's `--arg`s: a later one wins).
+    public func check(_ function: String? = nil, orderedArguments: [(name: String, expression: String)], seed: Int = 0,
+                      maxBits: Int = Program.defaultMaxBits) throws -> CheckReport {
         try catching {
-            let lines = try compilation.check(CheckRequest(function: function, arguments: Program.arguments(arguments), seed: seed))
-            return CheckReport(lines: lines.map(\.description), passed: lines.allSatisfy(\.passed))
+            let request = CheckRequest(function: function, arguments: orderedArguments, seed: seed)
+            let lines = try withExactLimit(bits: maxBits) { try compilation.check(request) }
+            return CheckReport(lines: lines.map(\.description), passed: lines.allSatisfy(\.passed),
+                               json: "{\"checks\": [" + lines.map(\.json).joined(separator: ", ") + "], "
+                                   + "\"passed\": \(lines.allSatisfy(\.passed))}")
         }
     }
+
+    /// Exact mode's default size limit for a rational's numerator or denominator, in bits.
+    public static let defaultMaxBits = defaultExactLimitBits
 }
 
 /// A function's value and its gradient, one `Value` per differentiated parameter.
@@ -90,6 +138,10 @@ public struct Gradient: Sendable {
     public let value: Value
     /// The gradients in parameter order, with the parameters' names.
     public let components: [(name: String, value: Value)]
+    /// `{"value": V, "gradient": {...}}`, as `grad --json` prints it.
+    public let json: String
+    /// `--explain`'s report of the path taken and its one-sided points, when asked for.
+    public let explanation: String?
 
     /// The gradient with respect to one parameter, or nil when it was not differentiated.
     public subscript(parameter: String) -> Value? {
@@ -101,4 +153,6 @@ public struct Gradient: Sendable {
 public struct CheckReport: Sendable {
     public let lines: [String]
     public let passed: Bool
+    /// `{"checks": [...], "passed": B}`, as `check --json` prints it.
+    public let json: String
 }

@@ -36,6 +36,22 @@ public struct Value: Equatable, CustomStringConvertible, Sendable {
         }
     }
 
+    /// The value as the program's `print` writes it (`[4 8 12]`, `0.8`, `4/5`).
+    public var printed: String {
+        switch storage {
+        case .double(let v): return v.printed
+        case .exact(let v): return v.printed
+        }
+    }
+
+    /// Whether this is the "value" of a function that returns nothing.
+    public var isVoid: Bool {
+        switch storage {
+        case .double(.void), .exact(.void): return true
+        default: return false
+        }
+    }
+
     /// Whether the value is exact (computed over rationals).
     public var isExact: Bool { if case .exact = storage { return true } else { return false } }
 

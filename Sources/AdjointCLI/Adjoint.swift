@@ -1,11 +1,34 @@
-// The `adjoint` executable: argument parsing only; everything else is in AdjointDriver.
+// The `adjoint` executable: argument parsing only, on the `Adjoint` library (the one packages
+// use in their tests), so the tool and the library say the same things.
 //
 // Exit statuses (spec §9): 0 success, 1 an error in the user's program or inputs,
 // 2 a malformed command line, 3 an internal error. swift-argument-parser's own
 // usage errors would exit 64, so they are caught and mapped to 2 here.
 import ArgumentParser
-import AdjointDriver
+import Adjoint
 import Foundation
+
+/// Why the command stops: a message for stderr (may be empty) and the exit status.
+struct Failure: Error {
+    var message: String
+    var exitStatus: Int32
+
+    /// A malformed command line (exit status 2).
+    static func usage(_ message: String) -> Failure { Failure(message: "error: \(message)", exitStatus: 2) }
+    /// Something wrong with the program or its inputs (exit status 1).
+    static func user(_ message: String) -> Failure { Failure(message: message, exitStatus: 1) }
+    /// The library's error, as the library words it.
+    init(_ error: AdjointError) { self.init(message: error.description, exitStatus: error.exitStatus) }
+    init(message: String, exitStatus: Int32) {
+        self.message = message
+        self.exitStatus = exitStatus
+    }
+}
+
+/// Runs a library call; its errors become this command's failure.
+func library<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as AdjointError { throw Failure(error) }
+}
 
 struct Adjoint: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,8 +44,8 @@ struct Compile: ParsableCommand {
     @Argument(help: "The .adj files to compile.")
     var files: [String] = []
 
-    @Option(name: .customLong("emit"), help: "What to write: \(Stage.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var emit: String = Stage.swift.rawValue
+    @Option(name: .customLong("emit"), help: "What to write: \(Program.Form.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var emit: String = Program.Form.swift.rawValue
 
     @Flag(help: "Swift without the runtime and without a call of main(), for a module that adds both.")
     var noRuntime = false
@@ -31,30 +54,30 @@ struct Compile: ParsableCommand {
     var output: String?
 
     func run() throws {
-        guard let stage = Stage(rawValue: emit) else {
-            throw DriverError.usage("--emit \(emit) is not available; this version emits: "
-                                    + Stage.allCases.map(\.rawValue).joined(separator: ", "))
+        guard let form = Program.Form(rawValue: emit) else {
+            throw Failure.usage("--emit \(emit) is not available; this version emits: "
+                                + Program.Form.allCases.map(\.rawValue).joined(separator: ", "))
         }
-        if stage == .runtime {
-            try writeOutput(try Compilation.runtimeFile(), to: output)
+        if form == .runtime {
+            try writeOutput(try library { try Program.runtimeSource() }, to: output)
             return
         }
-        guard !files.isEmpty else { throw DriverError.usage("no input files") }
-        let compilations = try files.map { try Compilation(path: $0) }
-        if stage == .swift, noRuntime {
-            guard compilations.count == 1 else { throw DriverError.usage("--no-runtime takes one input") }
-            try writeOutput(try compilations[0].swiftSource(includeRuntime: false, entryPoint: false), to: output)
+        guard !files.isEmpty else { throw Failure.usage("no input files") }
+        let programs = try files.map { path in try library { try Program(path: path) } }
+        if form == .swift, noRuntime {
+            guard programs.count == 1 else { throw Failure.usage("--no-runtime takes one input") }
+            try writeOutput(try library { try programs[0].swiftSource(includeRuntime: false, entryPoint: false) }, to: output)
             return
         }
-        if stage == .swift, let output, !output.hasSuffix(".swift") {
-            try writeSwiftDirectory(compilations, to: output)
+        if form == .swift, let output, !output.hasSuffix(".swift") {
+            try writeSwiftDirectory(programs, to: output)
             return
         }
-        if stage == .swift, compilations.count > 1 {
-            throw DriverError.usage("several inputs compile to a directory: give -o DIR")
+        if form == .swift, programs.count > 1 {
+            throw Failure.usage("several inputs compile to a directory: give -o DIR")
         }
         var text = ""
-        for compilation in compilations { text += try stage.emit(compilation) }
+        for program in programs { text += try library { try program.emit(form) } }
         try writeOutput(text, to: output)
     }
 }
@@ -75,20 +98,18 @@ struct Run: ParsableCommand {
     @OptionGroup var limit: ExactLimitOption
 
     func run() throws {
-        let compilation = try Compilation(path: file)
-        guard compilation.module.function(named: "main") != nil else {
-            throw DriverError.user("\(file): error: no function named 'main' to run\n")
+        let program = try library { try Program(path: file) }
+        guard program.functionNames.contains("main") else {
+            throw Failure.user("\(file): error: no function named 'main' to run")
         }
         if exact {
-            _ = try withExactLimit(bits: limit.maxBits) {
-                try compilation.evaluate(EvalRequest(function: "main", arguments: [], seed: seed, engine: .exact)) {
-                    print($0)
-                }
+            _ = try library {
+                try program.evaluate("main", orderedArguments: [], exact: true, seed: seed, maxBits: limit.maxBits) { print($0) }
             }
             return
         }
-        let status = try compilation.runCompiled(seed: seed)
-        if status != 0 { throw DriverError.user("") }
+        let status = try library { try program.runCompiled(seed: seed) }
+        if status != 0 { throw Failure.user("") }
     }
 }
 
@@ -107,16 +128,16 @@ struct Eval: ParsableCommand {
     var json = false
 
     func run() throws {
-        let request = EvalRequest(function: function, arguments: try parseArguments(program.arguments),
-                                  seed: program.seed, engine: program.engine)
-        let compilation = try Compilation(path: file)
-        let result = try withExactLimit(bits: program.limit.maxBits) {
-            try compilation.evaluate(request, output: programOutput(json: json))
+        let arguments = try parseArguments(program.arguments)
+        let source = try library { try Program(path: file) }
+        let value = try library {
+            try source.evaluate(function, orderedArguments: arguments, exact: program.exact, seed: program.seed,
+                                maxBits: program.limit.maxBits, output: programOutput(json: json))
         }
         if json {
-            print("{\"value\": \(result.json)}")
-        } else if !result.isVoid {
-            print(result.printed)
+            print("{\"value\": \(value.isVoid ? "null" : value.description)}")
+        } else if !value.isVoid {
+            print(value.printed)
         }
     }
 }
@@ -149,34 +170,33 @@ struct Grad: ParsableCommand {
 
     func run() throws {
         let names = wrt.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
-        if let names, names.isEmpty || names.contains("") { throw DriverError.usage("--wrt expects P,Q,...") }
-        let request = GradRequest(function: function, arguments: try parseArguments(program.arguments), wrt: names,
-                                  head: head, seed: program.seed, engine: program.engine, explain: explain)
-        let compilation = try Compilation(path: file)
+        if let names, names.isEmpty || names.contains("") { throw Failure.usage("--wrt expects P,Q,...") }
+        let arguments = try parseArguments(program.arguments)
+        let source = try library { try Program(path: file) }
         if compiled {
             guard !program.exact else {
-                throw DriverError.usage("--compiled runs Double code: it cannot be combined with --exact")
+                throw Failure.usage("--compiled runs Double code: it cannot be combined with --exact")
             }
-            let (json, report) = try compilation.gradientCompiled(request)
+            let (json, report) = try library {
+                try source.compiledGradient(function, orderedArguments: arguments, wrt: names, head: head,
+                                            seed: program.seed, explain: explain)
+            }
             print(json)
-            if let report {
-                FileHandle.standardError.write(Data(report.rendered(function: function, engine: "compiled").utf8))
-            }
+            if let report { FileHandle.standardError.write(Data(report.utf8)) }
             return
         }
-        let result = try withExactLimit(bits: program.limit.maxBits) {
-            try compilation.gradient(request, output: programOutput(json: json))
+        let result = try library {
+            try source.gradient(function, orderedArguments: arguments, wrt: names, head: head, exact: program.exact,
+                                seed: program.seed, explain: explain, maxBits: program.limit.maxBits,
+                                output: programOutput(json: json))
         }
         if json {
             print(result.json)
         } else {
             print("value: \(result.value.printed)")
-            for gradient in result.gradients { print("d/d\(gradient.name): \(gradient.printed)") }
+            for (name, value) in result.components { print("d/d\(name): \(value.printed)") }
         }
-        if let report = result.explanation {
-            FileHandle.standardError.write(Data(report.rendered(function: function,
-                                                                engine: program.exact ? "exact" : "double").utf8))
-        }
+        if let report = result.explanation { FileHandle.standardError.write(Data(report.utf8)) }
     }
 }
 
@@ -202,18 +222,15 @@ struct Check: ParsableCommand {
     var json = false
 
     func run() throws {
-        let compilation = try Compilation(path: file)
-        let request = CheckRequest(function: function, arguments: try parseArguments(arguments), seed: seed)
-        let lines = try withExactLimit(bits: limit.maxBits) { try compilation.check(request) }
+        let program = try library { try Program(path: file) }
+        let given = try parseArguments(arguments)
+        let report = try library { try program.check(function, orderedArguments: given, seed: seed, maxBits: limit.maxBits) }
         if json {
-            print("{\"checks\": [" + lines.map(\.json).joined(separator: ", ") + "], "
-                  + "\"passed\": \(lines.allSatisfy(\.passed))}")
+            print(report.json)
         } else {
-            for line in lines { print(line) }
+            for line in report.lines { print(line) }
         }
-        if lines.contains(where: { !$0.passed }) {
-            throw DriverError.user("")
-        }
+        if !report.passed { throw Failure.user("") }
     }
 }
 
@@ -243,9 +260,8 @@ struct Plot: ParsableCommand {
     var output: String
 
     func run() throws {
-        let compilation = try Compilation(path: file)
-        let svg = try compilation.plot(PlotRequest(function: function, from: from, to: to, points: n,
-                                                   derivative: derivative))
+        let program = try library { try Program(path: file) }
+        let svg = try library { try program.plot(function, from: from, to: to, points: n, derivative: derivative) }
         try writeOutput(svg, to: output)
     }
 }
@@ -260,7 +276,7 @@ func programOutput(json: Bool) -> (String) -> Void {
 /// `--max-bits`: exact mode's size limit, for every command that may compute exactly.
 struct ExactLimitOption: ParsableArguments {
     @Option(name: .customLong("max-bits"), help: "The most bits a rational's numerator or denominator may reach in exact mode.")
-    var maxBits: Int = defaultExactLimitBits
+    var maxBits: Int = Program.defaultMaxBits
 }
 
 /// The options every evaluating command shares: arguments, engine, seed and exact mode's limit.
@@ -275,42 +291,40 @@ struct ProgramOptions: ParsableArguments {
     var seed: Int = 0
 
     @OptionGroup var limit: ExactLimitOption
-
-    var engine: Engine { exact ? .exact : .double }
 }
 
 /// Splits `P=EXPR` arguments; anything else is a malformed command line.
 func parseArguments(_ raw: [String]) throws -> [(name: String, expression: String)] {
     try raw.map { text in
         guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
-            throw DriverError.usage("--arg expects P=EXPR, got '\(text)'")
+            throw Failure.usage("--arg expects P=EXPR, got '\(text)'")
         }
         return (String(text[..<equals]).trimmingCharacters(in: .whitespaces), String(text[text.index(after: equals)...]))
     }
 }
 
 /// Writes NAME.swift for each input and AdjointRuntime.swift into a directory (created if missing).
-func writeSwiftDirectory(_ compilations: [Compilation], to directory: String) throws {
+func writeSwiftDirectory(_ programs: [Program], to directory: String) throws {
     var seen: [String: String] = [:]
-    for compilation in compilations {
-        for function in compilation.lowered.functions {
-            if let other = seen[function.name] {
-                throw DriverError.user("\(compilation.file.path): error: function '\(function.name)' is also defined in \(other)\n")
+    for program in programs {
+        for name in program.functionNames {
+            if let other = seen[name] {
+                throw Failure.user("\(program.path): error: function '\(name)' is also defined in \(other)")
             }
-            seen[function.name] = compilation.file.path
+            seen[name] = program.path
         }
     }
     do {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     } catch {
-        throw DriverError.user("\(directory): error: cannot create directory: \(error.localizedDescription)\n")
+        throw Failure.user("\(directory): error: cannot create directory: \(error.localizedDescription)")
     }
-    for compilation in compilations {
-        let name = URL(fileURLWithPath: compilation.file.path).deletingPathExtension().lastPathComponent
-        try writeOutput(try compilation.swiftSource(includeRuntime: false, entryPoint: false),
+    for program in programs {
+        let name = URL(fileURLWithPath: program.path).deletingPathExtension().lastPathComponent
+        try writeOutput(try library { try program.swiftSource(includeRuntime: false, entryPoint: false) },
                         to: directory + "/" + name + ".swift")
     }
-    try writeOutput(try Compilation.runtimeFile(), to: directory + "/AdjointRuntime.swift")
+    try writeOutput(try library { try Program.runtimeSource() }, to: directory + "/AdjointRuntime.swift")
 }
 
 /// Writes to a file atomically (never a half-written file), or to stdout without `-o`.
@@ -322,14 +336,14 @@ func writeOutput(_ text: String, to path: String?) throws {
     do {
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     } catch {
-        throw DriverError.user("\(path): error: cannot write output: \(error.localizedDescription)\n")
+        throw Failure.user("\(path): error: cannot write output: \(error.localizedDescription)")
     }
 }
 
 func exit(with error: Error) -> Never {
-    if let error = error as? DriverError {
-        FileHandle.standardError.write(Data(error.description.utf8))
-        exit(error.exitStatus)
+    if let failure = error as? Failure {
+        if !failure.message.isEmpty { FileHandle.standardError.write(Data((failure.message + "\n").utf8)) }
+        exit(failure.exitStatus)
     }
     let code = Adjoint.exitCode(for: error)
     if code == .success {
@@ -354,13 +368,13 @@ enum AdjointMain {
         do {
             var runnable = command
             try runnable.run()
-        } catch let error as DriverError {
-            exit(with: error)
+        } catch let failure as Failure {
+            exit(with: failure)
         } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
             exit(with: error)  // help and usage errors the parser reports late
         } catch {
             // Anything else escaping a command is a compiler bug, never the user's fault.
-            exit(with: DriverError.internalError("\(error)"))
+            exit(with: Failure(message: "internal error: \(error)", exitStatus: 3))
         }
     }
 }

@@ -64,3 +64,36 @@ private let dot = packageRoot.appendingPathComponent("examples/chapter_dot.adj")
         for try await ok in group { #expect(ok) }
     }
 }
+
+@Test func theCommandLineSaysWhatTheLibrarySays() throws {
+    // The `adjoint` tool is built on this library: its output is the library's text, word for word.
+    let path = dot.path
+    let program = try Program(path: path)
+    let g = try program.gradient("f", orderedArguments: [("x", "[1, 2, 3]")], exact: true, explain: true)
+    let plain = try program.gradient("f", orderedArguments: [("x", "[1, 2, 3]")], exact: true)
+    #expect(try runAdjoint(["grad", path, "-f", "f", "--arg", "x=[1, 2, 3]", "--exact", "--json"]).output == plain.json + "\n")
+    let explained = try runAdjoint(["grad", path, "-f", "f", "--arg", "x=[1, 2, 3]", "--exact", "--explain"]).output
+    #expect(explained == "value: \(g.value.printed)\n" + g.components.map { "d/d\($0.name): \($0.value.printed)\n" }.joined()
+            + g.explanation!)
+    let report = try program.check("f", orderedArguments: [("x", "[1, 2, 3]")])
+    #expect(try runAdjoint(["check", path, "-f", "f", "--arg", "x=[1, 2, 3]"]).output == report.lines.map { $0 + "\n" }.joined())
+    #expect(try runAdjoint(["check", path, "-f", "f", "--arg", "x=[1, 2, 3]", "--json"]).output == report.json + "\n")
+    #expect(try runAdjoint(["compile", path, "--emit", "ir"]).output == (try program.emit(.ir)))
+    // A run-time error: the same located text, and the library's exit status.
+    do {
+        _ = try program.evaluate("f", orderedArguments: [("x", "[1, 2")], exact: true)
+        Issue.record("expected an error")
+    } catch let error as AdjointError {
+        let (status, output) = try runAdjoint(["eval", path, "-f", "f", "--arg", "x=[1, 2", "--exact"])
+        #expect(status == error.exitStatus && output == error.description + "\n")
+    }
+}
+
+@Test func tupleResultsAreValuesWithElements() throws {
+    let program = try Program(source: "func f(x: Real) -> (Tensor, Real) {\n    return ([x, 2 * x], x / 3)\n}\n")
+    let value = try program.evaluate("f", arguments: ["x": "1"], exact: true)
+    let elements = try #require(value.tupleElements)
+    #expect(elements == [try Value(exactly: "[1, 2]"), try Value(exactly: "1/3")])
+    #expect(value.printed == "([1 2], 1/3)")
+    #expect(try program.evaluate("f", arguments: ["x": "1"]).isClose(to: value))
+}

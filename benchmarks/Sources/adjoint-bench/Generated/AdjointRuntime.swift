@@ -925,6 +925,191 @@ extension Tensor {
     }
 }
 
+// MARK: - Selections: subscripts with ':'
+
+/// A subscript as the `.adj` source wrote it (`m`, `["1", ":"]`), quoted when the tensor's rank does
+/// not fit it. The wording is the interpreter's (`Subscript.rankMismatchMessage` in the IR module).
+public struct SubscriptText: Sendable {
+    public let base: String
+    public let positions: [String]
+
+    public init(_ base: String, _ positions: [String]) {
+        self.base = base
+        self.positions = positions
+    }
+
+    /// What the subscript reads and what to write instead for a tensor with `rank` axes.
+    public func rankMismatchMessage(rank: Int) -> String {
+        let written = "\(base)[\(positions.joined(separator: ", "))]"
+        var message = "\(base) has \(rank) \(rank == 1 ? "axis" : "axes"); \(written) reads "
+            + SubscriptText.part(positions) + " of " + SubscriptText.noun(positions.count)
+        if rank > positions.count {
+            let fitting = positions + Array(repeating: ":", count: rank - positions.count)
+            message += ": write \(base)[\(fitting.joined(separator: ", "))] for " + SubscriptText.part(fitting)
+        } else if rank == 0 {
+            message += ": write \(base) without a subscript"
+        } else {
+            let fitting = Array(positions.prefix(rank))
+            message += ": write \(base)[\(fitting.joined(separator: ", "))] for " + SubscriptText.part(fitting)
+        }
+        return message
+    }
+
+    static func part(_ positions: [String]) -> String {
+        let kept = positions.filter { $0 == ":" }.count
+        switch kept {
+        case 0: return "one element"
+        case 1 where positions.count == 2: return positions[1] == ":" ? "a row" : "a column"
+        default: return noun(kept)
+        }
+    }
+
+    static func noun(_ rank: Int) -> String {
+        switch rank {
+        case 1: return "a vector"
+        case 2: return "a matrix"
+        default: return "a rank-\(rank) tensor"
+        }
+    }
+}
+
+extension Tensor {
+    /// `x[i]` of a rank-1 tensor, as the source wrote it.
+    @inlinable
+    public func element(_ i: Int, at site: Site, quoting text: @autoclosure () -> SubscriptText) -> Double {
+        guard shape.count == 1 else { rankFailure(text(), at: site) }
+        return element(i, at: site)
+    }
+
+    /// `x[i, j]` of a rank-2 tensor, as the source wrote it.
+    @inlinable
+    public func element(_ i: Int, _ j: Int, at site: Site, quoting text: @autoclosure () -> SubscriptText) -> Double {
+        guard shape.count == 2 else { rankFailure(text(), at: site) }
+        return element(i, j, at: site)
+    }
+
+    /// The element at a full multi-index, as the source wrote it.
+    public func element(_ indices: [Int], at site: Site, quoting text: @autoclosure () -> SubscriptText) -> Double {
+        guard indices.count == shape.count else { rankFailure(text(), at: site) }
+        return element(indices, at: site)
+    }
+
+    /// `x[i, :]` and the like: the selected part as a tensor of its own.
+    public func selecting(_ indexesAxis: [Bool], _ indices: [Int], _ text: @autoclosure () -> SubscriptText,
+                          at site: Site) -> Tensor {
+        let (offsets, partShape) = selection(indexesAxis, indices, text(), at: site)
+        return scalars.withUnsafeBufferPointer { p in Tensor(validShape: partShape, scalars: offsets.map { p[$0] }) }
+    }
+
+    /// A copy with the selected part replaced by `value` (`x[:, j] = v`).
+    public func settingSelection(_ indexesAxis: [Bool], _ indices: [Int], _ text: @autoclosure () -> SubscriptText,
+                                 to value: Double, at site: Site) -> Tensor {
+        var copy = self
+        copy.setSelection(indexesAxis, indices, text(), to: value, at: site)
+        return copy
+    }
+
+    /// A copy with the selected part replaced by `value` broadcast to its shape.
+    public func settingSelection(_ indexesAxis: [Bool], _ indices: [Int], _ text: @autoclosure () -> SubscriptText,
+                                 to value: Tensor, at site: Site) -> Tensor {
+        var copy = self
+        copy.setSelection(indexesAxis, indices, text(), to: value, at: site)
+        return copy
+    }
+
+    /// A copy with `value` added to every element of the selected part (`x[:, j] += v`).
+    public func addingToSelection(_ indexesAxis: [Bool], _ indices: [Int], _ text: @autoclosure () -> SubscriptText,
+                                  _ value: Double, at site: Site) -> Tensor {
+        var copy = self
+        copy.addToSelection(indexesAxis, indices, text(), value, at: site)
+        return copy
+    }
+
+    /// A copy with `value`, broadcast to the selected part's shape, added to it (the adjoint of `selecting`).
+    public func addingToSelection(_ indexesAxis: [Bool], _ indices: [Int], _ text: @autoclosure () -> SubscriptText,
+                                  _ value: Tensor, at site: Site) -> Tensor {
+        var copy = self
+        copy.addToSelection(indexesAxis, indices, text(), value, at: site)
+        return copy
+    }
+
+    // In-place forms, for code that owns its tensor: a loop-carried adjoint updated one row per
+    // iteration is one variable, never copied.
+
+    public mutating func setSelection(_ indexesAxis: [Bool], _ indices: [Int], _ text: @autoclosure () -> SubscriptText,
+                                      to value: Double, at site: Site) {
+        let (offsets, _) = selection(indexesAxis, indices, text(), at: site)
+        scalars.withUnsafeMutableBufferPointer { p in for offset in offsets { p[offset] = value } }
+    }
+
+    public mutating func setSelection(_ indexesAxis: [Bool], _ indices: [Int], _ text: @autoclosure () -> SubscriptText,
+                                      to value: Tensor, at site: Site) {
+        let (offsets, partShape) = selection(indexesAxis, indices, text(), at: site)
+        let replacement = value.broadcasted(to: partShape, at: site)
+        scalars.withUnsafeMutableBufferPointer { p in
+            for (k, offset) in offsets.enumerated() { p[offset] = replacement.scalars[k] }
+        }
+    }
+
+    public mutating func addToSelection(_ indexesAxis: [Bool], _ indices: [Int], _ text: @autoclosure () -> SubscriptText,
+                                        _ value: Double, at site: Site) {
+        let (offsets, _) = selection(indexesAxis, indices, text(), at: site)
+        scalars.withUnsafeMutableBufferPointer { p in for offset in offsets { p[offset] += value } }
+    }
+
+    public mutating func addToSelection(_ indexesAxis: [Bool], _ indices: [Int], _ text: @autoclosure () -> SubscriptText,
+                                        _ value: Tensor, at site: Site) {
+        let (offsets, partShape) = selection(indexesAxis, indices, text(), at: site)
+        let addend = value.broadcasted(to: partShape, at: site)
+        scalars.withUnsafeMutableBufferPointer { p in
+            for (k, offset) in offsets.enumerated() { p[offset] += addend.scalars[k] }
+        }
+    }
+
+    /// The flat offsets of the selected part, row-major over its whole axes, and its shape; the rank and
+    /// every index are checked.
+    func selection(_ indexesAxis: [Bool], _ indices: [Int], _ text: @autoclosure () -> SubscriptText,
+                   at site: Site) -> (offsets: [Int], shape: [Int]) {
+        guard indexesAxis.count == shape.count else { rankFailure(text(), at: site) }
+        var strides = Array(repeating: 1, count: shape.count)
+        for axis in stride(from: shape.count - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * shape[axis + 1] }
+        var base = 0
+        var wholeAxes: [Int] = []
+        var next = 0
+        for axis in 0..<shape.count {
+            guard indexesAxis[axis] else { wholeAxes.append(axis); continue }
+            let index = indices[next]
+            next += 1
+            if index < 0 || index >= shape[axis] { indexFailure(index, axis: axis, at: site) }
+            base += index * strides[axis]
+        }
+        let partShape = wholeAxes.map { shape[$0] }
+        let count = partShape.reduce(1, *)
+        var offsets = [Int](repeating: 0, count: count)
+        // Odometer over the whole axes, the last fastest.
+        var counter = [Int](repeating: 0, count: wholeAxes.count)
+        var offset = base
+        for k in 0..<count {
+            offsets[k] = offset
+            var axis = wholeAxes.count - 1
+            while axis >= 0 {
+                counter[axis] += 1
+                offset += strides[wholeAxes[axis]]
+                if counter[axis] < partShape[axis] { break }
+                offset -= counter[axis] * strides[wholeAxes[axis]]
+                counter[axis] = 0
+                axis -= 1
+            }
+        }
+        return (offsets, partShape)
+    }
+
+    @usableFromInline @inline(never)
+    func rankFailure(_ text: SubscriptText, at site: Site) -> Never {
+        runtimeError(text.rankMismatchMessage(rank: shape.count), at: site)
+    }
+}
+
 // MARK: - Construction
 
 extension Tensor {

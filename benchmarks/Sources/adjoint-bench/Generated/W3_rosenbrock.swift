@@ -27,8 +27,8 @@ public func w3_rosenbrock(x: Tensor) -> Double {
         if v8 {
             // let a = x[i + 1] - x[i] * x[i]
             let v10 = i2 + 1
-            let v11 = x.element(v10, at: Site(source, 8, 18))
-            let v12 = x.element(i2, at: Site(source, 8, 29))
+            let v11 = x.element(v10, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
+            let v12 = x.element(i2, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
             let v14 = v12 * v12
             let a = v11 - v14
             // let b = 1 - x[i]
@@ -77,8 +77,8 @@ func w3_rosenbrockForward0(x: Tensor, tapes: W3_rosenbrockTapes) -> Double {
         if v8 {
             // let a = x[i + 1] - x[i] * x[i]
             v10 = i2 + 1
-            let v11 = x.element(v10, at: Site(source, 8, 18))
-            let v12 = x.element(i2, at: Site(source, 8, 29))
+            let v11 = x.element(v10, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
+            let v12 = x.element(i2, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
             let v14 = v12 * v12
             let a = v11 - v14
             // let b = 1 - x[i]
@@ -100,53 +100,53 @@ func w3_rosenbrockForward0(x: Tensor, tapes: W3_rosenbrockTapes) -> Double {
 }
 
 func w3_rosenbrockReverse0(head0: Double, x: Tensor, tapes: W3_rosenbrockTapes) -> Tensor {
-    let v3: Tensor
     var v7: Tensor
     var v8: Double
     var v10: Int
-    var v28: Int
-    v3 = Tensor.literal([], [0.0])
-    let v30 = tapes.tape0.pop()
-    (v7, v8, v10) = (v3, head0, v30)
+    let v22: Tensor
+    var v29: Int
+    v22 = Tensor.zeros(like: x)
+    let v31 = tapes.tape0.pop()
+    (v7, v8, v10) = (v22, head0, v31)
     loop2: while true {
-        let v25 = v10 > 0
-        if v25 {
-            v28 = v10 - 1
+        let v26 = v10 > 0
+        if v26 {
+            v29 = v10 - 1
             // adjoint of: let b = 1 - x[i]
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v34 = x.element(v28, at: Site(source, 8, 29))
+            let v35 = x.element(v29, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
             // adjoint of: let b = 1 - x[i]
-            let v35 = 1.0 - v34
+            let v36 = 1.0 - v35
             // adjoint of: s += 100 * a * a + b * b
-            let v36 = v8 * v35
-            let v38 = v36 + v36
+            let v37 = v8 * v36
+            let v39 = v37 + v37
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v40 = v28 + 1
-            let v41 = x.element(v40, at: Site(source, 8, 18))
-            let v42 = v34 * v34
-            let v43 = v41 - v42
+            let v41 = v29 + 1
+            let v42 = x.element(v41, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
+            let v43 = v35 * v35
+            let v44 = v42 - v43
             // adjoint of: s += 100 * a * a + b * b
-            let v44 = v8 * v43
-            let v46 = 100.0 * v43
-            let v47 = v8 * v46
-            let v48 = v44 * 100.0
-            let v49 = v47 + v48
+            let v45 = v8 * v44
+            let v47 = 100.0 * v44
+            let v48 = v8 * v47
+            let v49 = v45 * 100.0
+            let v50 = v48 + v49
             // adjoint of: let b = 1 - x[i]
-            let v50 = -v38
+            let v51 = -v39
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v51 = -v49
-            let v52 = v51 * v34
-            let v53 = v50 + v52
-            let v55 = v53 + v52
+            let v52 = -v50
+            let v53 = v52 * v35
+            let v54 = v51 + v53
+            let v56 = v54 + v53
             v7.fitShape(like: x, at: Site(source, 8, 29))
-            v7.add(v55, at: v28, site: Site(source, 8, 29))
-            v7.add(v49, at: v40, site: Site(source, 8, 18))
-            v10 = v28
+            v7.add(v56, at: v29, site: Site(source, 8, 29))
+            v7.add(v50, at: v41, site: Site(source, 8, 18))
+            v10 = v29
             continue loop2
         } else {
             v7.fitShape(like: x, at: Site(source, 5, 6))
-            let v23 = v7
-            return v23
+            let v24 = v7
+            return v24
         }
     }
 }

@@ -29,7 +29,7 @@ public func w5_piecewise(x: Tensor) -> Double {
         if v6 {
             block7: do {
                 // let xi = x[i]
-                xi = x.element(i2, at: Site(source, 7, 19))
+                xi = x.element(i2, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
                 // if xi > 0 {
                 let v9 = xi > 0.0
                 if v9 {
@@ -86,7 +86,7 @@ func w5_piecewiseForward0(x: Tensor, tapes: W5_piecewiseTapes) -> Double {
         if v6 {
             block7: do {
                 // let xi = x[i]
-                xi = x.element(i2, at: Site(source, 7, 19))
+                xi = x.element(i2, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
                 // if xi > 0 {
                 let v9 = xi > 0.0
                 if v9 {
@@ -117,7 +117,6 @@ func w5_piecewiseForward0(x: Tensor, tapes: W5_piecewiseTapes) -> Double {
 }
 
 func w5_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5_piecewiseTapes) -> Tensor {
-    let v3: Tensor
     var v10: Tensor
     var v11: Double
     var v13: Double
@@ -127,50 +126,51 @@ func w5_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5_piecewiseTapes) ->
     var v25: Double
     var v26: Double
     var v27: Double
-    var v64: Int
-    var v87: Double
+    let v58: Tensor
+    var v65: Int
     var v88: Double
-    v3 = Tensor.literal([], [0.0])
-    let v66 = tapes.tape0.pop()
-    (v10, v11, v13, v14, v16) = (v3, head0, 0.0, 0.0, v66)
+    var v89: Double
+    v58 = Tensor.zeros(like: x)
+    let v67 = tapes.tape0.pop()
+    (v10, v11, v13, v14, v16) = (v58, head0, 0.0, 0.0, v67)
     loop2: while true {
-        let v61 = v16 > 0
-        if v61 {
-            v64 = v16 - 1
+        let v62 = v16 > 0
+        if v62 {
+            v65 = v16 - 1
             block4: do {
-                let v84 = Int(tapes.tape1.pop())
-                let v86 = v84 == 0
-                if v86 {
-                    v87 = v13 + v11
+                let v85 = Int(tapes.tape1.pop())
+                let v87 = v85 == 0
+                if v87 {
+                    v88 = v13 + v11
                     // adjoint of: let xi = x[i]
-                    let v79 = x.element(v64, at: Site(source, 7, 19))
+                    let v80 = x.element(v65, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
                     // adjoint of: s += xi * xi
-                    let v80 = v87 * v79
-                    let v83 = v80 + v80
-                    (v24, v25, v26, v27) = (v87, v83, 0.0, v14)
+                    let v81 = v88 * v80
+                    let v84 = v81 + v81
+                    (v24, v25, v26, v27) = (v88, v84, 0.0, v14)
                     break block4
                 } else {
-                    v88 = v14 + v11
+                    v89 = v14 + v11
                     // adjoint of: s -= sin(xi)
-                    let v71 = -v88
+                    let v72 = -v89
                     // adjoint of: let xi = x[i]
-                    let v73 = x.element(v64, at: Site(source, 7, 19))
+                    let v74 = x.element(v65, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
                     // adjoint of: s -= sin(xi)
-                    let v74 = cos(v73)
-                    let v75 = v71 * v74
-                    (v24, v25, v26, v27) = (v88, v75, v13, 0.0)
+                    let v75 = cos(v74)
+                    let v76 = v72 * v75
+                    (v24, v25, v26, v27) = (v89, v76, v13, 0.0)
                     break block4
                 }
             }
             // adjoint of: let xi = x[i]
             v10.fitShape(like: x, at: Site(source, 7, 19))
-            v10.add(v25, at: v64, site: Site(source, 7, 19))
-            (v11, v13, v14, v16) = (v24, v26, v27, v64)
+            v10.add(v25, at: v65, site: Site(source, 7, 19))
+            (v11, v13, v14, v16) = (v24, v26, v27, v65)
             continue loop2
         } else {
             v10.fitShape(like: x, at: Site(source, 4, 6))
-            let v59 = v10
-            return v59
+            let v60 = v10
+            return v60
         }
     }
 }

@@ -10,22 +10,15 @@ final class W7_hvpTapes: TapeSet {
     @exclusivity(unchecked) var tape1 = Tape<Int>()
     @exclusivity(unchecked) var tape2 = Tape<Int>()
     @exclusivity(unchecked) var tape3 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape4 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape5 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape6 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape7 = Tape<Int>()
-    @exclusivity(unchecked) var tape8 = Tape<Double>()
+    @exclusivity(unchecked) var tape4 = Tape<Int>()
+    @exclusivity(unchecked) var tape5 = Tape<Double>()
+    @exclusivity(unchecked) var tape6 = Tape<Double>()
+    @exclusivity(unchecked) var tape7 = Tape<Double>()
+    @exclusivity(unchecked) var tape8 = Tape<Tensor>()
     @exclusivity(unchecked) var tape9 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape10 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape11 = Tape<Double>()
-    @exclusivity(unchecked) var tape12 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape13 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape14 = Tape<Double>()
-    @exclusivity(unchecked) var tape15 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape16 = Tape<Tensor>()
 
-    var statistics: [TapeStatistics] { [tape0.statistics, tape1.statistics, tape2.statistics, tape3.statistics, tape4.statistics, tape5.statistics, tape6.statistics, tape7.statistics, tape8.statistics, tape9.statistics, tape10.statistics, tape11.statistics, tape12.statistics, tape13.statistics, tape14.statistics, tape15.statistics, tape16.statistics] }
-    var tensorBuffers: [(address: UInt, bytes: Int)] { tape4.tensorBuffers() + tape5.tensorBuffers() + tape6.tensorBuffers() + tape9.tensorBuffers() + tape10.tensorBuffers() + tape12.tensorBuffers() + tape13.tensorBuffers() + tape15.tensorBuffers() + tape16.tensorBuffers() }
+    var statistics: [TapeStatistics] { [tape0.statistics, tape1.statistics, tape2.statistics, tape3.statistics, tape4.statistics, tape5.statistics, tape6.statistics, tape7.statistics, tape8.statistics, tape9.statistics] }
+    var tensorBuffers: [(address: UInt, bytes: Int)] { tape8.tensorBuffers() + tape9.tensorBuffers() }
 }
 
 
@@ -43,8 +36,8 @@ public func w7_rosenbrock(x: Tensor) -> Double {
         if v8 {
             // let a = x[i + 1] - x[i] * x[i]
             let v10 = i2 + 1
-            let v11 = x.element(v10, at: Site(source, 7, 18))
-            let v12 = x.element(i2, at: Site(source, 7, 29))
+            let v11 = x.element(v10, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+            let v12 = x.element(i2, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
             let v14 = v12 * v12
             let a = v11 - v14
             // let b = 1 - x[i]
@@ -124,8 +117,8 @@ func w7_rosenbrockForward0(x: Tensor, tapes: W7_hvpTapes) -> Double {
         if v8 {
             // let a = x[i + 1] - x[i] * x[i]
             v10 = i2 + 1
-            let v11 = x.element(v10, at: Site(source, 7, 18))
-            let v12 = x.element(i2, at: Site(source, 7, 29))
+            let v11 = x.element(v10, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+            let v12 = x.element(i2, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
             let v14 = v12 * v12
             let a = v11 - v14
             // let b = 1 - x[i]
@@ -147,53 +140,53 @@ func w7_rosenbrockForward0(x: Tensor, tapes: W7_hvpTapes) -> Double {
 }
 
 func w7_rosenbrockReverse0(head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tensor {
-    let v3: Tensor
     var v7: Tensor
     var v8: Double
     var v10: Int
-    var v28: Int
-    v3 = Tensor.literal([], [0.0])
-    let v30 = tapes.tape0.pop()
-    (v7, v8, v10) = (v3, head0, v30)
+    let v22: Tensor
+    var v29: Int
+    v22 = Tensor.zeros(like: x)
+    let v31 = tapes.tape0.pop()
+    (v7, v8, v10) = (v22, head0, v31)
     loop2: while true {
-        let v25 = v10 > 0
-        if v25 {
-            v28 = v10 - 1
+        let v26 = v10 > 0
+        if v26 {
+            v29 = v10 - 1
             // adjoint of: let b = 1 - x[i]
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v34 = x.element(v28, at: Site(source, 7, 29))
+            let v35 = x.element(v29, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
             // adjoint of: let b = 1 - x[i]
-            let v35 = 1.0 - v34
+            let v36 = 1.0 - v35
             // adjoint of: s += 100 * a * a + b * b
-            let v36 = v8 * v35
-            let v38 = v36 + v36
+            let v37 = v8 * v36
+            let v39 = v37 + v37
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v40 = v28 + 1
-            let v41 = x.element(v40, at: Site(source, 7, 18))
-            let v42 = v34 * v34
-            let v43 = v41 - v42
+            let v41 = v29 + 1
+            let v42 = x.element(v41, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+            let v43 = v35 * v35
+            let v44 = v42 - v43
             // adjoint of: s += 100 * a * a + b * b
-            let v44 = v8 * v43
-            let v46 = 100.0 * v43
-            let v47 = v8 * v46
-            let v48 = v44 * 100.0
-            let v49 = v47 + v48
+            let v45 = v8 * v44
+            let v47 = 100.0 * v44
+            let v48 = v8 * v47
+            let v49 = v45 * 100.0
+            let v50 = v48 + v49
             // adjoint of: let b = 1 - x[i]
-            let v50 = -v38
+            let v51 = -v39
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v51 = -v49
-            let v52 = v51 * v34
-            let v53 = v50 + v52
-            let v55 = v53 + v52
+            let v52 = -v50
+            let v53 = v52 * v35
+            let v54 = v51 + v53
+            let v56 = v54 + v53
             v7.fitShape(like: x, at: Site(source, 7, 29))
-            v7.add(v55, at: v28, site: Site(source, 7, 29))
-            v7.add(v49, at: v40, site: Site(source, 7, 18))
-            v10 = v28
+            v7.add(v56, at: v29, site: Site(source, 7, 29))
+            v7.add(v50, at: v41, site: Site(source, 7, 18))
+            v10 = v29
             continue loop2
         } else {
             v7.fitShape(like: x, at: Site(source, 4, 6))
-            let v23 = v7
-            return v23
+            let v24 = v7
+            return v24
         }
     }
 }
@@ -216,8 +209,8 @@ func w7_rosenbrockForwardForward00(x: Tensor, tapes: W7_hvpTapes) -> Double {
         if v8 {
             // let a = x[i + 1] - x[i] * x[i]
             v10 = i2 + 1
-            let v11 = x.element(v10, at: Site(source, 7, 18))
-            let v12 = x.element(i2, at: Site(source, 7, 29))
+            let v11 = x.element(v10, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+            let v12 = x.element(i2, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
             let v14 = v12 * v12
             let a = v11 - v14
             // let b = 1 - x[i]
@@ -241,203 +234,184 @@ func w7_rosenbrockForwardForward00(x: Tensor, tapes: W7_hvpTapes) -> Double {
 }
 
 func w7_rosenbrockForwardReverse00(head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tensor {
-    let v3: Tensor
     var v7: Tensor
     var v8: Double
     var v10: Int
-    var v28: Int
-    v3 = Tensor.literal([], [0.0])
-    let v30 = tapes.tape1.pop()
-    (v7, v8, v10) = (v3, head0, v30)
+    let v22: Tensor
+    var v29: Int
+    v22 = Tensor.zeros(like: x)
+    let v31 = tapes.tape1.pop()
+    (v7, v8, v10) = (v22, head0, v31)
     loop2: while true {
-        let v25 = v10 > 0
-        if v25 {
-            v28 = v10 - 1
+        let v26 = v10 > 0
+        if v26 {
+            v29 = v10 - 1
             // adjoint of: let b = 1 - x[i]
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v34 = x.element(v28, at: Site(source, 7, 29))
+            let v35 = x.element(v29, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
             // adjoint of: let b = 1 - x[i]
-            let v35 = 1.0 - v34
+            let v36 = 1.0 - v35
             // adjoint of: s += 100 * a * a + b * b
-            let v36 = v8 * v35
-            let v38 = v36 + v36
+            let v37 = v8 * v36
+            let v39 = v37 + v37
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v40 = v28 + 1
-            let v41 = x.element(v40, at: Site(source, 7, 18))
-            let v42 = v34 * v34
-            let v43 = v41 - v42
+            let v41 = v29 + 1
+            let v42 = x.element(v41, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+            let v43 = v35 * v35
+            let v44 = v42 - v43
             // adjoint of: s += 100 * a * a + b * b
-            let v44 = v8 * v43
-            let v46 = 100.0 * v43
-            let v47 = v8 * v46
-            let v48 = v44 * 100.0
-            let v49 = v47 + v48
+            let v45 = v8 * v44
+            let v47 = 100.0 * v44
+            let v48 = v8 * v47
+            let v49 = v45 * 100.0
+            let v50 = v48 + v49
             // adjoint of: let b = 1 - x[i]
-            let v50 = -v38
+            let v51 = -v39
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v51 = -v49
-            let v52 = v51 * v34
-            let v53 = v50 + v52
-            let v55 = v53 + v52
+            let v52 = -v50
+            let v53 = v52 * v35
+            let v54 = v51 + v53
+            let v56 = v54 + v53
             v7.fitShape(like: x, at: Site(source, 7, 29))
-            v7.add(v55, at: v28, site: Site(source, 7, 29))
-            v7.add(v49, at: v40, site: Site(source, 7, 18))
-            v10 = v28
+            v7.add(v56, at: v29, site: Site(source, 7, 29))
+            v7.add(v50, at: v41, site: Site(source, 7, 18))
+            v10 = v29
             continue loop2
         } else {
             v7.fitShape(like: x, at: Site(source, 4, 6))
-            let v23 = v7
-            return v23
+            let v24 = v7
+            return v24
         }
     }
 }
 
 func w7_rosenbrockReverseForward01(head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tensor {
-    let v3: Tensor
     var v7: Tensor
     var v8: Double
     var v10: Int
-    var v28: Int
-    var v60: Int
-    v3 = Tensor.literal([], [0.0])
-    let v30 = tapes.tape0.pop()
-    (v7, v8, v10, v60) = (v3, head0, v30, 0)
+    let v22: Tensor
+    var v29: Int
+    var v61: Int
+    v22 = Tensor.zeros(like: x)
+    let v31 = tapes.tape0.pop()
+    (v7, v8, v10, v61) = (v22, head0, v31, 0)
     loop2: while true {
-        let v25 = v10 > 0
-        if v25 {
-            v28 = v10 - 1
+        let v26 = v10 > 0
+        if v26 {
+            v29 = v10 - 1
             // adjoint of: let b = 1 - x[i]
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v34 = x.element(v28, at: Site(source, 7, 29))
+            let v35 = x.element(v29, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
             // adjoint of: let b = 1 - x[i]
-            let v35 = 1.0 - v34
+            let v36 = 1.0 - v35
             // adjoint of: s += 100 * a * a + b * b
-            let v36 = v8 * v35
-            let v38 = v36 + v36
+            let v37 = v8 * v36
+            let v39 = v37 + v37
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v40 = v28 + 1
-            let v41 = x.element(v40, at: Site(source, 7, 18))
-            let v42 = v34 * v34
-            let v43 = v41 - v42
+            let v41 = v29 + 1
+            let v42 = x.element(v41, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+            let v43 = v35 * v35
+            let v44 = v42 - v43
             // adjoint of: s += 100 * a * a + b * b
-            let v44 = v8 * v43
-            let v46 = 100.0 * v43
-            let v47 = v8 * v46
-            let v48 = v44 * 100.0
-            let v49 = v47 + v48
+            let v45 = v8 * v44
+            let v47 = 100.0 * v44
+            let v48 = v8 * v47
+            let v49 = v45 * 100.0
+            let v50 = v48 + v49
             // adjoint of: let b = 1 - x[i]
-            let v50 = -v38
+            let v51 = -v39
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v51 = -v49
-            let v52 = v51 * v34
-            let v53 = v50 + v52
-            let v55 = v53 + v52
-            let v56 = fit(v7, like: x, at: Site(source, 7, 29))
-            let v57 = v56.adding(v55, at: [v28], site: Site(source, 7, 29))
-            let v59 = v57.adding(v49, at: [v40], site: Site(source, 7, 18))
-            tapes.tape6.push(v59)
-            tapes.tape7.push(v10)
-            tapes.tape8.push(v49)
-            tapes.tape9.push(v57)
-            tapes.tape10.push(v57)
-            tapes.tape11.push(v55)
-            tapes.tape12.push(v56)
-            tapes.tape13.push(v7)
-            tapes.tape14.push(v8)
-            let v63 = v60 + 1
-            (v7, v10, v60) = (v59, v28, v63)
+            let v52 = -v50
+            let v53 = v52 * v35
+            let v54 = v51 + v53
+            let v56 = v54 + v53
+            v7.fitShape(like: x, at: Site(source, 7, 29))
+            v7.add(v56, at: v29, site: Site(source, 7, 29))
+            v7.add(v50, at: v41, site: Site(source, 7, 18))
+            tapes.tape4.push(v10)
+            tapes.tape5.push(v50)
+            tapes.tape6.push(v56)
+            tapes.tape7.push(v8)
+            let v64 = v61 + 1
+            (v10, v61) = (v29, v64)
             continue loop2
         } else {
-            tapes.tape2.push(v60)
-            let v22 = fit(v7, like: x, at: Site(source, 4, 6))
-            let v23 = v22
-            tapes.tape3.push(v23)
-            tapes.tape4.push(v22)
-            tapes.tape5.push(v7)
-            return v23
+            tapes.tape2.push(v61)
+            v7.fitShape(like: x, at: Site(source, 4, 6))
+            let v24 = v7
+            tapes.tape3.push(v24)
+            return v24
         }
     }
 }
 
 func w7_rosenbrockReverseReverse01(head0_: Tensor, head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tensor {
-    let v4: Tensor
     var v11: Tensor
     var v12: Tensor
     var v14: Int
-    var v39: Int
-    let v47: Tensor
-    v4 = Tensor.literal([], [0.0])
-    let v46 = tapes.tape5.pop()
-    let v44 = tapes.tape4.pop()
-    let v41 = tapes.tape3.pop()
-    let v42 = v41
-    var v43 = fit(head0_, like: v42, at: Site(source, 4, 6))
-    v43.fitShape(like: v44, at: Site(source, 4, 6))
-    v47 = fit(v43, like: v46, at: Site(source, 4, 6))
-    let v40 = tapes.tape2.pop()
-    (v11, v12, v14) = (v4, v47, v40)
+    let v33: Tensor
+    var v40: Int
+    let v45: Tensor
+    v33 = Tensor.zeros(like: x)
+    let v42 = tapes.tape3.pop()
+    let v43 = v42
+    let v44 = fit(head0_, like: v43, at: Site(source, 4, 6))
+    v45 = fit(consume v44, like: x, at: Site(source, 4, 6))
+    let v41 = tapes.tape2.pop()
+    (v11, v12, v14) = (v33, v45, v41)
     loop2: while true {
-        let v36 = v14 > 0
-        if v36 {
-            v39 = v14 - 1
-            let v86 = tapes.tape14.pop()
-            let v69 = tapes.tape13.pop()
-            let v67 = tapes.tape12.pop()
-            let v65 = tapes.tape11.pop()
-            let v61 = tapes.tape10.pop()
-            let v59 = tapes.tape9.pop()
-            let v57 = tapes.tape8.pop()
-            let v51 = tapes.tape7.pop()
-            let v49 = tapes.tape6.pop()
+        let v37 = v14 > 0
+        if v37 {
+            v40 = v14 - 1
+            let v80 = tapes.tape7.pop()
+            let v61 = tapes.tape6.pop()
+            let v55 = tapes.tape5.pop()
+            let v49 = tapes.tape4.pop()
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            v12.fitShape(like: v49, at: Site(source, 7, 18))
-            let v53 = v51 - 1
-            let v55 = v53 + 1
-            let v56 = v12.block([v55], at: Site(source, 7, 18))
-            let v58 = fit(consume v56, like: v57)
-            var v60 = fit(v12, like: v59, at: Site(source, 7, 18))
-            v60.fitShape(like: v61, at: Site(source, 7, 18))
-            let v64 = v60.block([v53], at: Site(source, 7, 29))
-            let v66 = fit(consume v64, like: v65)
-            var v68 = fit(v60, like: v67, at: Site(source, 7, 29))
-            v68.fitShape(like: v69, at: Site(source, 7, 29))
-            let v72 = x.element(v53, at: Site(source, 7, 29))
-            let v73 = v66 * v72
-            let v74 = -v57
-            let v75 = v66 * v74
-            let v77 = v73 + v73
-            let v79 = v75 + v75
-            let v80 = -v77
-            let v81 = v58 + v80
+            v12.fitShape(like: x, at: Site(source, 7, 18))
+            let v51 = v49 - 1
+            let v53 = v51 + 1
+            let v54 = v12.block([v53], at: Site(source, 7, 18))
+            let v56 = fit(consume v54, like: v55)
+            let v60 = v12.block([v51], at: Site(source, 7, 29))
+            let v62 = fit(consume v60, like: v61)
+            let v66 = x.element(v51, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+            let v67 = v62 * v66
+            let v68 = -v55
+            let v69 = v62 * v68
+            let v71 = v67 + v67
+            let v73 = v69 + v69
+            let v74 = -v71
+            let v75 = v56 + v74
             // adjoint of: let b = 1 - x[i]
-            let v82 = -v66
+            let v76 = -v62
             // adjoint of: s += 100 * a * a + b * b
-            let v84 = v81 * 100.0
-            let v88 = v81 * v86
-            let v89 = v88 * 100.0
-            let v90 = v84 * v86
-            let v91 = v89 + v90
+            let v78 = v75 * 100.0
+            let v82 = v75 * v80
+            let v83 = v82 * 100.0
+            let v84 = v78 * v80
+            let v85 = v83 + v84
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v92 = -v91
-            let v93 = v92 * v72
-            let v94 = v79 + v93
-            let v96 = v94 + v93
+            let v86 = -v85
+            let v87 = v86 * v66
+            let v88 = v73 + v87
+            let v90 = v88 + v87
             v11.fitShape(like: x, at: Site(source, 7, 18))
-            v11.add(v91, at: v55, site: Site(source, 7, 18))
+            v11.add(v85, at: v53, site: Site(source, 7, 18))
             // adjoint of: s += 100 * a * a + b * b
-            let v99 = v82 * v86
-            let v101 = v99 + v99
+            let v93 = v76 * v80
+            let v95 = v93 + v93
             // adjoint of: let b = 1 - x[i]
-            let v102 = -v101
-            let v103 = v96 + v102
+            let v96 = -v95
+            let v97 = v90 + v96
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            v11.add(v103, at: v53, site: Site(source, 7, 29))
-            (v12, v14) = (v68, v39)
+            v11.add(v97, at: v51, site: Site(source, 7, 29))
+            v14 = v40
             continue loop2
         } else {
             v11.fitShape(like: x, at: Site(source, 4, 6))
-            let v34 = v11
-            return v34
+            let v35 = v11
+            return v35
         }
     }
 }
@@ -455,14 +429,14 @@ func w7_gradient_dotForward0(x: Tensor, v: Tensor, tapes: W7_hvpTapes) -> Double
     let v4 = v3.1
     let v5 = elementwise(v4, v, at: Site(source, 17, 39)) { $0 * $1 }
     let v6 = v5.sum()
-    tapes.tape15.push(v5)
-    tapes.tape16.push(v4)
+    tapes.tape8.push(v5)
+    tapes.tape9.push(v4)
     return v6
 }
 
 func w7_gradient_dotReverse0(head0: Double, x: Tensor, v: Tensor, tapes: W7_hvpTapes) -> Tensor {
-    let v8 = tapes.tape16.pop()
-    let v5 = tapes.tape15.pop()
+    let v8 = tapes.tape9.pop()
+    let v5 = tapes.tape8.pop()
     // adjoint of: return sum(grad(w7_rosenbrock)(x) * v)
     let v6 = fit(head0, like: v5)
     var v7 = elementwise(v6, v, at: Site(source, 17, 39)) { $0 * $1 }
