@@ -202,7 +202,8 @@ private func printedNumbers(_ text: String) -> [Double] {
     #expect(result.output.contains("\(url.lastPathComponent):3:12: runtime error: index 5 is out of range for axis 0 of size 3"))
 }
 
-@Test("generated Swift builds without warnings", arguments: ["exercise4_second_derivative.adj", "chapter_training_mode.adj"])
+@Test("generated Swift builds without warnings", arguments: ["exercise4_second_derivative.adj", "chapter_training_mode.adj",
+                                                           "custom_straight_through.adj"])
 func generatedSwiftBuildsWithoutWarnings(name: String) throws {
     // main calls grad: results computed only for their effect used to be bound to names nobody read.
     let swift = try Compilation(path: packageRoot.appendingPathComponent("examples/\(name)").path).swiftSource()
