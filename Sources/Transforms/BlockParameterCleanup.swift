@@ -2,9 +2,13 @@
 //
 // A parameter whose incoming arguments are all the same value v (or the parameter
 // itself, around a loop) is v: every use is rewritten to v and the parameter and
-// its arguments are dropped (Braun et al.'s trivial-phi removal). Reverse mode
-// relies on it: its reverse blocks pass every crossing adjoint along, and most of
-// those parameters turn out to carry one value. Requires verified IR; keeps it so.
+// its arguments are dropped (Braun et al.'s trivial-phi removal). So is a group of
+// parameters that pass values only among themselves and receive one value v from
+// outside (a strongly connected component of parameters, Braun et al.'s section
+// 3.2): a loop with a branch in it carries such a group for an adjoint that is
+// always zero. Reverse mode relies on both: its reverse blocks pass every crossing
+// adjoint along, and most of those parameters turn out to carry one value.
+// Requires verified IR; keeps it so.
 import AdjointBasic
 import AdjointIR
 
@@ -58,6 +62,11 @@ public enum BlockParameterCleanup {
             receivers[value, default: []] += moved
             work += moved.reversed()
         }
+        let resolvedIncoming = incoming.map { $0.map { $0.map(resolve) } }
+        for (parameter, value, block, index) in redundantGroups(function, incoming: resolvedIncoming, removed: removed) {
+            replacement[parameter] = value
+            removed[block].insert(index)
+        }
         guard !replacement.isEmpty else { return }
         for b in function.blocks.indices where !removed[b].isEmpty {
             function.blocks[b].parameters = function.blocks[b].parameters.enumerated()
@@ -73,6 +82,66 @@ public enum BlockParameterCleanup {
             }
             function.blocks[b].terminator = terminator
         }
+    }
+}
+
+extension BlockParameterCleanup {
+    /// Each strongly connected group of the remaining parameters (linked by one passing another as an
+    /// argument) that receives a single value from outside the group: its parameters, with that value and
+    /// their places (Tarjan's SCCs). `incoming` holds the arguments already resolved.
+    static func redundantGroups(_ function: Function, incoming: [[[ValueID]]], removed: [Set<Int>])
+        -> [(parameter: ValueID, value: ValueID, block: Int, index: Int)] {
+        var position: [ValueID: (block: Int, index: Int)] = [:]
+        for (b, block) in function.blocks.enumerated().dropFirst() {
+            for (j, p) in block.parameters.enumerated() where !removed[b].contains(j) { position[p] = (b, j) }
+        }
+        func arguments(_ p: ValueID) -> [ValueID] {
+            let (b, j) = position[p]!
+            return incoming[b][j]
+        }
+        // Tarjan's algorithm with an explicit stack: the parameters a parameter receives are its successors.
+        var order: [ValueID: Int] = [:], low: [ValueID: Int] = [:]
+        var onStack: Set<ValueID> = [], stack: [ValueID] = [], components: [[ValueID]] = []
+        var counter = 0
+        for root in position.keys.sorted(by: { $0.index < $1.index }) where order[root] == nil {
+            var frames: [(node: ValueID, next: Int)] = [(root, 0)]
+            order[root] = counter; low[root] = counter; counter += 1
+            stack.append(root); onStack.insert(root)
+            while let (node, next) = frames.last {
+                let successors = arguments(node).filter { position[$0] != nil }
+                if next < successors.count {
+                    frames[frames.count - 1].next += 1
+                    let s = successors[next]
+                    if order[s] == nil {
+                        order[s] = counter; low[s] = counter; counter += 1
+                        stack.append(s); onStack.insert(s)
+                        frames.append((s, 0))
+                    } else if onStack.contains(s) {
+                        low[node] = min(low[node]!, order[s]!)
+                    }
+                    continue
+                }
+                frames.removeLast()
+                if let parent = frames.last?.node { low[parent] = min(low[parent]!, low[node]!) }
+                if low[node] == order[node] {
+                    var component: [ValueID] = []
+                    while let top = stack.popLast() {
+                        onStack.remove(top)
+                        component.append(top)
+                        if top == node { break }
+                    }
+                    components.append(component)
+                }
+            }
+        }
+        var redundant: [(parameter: ValueID, value: ValueID, block: Int, index: Int)] = []
+        for component in components where component.count > 1 {
+            let members = Set(component)
+            let outside = Set(component.flatMap(arguments).filter { !members.contains($0) })
+            guard outside.count == 1, let value = outside.first else { continue }
+            for p in component { redundant.append((p, value, position[p]!.block, position[p]!.index)) }
+        }
+        return redundant
     }
 }
 
