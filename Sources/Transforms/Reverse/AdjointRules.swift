@@ -375,26 +375,28 @@ struct AdjointEmitter {
             // `setselect` overwrites the part, which so gets no adjoint from x; `addselect` keeps it.
             let g = shaped(ybar, like: y)
             let indices = x.dropFirst(2).map { primal($0) }
+            // The value's part is read first, so that ȳ dies at the `setselect` and is zeroed there in place.
+            if isActive(x[1]) {
+                add(x[1], fit(emit(.select, [g] + indices, .tensor, payload: instruction.payload), like: x[1]))
+            }
             if isActive(x[0]) {
                 add(x[0], instruction.op == .addselect
                     ? g : emit(.setselect, [g, zeros.real] + indices, .tensor, payload: instruction.payload))
-            }
-            if isActive(x[1]) {
-                add(x[1], fit(emit(.select, [g] + indices, .tensor, payload: instruction.payload), like: x[1]))
             }
         case .slice:
             let zero = emit(.zeroslike, [shapeOf(x[0])], .tensor)
             if isActive(x[0]) { add(x[0], emit(.setslice, [zero, shaped(ybar, like: y), primal(x[1]), primal(x[2])], .tensor)) }
         case .setindex:
             // The overwritten element or row gets no adjoint; the new value gets the adjoint there.
+            // The value's part is read first, so that ȳ dies at the `setindex` and is zeroed there in place.
             let g = shaped(ybar, like: y)
             let indices = x.dropFirst(2).map { primal($0) }
-            if isActive(x[0]) { add(x[0], emit(.setindex, [g, zeros.real] + indices, .tensor)) }
             if isActive(x[1]) { add(x[1], fit(emit(.subtensor, [g] + indices, .tensor), like: x[1])) }
+            if isActive(x[0]) { add(x[0], emit(.setindex, [g, zeros.real] + indices, .tensor)) }
         case .setslice:
             let g = shaped(ybar, like: y)
-            if isActive(x[0]) { add(x[0], emit(.setslice, [g, zeros.real, primal(x[2]), primal(x[3])], .tensor)) }
             if isActive(x[1]) { add(x[1], fit(emit(.slice, [g, primal(x[2]), primal(x[3])], .tensor), like: x[1])) }
+            if isActive(x[0]) { add(x[0], emit(.setslice, [g, zeros.real, primal(x[2]), primal(x[3])], .tensor)) }
         case .tensor:
             guard case .shape(let shape) = instruction.payload else { return }
             let g = shaped(ybar, like: y)
