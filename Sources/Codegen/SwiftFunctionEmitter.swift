@@ -25,6 +25,11 @@ struct SwiftFunctionEmitter {
     private var reassigned: Set<ValueID> = []
     private var definingBlock: [ValueID: Int] = [:]
     private var useCount: [ValueID: Int] = [:]
+    /// `fit(subtensor(g, i...), like: <a Real>)` (the adjoint of a Real written into or added to a tensor):
+    /// by the subtensor's result, the fit that sums it. Emitted as one `g.partSum(...)` where the subtensor
+    /// stands, so no rank-0 tensor is made per element, and the fit emits nothing.
+    private var partSums: [ValueID: Instruction] = [:]
+    private var fusedFits: Set<ValueID> = []
     /// Copy coalescing: the result of an in-place update whose tensor operand dies there lives in that
     /// operand's variable (the root of the chain of updates), so an adjoint accumulated around a loop is one
     /// Swift variable updated in place, never copied.
@@ -74,6 +79,15 @@ struct SwiftFunctionEmitter {
         for b in function.blocks {
             for p in b.parameters { definingBlock[p] = b.id.index }
             for i in b.instructions { if let r = i.result { definingBlock[r] = b.id.index } }
+        }
+        for b in function.blocks {
+            let subtensors = Set(b.instructions.filter { $0.op == .subtensor }.compactMap(\.result))
+            for i in b.instructions where i.op == .fit && subtensors.contains(i.operands[0]) && useCount[i.operands[0]] == 1 {
+                guard let r = i.result, function.type(of: r) == .real else { continue }
+                partSums[i.operands[0]] = i
+                fusedFits.insert(r)
+                useCount[i.operands[1], default: 1] -= 1  // a Real's shape is no shape: the sum does not read it
+            }
         }
         let inLoop = SwiftFunctionEmitter.blocksInLoops(function, dominators)
         for b in function.blocks {
@@ -177,6 +191,7 @@ struct SwiftFunctionEmitter {
                                      into w: inout SwiftWriter) {
         recordLoopEntry(target, from: block, into: &w)
         emitArguments(target, into: &w)
+        releaseDeadArguments(target, from: block, into: &w)
         switch s.jump(from: block, to: target.block) {
         case .continueLoop(let header): w.line("continue loop\(header.index)")
         case .breakTo(let merge): w.line("break block\(merge.index)")
@@ -195,6 +210,42 @@ struct SwiftFunctionEmitter {
             w.line("(" + pairs.map { name($0.0) }.joined(separator: ", ") + ") = ("
                    + pairs.map { name($0.1) }.joined(separator: ", ") + ")")
         }
+    }
+
+    /// After the assignment, a tensor argument that is another block's parameter and is not read again before
+    /// it is assigned anew lets go of its storage: else the two variables share one buffer, and the next
+    /// in-place update of either copies it (a tensor updated in a loop with a branch would be copied every
+    /// iteration). Phi coalescing by hand, for the parameters the structurizer keeps apart.
+    private func releaseDeadArguments(_ target: BranchTarget, from block: BlockID, into w: inout SwiftWriter) {
+        // Only a function that updates a tensor in place can be made to copy by a shared buffer.
+        guard !storage.isEmpty else { return }
+        let parameters = Set(function.blocks[target.block.index].parameters.map { name($0) })
+        var released = Set<String>()
+        for argument in target.arguments where function.type(of: argument) == .tensor {
+            // A coalesced update lives in its operand's variable: that variable is the one to let go of.
+            let variable = storage[argument] ?? argument
+            guard isBlockParameter(variable), definingBlock[variable] != 0, hoisted.contains(variable),
+                  !parameters.contains(name(variable)), !released.contains(name(variable)),
+                  isUnread(variable, from: target.block.index), isUnread(argument, from: target.block.index) else { continue }
+            released.insert(name(variable))
+            w.line("\(name(variable)).release()")
+        }
+    }
+
+    /// Whether no block from `start` on reads `v` before the block that defines it runs anew.
+    private func isUnread(_ v: ValueID, from start: Int) -> Bool {
+        guard let home = definingBlock[v] else { return false }
+        var seen = Set<Int>()
+        var work = [start]
+        while let b = work.popLast() {
+            guard b != home, seen.insert(b).inserted else { continue }
+            let next = function.blocks[b]
+            if next.instructions.contains(where: { $0.operands.contains(v) }) || next.terminator.operands.contains(v) {
+                return false
+            }
+            work += next.terminator.successors.map(\.block.index)
+        }
+        return true
     }
 
     // MARK: - Irreducible control flow
@@ -265,10 +316,10 @@ struct SwiftFunctionEmitter {
             }
         }
         for b in function.blocks {
-            for i in b.instructions {
+            for (k, i) in b.instructions.enumerated() {
                 guard let r = i.result, isInPlaceUpdate(i), !usedOutside.contains(r) else { continue }
                 let a = i.operands[0]
-                guard literals[a] == nil, !function.parameters.contains(a), isDead(a, after: b.id.index) else { continue }
+                guard literals[a] == nil, !function.parameters.contains(a), isDead(a, after: b.id.index, from: k) else { continue }
                 let root = storage[a] ?? a
                 storage[r] = root
                 if hoisted.contains(root) { reassigned.insert(root) } else { mutableLocals.insert(root) }
@@ -276,13 +327,13 @@ struct SwiftFunctionEmitter {
         }
     }
 
-    /// Whether `v` is read once in `block` and not again before its defining block runs anew.
-    private func isDead(_ v: ValueID, after block: Int) -> Bool {
+    /// Whether `v` is read once in `block` and not again before its defining block runs anew; with `from`,
+    /// whether the instruction at that index is the last to read it in `block` (earlier reads are done).
+    private func isDead(_ v: ValueID, after block: Int, from index: Int? = nil) -> Bool {
         guard let home = definingBlock[v] else { return false }
         let here = function.blocks[block]
-        guard (here.instructions.flatMap(\.operands) + here.terminator.operands).filter({ $0 == v }).count == 1 else {
-            return false
-        }
+        let reads = (here.instructions.dropFirst(index ?? 0).flatMap(\.operands) + here.terminator.operands).filter { $0 == v }
+        guard reads.count == 1 else { return false }
         var seen = Set<Int>()
         var work = here.terminator.successors.map(\.block.index)
         while let b = work.popLast() {
@@ -345,6 +396,12 @@ struct SwiftFunctionEmitter {
 
     private func emit(_ instruction: Instruction, into w: inout SwiftWriter) {
         var x = instruction.operands.map { name($0) }
+        if let r = instruction.result, fusedFits.contains(r) { return }
+        if let r = instruction.result, let fit = partSums[r], let sum = fit.result {
+            define(sum, "\(x[0]).partSum(\(x.count == 2 ? x[1] : "[" + x.dropFirst().joined(separator: ", ") + "]"), "
+                   + "at: \(siteText(instruction.location)))", into: &w)
+            return
+        }
         if let r = instruction.result, storage[r] != nil {
             emitInPlace(instruction, variable: x[0], operands: x, into: &w)
             return

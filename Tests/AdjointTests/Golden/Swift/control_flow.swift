@@ -133,6 +133,7 @@ func gReverse0(head0: Tensor, a: Tensor, tapes: Control_flowTapes) -> Tensor {
     }
     let v41 = tapes.tape0.pop()
     (v9, v12) = (v14, v41)
+    v14.release()
     loop2: while true {
         let v36 = v12 > 0
         if v36 {
