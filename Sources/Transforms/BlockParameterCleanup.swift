@@ -91,55 +91,59 @@ extension BlockParameterCleanup {
     /// their places (Tarjan's SCCs). `incoming` holds the arguments already resolved.
     static func redundantGroups(_ function: Function, incoming: [[[ValueID]]], removed: [Set<Int>])
         -> [(parameter: ValueID, value: ValueID, block: Int, index: Int)] {
-        var position: [ValueID: (block: Int, index: Int)] = [:]
+        // The remaining parameters, numbered; each one's arguments, and those that are parameters too.
+        var nodes: [(parameter: ValueID, block: Int, index: Int)] = []
+        var number: [ValueID: Int] = [:]
         for (b, block) in function.blocks.enumerated().dropFirst() {
-            for (j, p) in block.parameters.enumerated() where !removed[b].contains(j) { position[p] = (b, j) }
+            for (j, p) in block.parameters.enumerated() where !removed[b].contains(j) {
+                number[p] = nodes.count
+                nodes.append((p, b, j))
+            }
         }
-        func arguments(_ p: ValueID) -> [ValueID] {
-            let (b, j) = position[p]!
-            return incoming[b][j]
-        }
-        // Tarjan's algorithm with an explicit stack: the parameters a parameter receives are its successors.
-        var order: [ValueID: Int] = [:], low: [ValueID: Int] = [:]
-        var onStack: Set<ValueID> = [], stack: [ValueID] = [], components: [[ValueID]] = []
+        guard !nodes.isEmpty else { return [] }
+        let arguments = nodes.map { incoming[$0.block][$0.index] }
+        let successors = arguments.map { $0.compactMap { number[$0] } }
+        // Tarjan's algorithm with an explicit stack.
+        var order = [Int](repeating: -1, count: nodes.count), low = [Int](repeating: 0, count: nodes.count)
+        var onStack = [Bool](repeating: false, count: nodes.count)
+        var stack: [Int] = [], components: [[Int]] = []
         var counter = 0
-        for root in position.keys.sorted(by: { $0.index < $1.index }) where order[root] == nil {
-            var frames: [(node: ValueID, next: Int)] = [(root, 0)]
+        for root in nodes.indices where order[root] < 0 {
+            var frames: [(node: Int, next: Int)] = [(root, 0)]
             order[root] = counter; low[root] = counter; counter += 1
-            stack.append(root); onStack.insert(root)
+            stack.append(root); onStack[root] = true
             while let (node, next) = frames.last {
-                let successors = arguments(node).filter { position[$0] != nil }
-                if next < successors.count {
+                if next < successors[node].count {
                     frames[frames.count - 1].next += 1
-                    let s = successors[next]
-                    if order[s] == nil {
+                    let s = successors[node][next]
+                    if order[s] < 0 {
                         order[s] = counter; low[s] = counter; counter += 1
-                        stack.append(s); onStack.insert(s)
+                        stack.append(s); onStack[s] = true
                         frames.append((s, 0))
-                    } else if onStack.contains(s) {
-                        low[node] = min(low[node]!, order[s]!)
+                    } else if onStack[s] {
+                        low[node] = min(low[node], order[s])
                     }
                     continue
                 }
                 frames.removeLast()
-                if let parent = frames.last?.node { low[parent] = min(low[parent]!, low[node]!) }
+                if let parent = frames.last?.node { low[parent] = min(low[parent], low[node]) }
                 if low[node] == order[node] {
-                    var component: [ValueID] = []
+                    var component: [Int] = []
                     while let top = stack.popLast() {
-                        onStack.remove(top)
+                        onStack[top] = false
                         component.append(top)
                         if top == node { break }
                     }
-                    components.append(component)
+                    if component.count > 1 { components.append(component) }
                 }
             }
         }
         var redundant: [(parameter: ValueID, value: ValueID, block: Int, index: Int)] = []
-        for component in components where component.count > 1 {
-            let members = Set(component)
-            let outside = Set(component.flatMap(arguments).filter { !members.contains($0) })
+        for component in components {
+            let members = Set(component.map { nodes[$0].parameter })
+            let outside = Set(component.flatMap { arguments[$0] }.filter { !members.contains($0) })
             guard outside.count == 1, let value = outside.first else { continue }
-            for p in component { redundant.append((p, value, position[p]!.block, position[p]!.index)) }
+            for k in component { redundant.append((nodes[k].parameter, value, nodes[k].block, nodes[k].index)) }
         }
         return redundant
     }
