@@ -68,6 +68,9 @@ public struct Tensor: Equatable, ExpressibleByArrayLiteral, CustomStringConverti
                      "shape \(shape) does not hold \(scalars.count) elements")
         self.shape = shape
         self.scalars = scalars
+        #if ADJOINT_COUNTING
+        StorageCounters.tensors += 1
+        #endif
     }
 
     /// The unchecked initializer for results whose shape and scalars agree by construction.
@@ -75,6 +78,9 @@ public struct Tensor: Equatable, ExpressibleByArrayLiteral, CustomStringConverti
     init(validShape shape: [Int], scalars: [Double]) {
         self.shape = shape
         self.scalars = scalars
+        #if ADJOINT_COUNTING
+        StorageCounters.tensors += 1
+        #endif
     }
 
     /// A rank-1 tensor of `scalars`.
@@ -82,6 +88,9 @@ public struct Tensor: Equatable, ExpressibleByArrayLiteral, CustomStringConverti
     public init(_ scalars: [Double]) {
         self.shape = [scalars.count]
         self.scalars = scalars
+        #if ADJOINT_COUNTING
+        StorageCounters.tensors += 1
+        #endif
     }
 
     /// A rank-1 tensor of the literal's elements: `let x: Tensor = [1, 2, 3]`.
@@ -752,6 +761,36 @@ extension Tensor {
         return Tensor(validShape: newShape, scalars: Array(scalars[rows]))
     }
 
+    /// Lets go of the storage (the variable is assigned again before it is read): another variable that
+    /// shares the buffer may then update it in place.
+    @inlinable
+    public mutating func release() {
+        shape = []
+        scalars = []
+    }
+
+    /// The sum of the element or sub-block below a leading multi-index: `fit(subtensor(g, i), like: v)` for
+    /// a Real v, without making the sub-block (the adjoint of a Real written into a tensor).
+    @inlinable
+    public func partSum(_ indices: [Int], at site: Site) -> Double {
+        let range = blockRange(indices, at: site)
+        return scalars.withUnsafeBufferPointer { p in
+            var total = 0.0
+            for k in range { total += p[k] }
+            return total
+        }
+    }
+
+    /// `partSum` at one leading index: of a vector, its element.
+    @inlinable
+    public func partSum(_ index: Int, at site: Site) -> Double {
+        if shape.count == 1 {
+            guard index >= 0, index < shape[0] else { indexFailure(index, axis: 0, at: site) }
+            return scalars.withUnsafeBufferPointer { $0[index] }
+        }
+        return partSum([index], at: site)
+    }
+
     /// The element (as a rank-0 tensor) or the sub-block below a leading multi-index (`subtensor`).
     public func block(_ indices: [Int], at site: Site) -> Tensor {
         let range = blockRange(indices, at: site)
@@ -814,6 +853,10 @@ extension Tensor {
     /// Sets the element, or every element of the sub-block, at `indices` to `value`.
     @inlinable
     public mutating func set(_ indices: [Int], to value: Double, at site: Site) {
+        #if ADJOINT_COUNTING
+        let storageBefore = storageAddress
+        defer { StorageCounters.noteWrite(from: storageBefore, to: storageAddress) }
+        #endif
         if indices.count == 1, shape.count == 1 {
             let i = indices[0]
             guard i >= 0, i < shape[0] else { indexFailure(i, axis: 0, at: site) }
@@ -830,6 +873,10 @@ extension Tensor {
     /// matrix, row `index`).
     @inlinable
     public mutating func set(_ index: Int, to value: Double, at site: Site) {
+        #if ADJOINT_COUNTING
+        let storageBefore = storageAddress
+        defer { StorageCounters.noteWrite(from: storageBefore, to: storageAddress) }
+        #endif
         guard shape.count == 1 else { return set([index], to: value, at: site) }
         guard index >= 0, index < shape[0] else { indexFailure(index, axis: 0, at: site) }
         scalars.withUnsafeMutableBufferPointer { $0[index] = value }
@@ -837,6 +884,10 @@ extension Tensor {
 
     /// Replaces the sub-block at `indices` by `value` broadcast to its shape.
     public mutating func set(_ indices: [Int], to value: Tensor, at site: Site) {
+        #if ADJOINT_COUNTING
+        let storageBefore = storageAddress
+        defer { StorageCounters.noteWrite(from: storageBefore, to: storageAddress) }
+        #endif
         let range = blockRange(indices, at: site)
         let replacement = value.broadcasted(to: Array(shape[indices.count...]), at: site)
         scalars.replaceSubrange(range, with: replacement.scalars)
@@ -844,6 +895,10 @@ extension Tensor {
 
     /// Fills the rows `start..<end` with `value`.
     public mutating func setSlice(_ start: Int, _ end: Int, to value: Double, at site: Site) {
+        #if ADJOINT_COUNTING
+        let storageBefore = storageAddress
+        defer { StorageCounters.noteWrite(from: storageBefore, to: storageAddress) }
+        #endif
         let range = sliceRange(start, end, at: site)
         scalars.withUnsafeMutableBufferPointer { p in
             for k in range { p[k] = value }
@@ -852,6 +907,10 @@ extension Tensor {
 
     /// Replaces the rows `start..<end` by `value` broadcast to their shape.
     public mutating func setSlice(_ start: Int, _ end: Int, to value: Tensor, at site: Site) {
+        #if ADJOINT_COUNTING
+        let storageBefore = storageAddress
+        defer { StorageCounters.noteWrite(from: storageBefore, to: storageAddress) }
+        #endif
         let range = sliceRange(start, end, at: site)
         var rowsShape = shape
         rowsShape[0] = end - start
@@ -862,6 +921,10 @@ extension Tensor {
     /// Adds `value` to the element, or to every element of the sub-block, at `indices`.
     @inlinable
     public mutating func add(_ value: Double, at indices: [Int], site: Site) {
+        #if ADJOINT_COUNTING
+        let storageBefore = storageAddress
+        defer { StorageCounters.noteWrite(from: storageBefore, to: storageAddress) }
+        #endif
         if indices.count == 1, shape.count == 1 {
             let i = indices[0]
             guard i >= 0, i < shape[0] else { indexFailure(i, axis: 0, at: site) }
@@ -877,6 +940,10 @@ extension Tensor {
     /// Adds `value` to element `index` of a rank-1 tensor: the adjoint of `x[i]` in a loop, without an index array.
     @inlinable
     public mutating func add(_ value: Double, at index: Int, site: Site) {
+        #if ADJOINT_COUNTING
+        let storageBefore = storageAddress
+        defer { StorageCounters.noteWrite(from: storageBefore, to: storageAddress) }
+        #endif
         guard shape.count == 1 else { indexCountFailure(1, at: site) }
         guard index >= 0, index < shape[0] else { indexFailure(index, axis: 0, at: site) }
         scalars.withUnsafeMutableBufferPointer { $0[index] += value }
@@ -884,6 +951,10 @@ extension Tensor {
 
     /// Adds `value` to the element or sub-block at `indices`, as `adding(_:at:site:)`.
     public mutating func add(_ value: Tensor, at indices: [Int], site: Site) {
+        #if ADJOINT_COUNTING
+        let storageBefore = storageAddress
+        defer { StorageCounters.noteWrite(from: storageBefore, to: storageAddress) }
+        #endif
         let current = block(indices, at: site)
         let sum = fit(elementwise(current, value, at: site) { $0 + $1 }, like: current, at: site)
         scalars.replaceSubrange(blockRange(indices, at: site), with: sum.scalars)
@@ -1038,12 +1109,20 @@ extension Tensor {
 
     public mutating func setSelection(_ indexesAxis: [Bool], _ indices: [Int], _ text: @autoclosure () -> SubscriptText,
                                       to value: Double, at site: Site) {
+        #if ADJOINT_COUNTING
+        let storageBefore = storageAddress
+        defer { StorageCounters.noteWrite(from: storageBefore, to: storageAddress) }
+        #endif
         let (offsets, _) = selection(indexesAxis, indices, text(), at: site)
         scalars.withUnsafeMutableBufferPointer { p in for offset in offsets { p[offset] = value } }
     }
 
     public mutating func setSelection(_ indexesAxis: [Bool], _ indices: [Int], _ text: @autoclosure () -> SubscriptText,
                                       to value: Tensor, at site: Site) {
+        #if ADJOINT_COUNTING
+        let storageBefore = storageAddress
+        defer { StorageCounters.noteWrite(from: storageBefore, to: storageAddress) }
+        #endif
         let (offsets, partShape) = selection(indexesAxis, indices, text(), at: site)
         let replacement = value.broadcasted(to: partShape, at: site)
         scalars.withUnsafeMutableBufferPointer { p in
@@ -1053,12 +1132,20 @@ extension Tensor {
 
     public mutating func addToSelection(_ indexesAxis: [Bool], _ indices: [Int], _ text: @autoclosure () -> SubscriptText,
                                         _ value: Double, at site: Site) {
+        #if ADJOINT_COUNTING
+        let storageBefore = storageAddress
+        defer { StorageCounters.noteWrite(from: storageBefore, to: storageAddress) }
+        #endif
         let (offsets, _) = selection(indexesAxis, indices, text(), at: site)
         scalars.withUnsafeMutableBufferPointer { p in for offset in offsets { p[offset] += value } }
     }
 
     public mutating func addToSelection(_ indexesAxis: [Bool], _ indices: [Int], _ text: @autoclosure () -> SubscriptText,
                                         _ value: Tensor, at site: Site) {
+        #if ADJOINT_COUNTING
+        let storageBefore = storageAddress
+        defer { StorageCounters.noteWrite(from: storageBefore, to: storageAddress) }
+        #endif
         let (offsets, partShape) = selection(indexesAxis, indices, text(), at: site)
         let addend = value.broadcasted(to: partShape, at: site)
         scalars.withUnsafeMutableBufferPointer { p in
@@ -1287,6 +1374,33 @@ extension Tensor {
         if shape != like.shape { self = fit(self, like: like, at: site) }
     }
 }
+
+// MARK: - Storage counters (tests only)
+
+#if ADJOINT_COUNTING
+/// How many tensors were made and how many in-place updates had to copy their storage first (the
+/// buffer was shared). Compiled in only with `-D ADJOINT_COUNTING`, for tests that check that a
+/// gradient's loop neither makes nor copies a tensor per iteration; single-threaded use only.
+public enum StorageCounters {
+    nonisolated(unsafe) public static var tensors = 0
+    nonisolated(unsafe) public static var copies = 0
+
+    public static func reset() {
+        tensors = 0
+        copies = 0
+    }
+
+    @usableFromInline
+    static func noteWrite(from before: UInt, to after: UInt) {
+        if before != after { copies += 1 }
+    }
+}
+
+extension Tensor {
+    @usableFromInline
+    var storageAddress: UInt { scalars.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } }
+}
+#endif
 
 /// A tensor adjoint given a Real's shape: the sum of its elements.
 @inlinable

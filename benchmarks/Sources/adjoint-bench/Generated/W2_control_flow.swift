@@ -138,6 +138,7 @@ func w2_controlReverse0(head0: Double, a: Tensor, tapes: W2_control_flowTapes) -
     }
     let v41 = tapes.tape0.pop()
     (v9, v12) = (v14, v41)
+    v14.release()
     loop2: while true {
         let v36 = v12 > 0
         if v36 {

@@ -119,20 +119,14 @@ func w5_piecewiseForward0(x: Tensor, tapes: W5_piecewiseTapes) -> Double {
 func w5_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5_piecewiseTapes) -> Tensor {
     var v10: Tensor
     var v11: Double
-    var v13: Double
-    var v14: Double
     var v16: Int
     var v24: Double
     var v25: Double
-    var v26: Double
-    var v27: Double
     let v58: Tensor
     var v65: Int
-    var v88: Double
-    var v89: Double
     v58 = Tensor.zeros(like: x)
     let v67 = tapes.tape0.pop()
-    (v10, v11, v13, v14, v16) = (v58, head0, 0.0, 0.0, v67)
+    (v10, v11, v16) = (v58, head0, v67)
     loop2: while true {
         let v62 = v16 > 0
         if v62 {
@@ -141,31 +135,29 @@ func w5_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5_piecewiseTapes) ->
                 let v85 = Int(tapes.tape1.pop())
                 let v87 = v85 == 0
                 if v87 {
-                    v88 = v13 + v11
                     // adjoint of: let xi = x[i]
                     let v80 = x.element(v65, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
                     // adjoint of: s += xi * xi
-                    let v81 = v88 * v80
+                    let v81 = v11 * v80
                     let v84 = v81 + v81
-                    (v24, v25, v26, v27) = (v88, v84, 0.0, v14)
+                    (v24, v25) = (v11, v84)
                     break block4
                 } else {
-                    v89 = v14 + v11
                     // adjoint of: s -= sin(xi)
-                    let v72 = -v89
+                    let v72 = -v11
                     // adjoint of: let xi = x[i]
                     let v74 = x.element(v65, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
                     // adjoint of: s -= sin(xi)
                     let v75 = cos(v74)
                     let v76 = v72 * v75
-                    (v24, v25, v26, v27) = (v89, v76, v13, 0.0)
+                    (v24, v25) = (v11, v76)
                     break block4
                 }
             }
             // adjoint of: let xi = x[i]
             v10.fitShape(like: x, at: Site(source, 7, 19))
             v10.add(v25, at: v65, site: Site(source, 7, 19))
-            (v11, v13, v14, v16) = (v24, v26, v27, v65)
+            (v11, v16) = (v24, v65)
             continue loop2
         } else {
             v10.fitShape(like: x, at: Site(source, 4, 6))

@@ -85,18 +85,18 @@ func w6_mlpReverse1_2_3_4(head0: Double, X: Tensor, W1: Tensor, b1: Tensor, W2: 
     // adjoint of: let o = dot(h, W2) + b2 - Y
     v18.fitShape(like: v19, at: Site(source, 8, 29))
     let v22 = fit(v18, like: v21, at: Site(source, 8, 24))
-    let v23 = fit(v18, like: b2, at: Site(source, 8, 24))
+    v18.fitShape(like: b2, at: Site(source, 8, 24))
     let v26 = dotAdjointA(v22, v25, W2, at: Site(source, 8, 13))
     var v27 = dotAdjointB(v22, v25, W2, at: Site(source, 8, 13))
     // adjoint of: let h = tanh(dot(X, W1) + b1)
     let v28 = elementwise(v25, v25, at: Site(source, 7, 13)) { $0 * $1 }
     let v30 = 1.0 - v28
-    let v31 = elementwise(v26, v30, at: Site(source, 7, 13)) { $0 * $1 }
+    var v31 = elementwise(v26, v30, at: Site(source, 7, 13)) { $0 * $1 }
     let v33 = fit(v31, like: v32, at: Site(source, 7, 29))
-    let v34 = fit(v31, like: b1, at: Site(source, 7, 29))
+    v31.fitShape(like: b1, at: Site(source, 7, 29))
     var v36 = dotAdjointB(v33, X, W1, at: Site(source, 7, 18))
     v36.fitShape(like: W1, at: Site(source, 6, 6))
     v27.fitShape(like: W2, at: Site(source, 6, 6))
-    let v41 = (v36, v34, v27, v23)
+    let v41 = (v36, v31, v27, v18)
     return v41
 }

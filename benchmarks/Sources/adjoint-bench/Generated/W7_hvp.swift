@@ -364,17 +364,15 @@ func w7_rosenbrockReverseReverse01(head0_: Tensor, head0: Double, x: Tensor, tap
         if v37 {
             v40 = v14 - 1
             let v80 = tapes.tape7.pop()
-            let v61 = tapes.tape6.pop()
+            _ = tapes.tape6.pop()
             let v55 = tapes.tape5.pop()
             let v49 = tapes.tape4.pop()
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
             v12.fitShape(like: x, at: Site(source, 7, 18))
             let v51 = v49 - 1
             let v53 = v51 + 1
-            let v54 = v12.block([v53], at: Site(source, 7, 18))
-            let v56 = fit(consume v54, like: v55)
-            let v60 = v12.block([v51], at: Site(source, 7, 29))
-            let v62 = fit(consume v60, like: v61)
+            let v56 = v12.partSum(v53, at: Site(source, 7, 18))
+            let v62 = v12.partSum(v51, at: Site(source, 7, 29))
             let v66 = x.element(v51, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
             let v67 = v62 * v66
             let v68 = -v55
