@@ -3,6 +3,7 @@
 // also checks docs/REFERENCE.md's sessions (ReferenceTests.swift).
 import Foundation
 import Testing
+import AdjointBasic
 @testable import AdjointDriver
 
 /// The fenced code blocks of a markdown file of the package (by default the README), in order,
@@ -128,7 +129,16 @@ func readmeListingsAreReproduced() throws {
             checked += 1
         }
     }
-    #expect(checked >= 4)
+    // The generated W3 reverse sweep of "Measured", as `benchmarks/generate.sh` compiles the workload (the
+    // file path is relative there, so the quoted sites read the same).
+    let w3 = try Compilation(SourceFile(path: "W3_rosenbrock.adj", text: String(contentsOf:
+        packageRoot.appendingPathComponent("benchmarks/workloads/W3_rosenbrock.adj"), encoding: .utf8)))
+    let w3Swift = try w3.swiftSource(includeRuntime: false, entryPoint: false)
+    for block in try readmeBlocks() where block.hasPrefix("func w3_rosenbrockReverse0") {
+        #expect(w3Swift.contains(block), "\(block.prefix(200))")
+        checked += 1
+    }
+    #expect(checked >= 5)
     // The example in "Two commands".
     let blocks = try readmeBlocks()
     let example = try #require(blocks.first { $0.hasPrefix("swift run adjoint grad") })
