@@ -55,6 +55,15 @@ public struct Program: @unchecked Sendable {
         compilation = try catching { try Compilation(path: path) }
     }
 
+    /// `init(path:)` with the pipeline's debugging aids (the command line's `compile --verify-each` and
+    /// `--print-after PASS`): the IR verified after every pass, and printed after the passes named.
+    public init(path: String, verifyEach: Bool, printAfter: [String] = [],
+                printer: @escaping @Sendable (String) -> Void = { _ in }) throws {
+        compilation = try catching {
+            try Compilation(path: path, verifyEach: verifyEach, printAfter: printAfter, printer: printer)
+        }
+    }
+
     /// Parses and checks source text; `name` is the file name diagnostics give.
     public init(source: String, name: String = "program.adj") throws {
         compilation = try catching { try Compilation(SourceFile(path: name, text: source)) }

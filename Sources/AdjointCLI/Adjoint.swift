@@ -53,6 +53,12 @@ struct Compile: ParsableCommand {
     @Option(name: .short, help: "Write to this file, or, for Swift, this directory (NAME.swift per input and AdjointRuntime.swift).")
     var output: String?
 
+    @Flag(help: "Run the IR verifier after every pass (a failure names the pass: a compiler bug).")
+    var verifyEach = false
+
+    @Option(help: "Print the IR to stderr after this pass (repeatable): a pass of the optimization pipeline, or differentiate.")
+    var printAfter: [String] = []
+
     func run() throws {
         guard let form = Program.Form(rawValue: emit) else {
             throw Failure.usage("--emit \(emit) is not available; this version emits: "
@@ -63,7 +69,13 @@ struct Compile: ParsableCommand {
             return
         }
         guard !files.isEmpty else { throw Failure.usage("no input files") }
-        let programs = try files.map { path in try library { try Program(path: path) } }
+        let programs = try files.map { path in
+            try library {
+                try Program(path: path, verifyEach: verifyEach, printAfter: printAfter) { text in
+                    FileHandle.standardError.write(Data(text.utf8))
+                }
+            }
+        }
         if form == .swift, noRuntime {
             guard programs.count == 1 else { throw Failure.usage("--no-runtime takes one input") }
             try writeOutput(try library { try programs[0].swiftSource(includeRuntime: false, entryPoint: false) }, to: output)

@@ -96,7 +96,8 @@ public struct Compilation {
         var module = module
         if options.optimize {
             do {
-                try Pipeline.run(Pipeline.beforeDifferentiation, on: &module, verifyEach: Compilation.verifyEachPass)
+                try Pipeline.run(Pipeline.beforeDifferentiation, on: &module,
+                                 verifyEach: options.verifyEach || Compilation.verifyEachPass, printAfter: options.printAfter)
             } catch {
                 throw DriverError.internalError("in \(file.path): \(error)")
             }
@@ -109,9 +110,16 @@ public struct Compilation {
         } catch let error as DifferentiationError {
             throw DriverError.user(Diagnostic(at: error.location, error.message).rendered(in: file))
         }
+        if options.verifyEach {
+            do { try Verifier.verify(differentiated) } catch {
+                throw DriverError.internalError("after \(Differentiate.name) of \(file.path): \(error)")
+            }
+        }
+        options.printAfter.after(Differentiate.name, differentiated)
         if options.optimize {
             do {
-                try Pipeline.run(Pipeline.standard, on: &differentiated, verifyEach: Compilation.verifyEachPass)
+                try Pipeline.run(Pipeline.standard, on: &differentiated,
+                                 verifyEach: options.verifyEach || Compilation.verifyEachPass, printAfter: options.printAfter)
             } catch {
                 throw DriverError.internalError("in \(file.path): \(error)")
             }
@@ -126,6 +134,18 @@ public struct Compilation {
 
     public init(path: String) throws {
         try self.init(try Compilation.load(path: path))
+    }
+
+    /// The pipeline's debugging aids (`compile --verify-each`, `--print-after PASS`): the verifier after every
+    /// pass, and the IR after the passes named, handed to `printer`. An unknown pass name is a usage error.
+    public init(path: String, verifyEach: Bool, printAfter: [String], printer: @escaping @Sendable (String) -> Void) throws {
+        if let unknown = printAfter.first(where: { !Pipeline.passNames.contains($0) }) {
+            throw DriverError.usage("--print-after \(unknown): no such pass; the passes are "
+                                    + Pipeline.passNames.joined(separator: ", "))
+        }
+        try self.init(try Compilation.load(path: path),
+                      options: DifferentiationOptions(verifyEach: verifyEach,
+                                                      printAfter: PassPrinting(passes: Set(printAfter), output: printer)))
     }
 
     /// The function a command names (`-f NAME`), or the user's error, with the nearest name suggested.

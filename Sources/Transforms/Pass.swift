@@ -36,13 +36,43 @@ public enum Pipeline {
         public var description: String { "after \(pass): \(underlying)" }
     }
 
-    /// Runs the passes over every function of the module; verifies after each pass when `verifyEach`.
-    public static func run(_ passes: [any FunctionPass.Type], on module: inout Module, verifyEach: Bool) throws {
+    /// Runs the passes over every function of the module; verifies after each pass when `verifyEach`, and
+    /// hands the module to `printAfter` after each pass it names (`compile --print-after PASS`).
+    public static func run(_ passes: [any FunctionPass.Type], on module: inout Module, verifyEach: Bool,
+                           printAfter: PassPrinting = PassPrinting()) throws {
         for pass in passes {
             for i in module.functions.indices { pass.run(on: &module.functions[i]) }
             if verifyEach {
                 do { try Verifier.verify(module) } catch { throw Failure(pass: pass.name, underlying: error) }
             }
+            printAfter.after(pass.name, module)
         }
+    }
+
+    /// Every name `--print-after` accepts: the passes of both pipelines, and differentiation itself.
+    public static var passNames: [String] {
+        var names: [String] = []
+        for pass in beforeDifferentiation where !names.contains(pass.name) { names.append(pass.name) }
+        names.append(Differentiate.name)
+        for pass in standard where !names.contains(pass.name) { names.append(pass.name) }
+        return names
+    }
+}
+
+/// Which passes to print the IR after, and where the text goes (`compile --print-after PASS`, as LLVM's
+/// `-print-after`): for following a miscompile to the pass that made it.
+public struct PassPrinting: Sendable {
+    public var passes: Set<String>
+    public var output: @Sendable (String) -> Void
+
+    public init(passes: Set<String> = [], output: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.passes = passes
+        self.output = output
+    }
+
+    /// Prints the module when `pass` is one asked for.
+    public func after(_ pass: String, _ module: Module) {
+        guard passes.contains(pass) else { return }
+        output("// IR after \(pass)\n" + IRPrinter.print(module))
     }
 }

@@ -23,10 +23,17 @@ public struct DifferentiationOptions: Sendable {
     /// inject a deliberately wrong derivative here (Tests/AdjointTests/Faults.swift) to see the checks catch it,
     /// so no fault lives in the rules themselves.
     public var rewrite: (@Sendable (inout Module) -> Void)?
+    /// Verify the IR after every pass (`compile --verify-each`; debug builds always do).
+    public var verifyEach: Bool
+    /// Print the IR after the passes named (`compile --print-after PASS`).
+    public var printAfter: PassPrinting
 
-    public init(optimize: Bool = true, rewrite: (@Sendable (inout Module) -> Void)? = nil) {
+    public init(optimize: Bool = true, rewrite: (@Sendable (inout Module) -> Void)? = nil, verifyEach: Bool = false,
+                printAfter: PassPrinting = PassPrinting()) {
         self.optimize = optimize
         self.rewrite = rewrite
+        self.verifyEach = verifyEach
+        self.printAfter = printAfter
     }
 }
 
