@@ -248,3 +248,15 @@ func runForwardsSignalsToItsChild(_ signal: Int32) throws {
     let compiled = try compile(source).gradientCompiled(GradRequest(function: "f", arguments: args.map { (name: $0.0, expression: $0.1) }))
     #expect(compiled.json == #"{"value": 1.0, "gradient": {"x": 0.0, "y": 0.0, "t": [0.0, 0.0, 0.0]}}"#)
 }
+
+@Test func anUnusedReadOutOfRangeIsStillAnError() throws {
+    // Dead-code removal used to drop `let y = v[5]` when y was never read, and with it the error.
+    let source = "func main() {\n    let v = zeros(3)\n    let y = v[5]\n    let row = [[1, 2]][1, :]\n    print(\"after\")\n}\n"
+    for engine in [Engine.double, .exact] {
+        #expect { _ = try evaluate(source, "main", engine: engine) } throws: { error in
+            "\(error)".contains("test.adj:3:14: runtime error: index 5 is out of range for axis 0 of size 3")
+        }
+    }
+    // The same read in a function whose value is used elsewhere compiles and runs as before.
+    #expect(try evaluate("func f(v: Tensor) -> Real {\n    let y = v[0]\n    return sum(v)\n}\n", "f", [("v", "[1, 2]")]).printed == "3.0")
+}

@@ -3,12 +3,20 @@
 // Pure instructions whose results are unused are deleted, and so are block
 // parameters that no instruction or branch reads (with the arguments passed to
 // them), until nothing changes. Instructions with effects (calls, tapes, `print`,
-// random draws) stay even when their result is unused.
+// random draws) stay even when their result is unused, and so does an element or
+// part read the program wrote (`let y = v[5]`, its subscript kept in the payload):
+// an index out of range is a run-time error whether or not the value is used.
 import AdjointIR
 
 /// Deletes unused pure instructions and unused block parameters.
 public enum DeadCode: FunctionPass {
     public static let name = "dead-code"
+
+    /// A subscript the program wrote, which may fail: kept for its check even when its value is unused.
+    static func isWrittenRead(_ i: Instruction) -> Bool {
+        guard i.op == .index || i.op == .select, case .subscripted = i.payload else { return false }
+        return true
+    }
 
     /// Marks what is live from the instructions with effects and the terminators, then sweeps the rest: linear
     /// in the function's size (a parameter is live only when an argument read as live reaches it).
@@ -28,7 +36,9 @@ public enum DeadCode: FunctionPass {
             work.append(v)
         }
         for block in function.blocks {
-            for i in block.instructions where !i.op.isPure || i.result == nil { i.operands.forEach(markLive) }
+            for i in block.instructions where !i.op.isPure || i.result == nil || isWrittenRead(i) {
+                i.operands.forEach(markLive)
+            }
             switch block.terminator {
             case .condBranch(let c, _, _): markLive(c)
             case .ret(let v?): markLive(v)
@@ -50,7 +60,7 @@ public enum DeadCode: FunctionPass {
         }
         for b in function.blocks.indices {
             function.blocks[b].instructions.removeAll { i in
-                guard let r = i.result, i.op.isPure else { return false }
+                guard let r = i.result, i.op.isPure, !isWrittenRead(i) else { return false }
                 return !live[r.index]
             }
         }
