@@ -330,21 +330,11 @@ struct SwiftFunctionEmitter {
     /// Whether `v` is read once in `block` and not again before its defining block runs anew; with `from`,
     /// whether the instruction at that index is the last to read it in `block` (earlier reads are done).
     private func isDead(_ v: ValueID, after block: Int, from index: Int? = nil) -> Bool {
-        guard let home = definingBlock[v] else { return false }
+        guard definingBlock[v] != nil else { return false }
         let here = function.blocks[block]
         let reads = (here.instructions.dropFirst(index ?? 0).flatMap(\.operands) + here.terminator.operands).filter { $0 == v }
         guard reads.count == 1 else { return false }
-        var seen = Set<Int>()
-        var work = here.terminator.successors.map(\.block.index)
-        while let b = work.popLast() {
-            guard b != home, seen.insert(b).inserted else { continue }
-            let next = function.blocks[b]
-            if next.instructions.contains(where: { $0.operands.contains(v) }) || next.terminator.operands.contains(v) {
-                return false
-            }
-            work += next.terminator.successors.map(\.block.index)
-        }
-        return true
+        return here.terminator.successors.allSatisfy { isUnread(v, from: $0.block.index) }
     }
 
     /// `setindex`, `setslice`, `addat`, `setselect`, `addselect` and a tensor's `fit` to another tensor, which have in-place forms.

@@ -27,8 +27,7 @@ enum CustomDerivativeSweeps {
         if let tape { _ = forward.emit(.push, [y], type: nil, payload: .tape(tape), at: at) }
         forward.terminate(.ret(y), at: at)
 
-        var head = "head"
-        while source.parameterNames.contains(head) { head += "_" }
+        let head = ReverseMode.headNames(1, avoiding: source.parameterNames)[0]
         let gradientTypes = wrt.map { source.parameterTypes[$0] }
         var reverse = FunctionBuilder(name: names.reverse, parameterNames: [head] + source.parameterNames,
                                       parameterTypes: [source.resultType] + source.parameterTypes,

@@ -75,7 +75,7 @@ struct Recomputation {
     }
 
     /// The operand whose shape an operation's Tensor result always has, if any.
-    private static func shapeKeepingOperand(_ instruction: Instruction, in function: Function) -> ValueID? {
+    private static func shapeKeepingOperand(_ instruction: Instruction) -> ValueID? {
         switch instruction.op {
         case .addat, .setindex, .setslice, .setselect, .addselect, .zeroslike, .oneslike, .neg:
             return instruction.operands[0]
@@ -100,7 +100,7 @@ struct Recomputation {
             }
             for instruction in block.instructions {
                 if let r = instruction.result, function.type(of: r) == .tensor,
-                   let operand = shapeKeepingOperand(instruction, in: function), function.type(of: operand) == .tensor {
+                   let operand = shapeKeepingOperand(instruction), function.type(of: operand) == .tensor {
                     fact[r] = .unknown
                 }
             }
@@ -128,7 +128,7 @@ struct Recomputation {
                 }
                 for instruction in block.instructions {
                     guard let r = instruction.result, function.type(of: r) == .tensor,
-                          let operand = shapeKeepingOperand(instruction, in: function),
+                          let operand = shapeKeepingOperand(instruction),
                           function.type(of: operand) == .tensor else { continue }
                     let new = of(operand)
                     if new != of(r) {

@@ -262,11 +262,7 @@ struct ReverseMode {
         let headTypes = ReverseMode.components(of: source.resultType)
         let gradientTypes = wrt.map { source.parameterTypes[$0] }
         // The heads, then the primal arguments: constants of the whole call, read again instead of recorded.
-        let headNames = headTypes.indices.map { k in
-            var name = "head\(k)"
-            while source.parameterNames.contains(name) { name += "_" }
-            return name
-        }
+        let headNames = ReverseMode.headNames(headTypes.count, avoiding: source.parameterNames)
         var b = FunctionBuilder(name: names.reverse, parameterNames: headNames + source.parameterNames,
                                 parameterTypes: headTypes + source.parameterTypes, resultType: .tuple(gradientTypes),
                                 location: source.location)
@@ -408,6 +404,15 @@ struct ReverseMode {
             b.terminate(.condBranch(condition: isThis, then: BranchTarget(target, arguments), else: BranchTarget(next)),
                         at: .unknown)
             b.insertionBlock = next
+        }
+    }
+
+    /// The reverse sweep's head parameters, `head0`, `head1`, ..., each made unlike the primal parameters' names.
+    static func headNames(_ count: Int, avoiding parameterNames: [String]) -> [String] {
+        (0..<count).map { k in
+            var name = "head\(k)"
+            while parameterNames.contains(name) { name += "_" }
+            return name
         }
     }
 
