@@ -19,6 +19,8 @@ struct SwiftFunctionEmitter {
     /// The Swift expression naming the `.adj` file in sites (`source`, or `Self.source` in a namespace).
     let sourceName: String
     private let names: [ValueID: String]
+    /// Every name `names` holds, and those made since (`freshName`).
+    private var usedNames: Set<String>
     /// Constants are written where they are used, not bound to names.
     private var literals: [ValueID: String] = [:]
     private var hoisted: Set<ValueID> = []
@@ -36,6 +38,13 @@ struct SwiftFunctionEmitter {
     private var storage: [ValueID: ValueID] = [:]
     /// Locals that such updates mutate: declared `var`.
     private var mutableLocals: Set<ValueID> = []
+    /// Tensor variables whose only use in a loop is adding to single elements (the adjoint of `x[i]`), by the
+    /// header of the outermost such loop. The loop takes the variable's elements once, as a `MutableSpan`,
+    /// so each update is an add with a bounds check, not a uniqueness check of the storage (Enzyme's shadow
+    /// buffer): `swift_isUniquelyReferenced` is a call, and every register holding a Double is spilled around it.
+    private var elementLoops: [Int: [ValueID]] = [:]
+    /// While a loop of `elementLoops` is written: the span and rank variables of each of its tensors.
+    private var elementSpans: [ValueID: (span: String, rank: String)] = [:]
     /// The block whose instructions are being written.
     private var currentBlock = 0
     /// Whether the function is written as structured Swift control flow (not a dispatch loop).
@@ -66,6 +75,7 @@ struct SwiftFunctionEmitter {
         self.source = source
         self.sourceName = sourceName
         names = Naming.valueNames(function, parameters: function.parameterNames.map(SwiftFunctionEmitter.label))
+        usedNames = Set(names.values)
         for b in function.blocks {
             for i in b.instructions where i.op == .const {
                 if let r = i.result, case .constant(let c) = i.payload { literals[r] = SwiftFunctionEmitter.literal(c) }
@@ -151,6 +161,7 @@ struct SwiftFunctionEmitter {
                 }
             }
             if let structurizer {
+                findElementLoops()
                 emit(structurizer.structure(), structurizer, into: &w)
             } else {
                 emitDispatchLoop(into: &w)
@@ -166,7 +177,15 @@ struct SwiftFunctionEmitter {
             emitInstructions(of: id, into: &w)
             emitTerminator(terminator, from: id, s, into: &w)
         case .loop(let header, let body):
+            let spanned = elementLoops[header.index] ?? []
+            for v in spanned {
+                let span = freshName("elements"), rank = freshName("rank")
+                w.line("let \(rank) = \(name(v)).prepareElementUpdates()")
+                w.line("var \(span) = \(name(v)).scalars.mutableSpan")
+                elementSpans[v] = (span, rank)
+            }
             w.block("loop\(header.index): while true {") { w in emit(body, s, into: &w) }
+            for v in spanned { elementSpans[v] = nil }
         case .merge(let body, let then, let next):
             w.block("block\(then.index): do {") { w in emit(body, s, into: &w) }
             emit(next, s, into: &w)
@@ -360,7 +379,58 @@ struct SwiftFunctionEmitter {
             w.line("\(variable).setSelection(\(selectionArguments(instruction, indices: x.dropFirst(2))), to: \(x[1]), at: \(site))")
         case .addselect:
             w.line("\(variable).addToSelection(\(selectionArguments(instruction, indices: x.dropFirst(2))), \(x[1]), at: \(site))")
-        default: w.line("\(variable).add(\(x[1]), at: \(scalarAtOneIndex ? x[2] : indices), site: \(site))")
+        default:
+            if scalarAtOneIndex, let root = instruction.result.flatMap({ storage[$0] }), let span = elementSpans[root] {
+                w.line("\(span.span).add(\(x[1]), at: \(x[2]), rank: \(span.rank), site: \(site))")
+            } else {
+                w.line("\(variable).add(\(x[1]), at: \(scalarAtOneIndex ? x[2] : indices), site: \(site))")
+            }
+        }
+    }
+
+    /// A Swift name no value of the function has.
+    private mutating func freshName(_ stem: String) -> String {
+        var k = 1
+        while usedNames.contains("\(stem)\(k)") { k += 1 }
+        usedNames.insert("\(stem)\(k)")
+        return "\(stem)\(k)"
+    }
+
+    /// Fills `elementLoops`: for each loop, outermost first, the coalesced tensor variables read or written
+    /// in it only by in-place adds of a Real at one index. Leaving the loop may use them freely (the span's
+    /// access ends at its last use); inside, any other use would overlap the span's exclusive access.
+    private mutating func findElementLoops() {
+        var members: [ValueID: Set<ValueID>] = [:]
+        for (v, root) in storage { members[root, default: [root]].insert(v) }
+        let loops = SwiftFunctionEmitter.naturalLoops(function, dominators).sorted { $0.value.count > $1.value.count }
+        var spanned: [ValueID: Set<Int>] = [:]  // the blocks of the loop each variable is spanned over
+        for (header, blocks) in loops {
+            for (root, group) in members.sorted(by: { $0.key < $1.key }) where function.type(of: root) == .tensor
+                && hoisted.contains(root) && !(spanned[root]?.contains(header) ?? false) {
+                var updated = false
+                var qualifies = true
+                for b in blocks where qualifies {
+                    let block = function.blocks[b]
+                    for i in block.instructions where i.operands.contains(where: group.contains)
+                        || i.result.map(group.contains) == true {
+                        let isElementAdd = i.op == .addat && i.operands.count == 3 && group.contains(i.operands[0])
+                            && function.type(of: i.operands[1]) == .real && !group.contains(i.operands[2])
+                            && i.result.map { storage[$0] == root } == true
+                        if isElementAdd { updated = true } else { qualifies = false; break }
+                    }
+                    for target in block.terminator.successors where blocks.contains(target.block.index) {
+                        // Inside the loop the variable only passes to itself (a coalesced loop-carried value).
+                        let parameters = function.blocks[target.block.index].parameters
+                        for (p, a) in zip(parameters, target.arguments) where group.contains(p) || group.contains(a) {
+                            if name(p) != name(a) { qualifies = false }
+                        }
+                    }
+                    if case .condBranch(let c, _, _) = block.terminator, group.contains(c) { qualifies = false }
+                }
+                guard qualifies, updated else { continue }
+                elementLoops[header, default: []].append(root)
+                spanned[root, default: []].formUnion(blocks)
+            }
         }
     }
 
@@ -536,6 +606,24 @@ struct SwiftFunctionEmitter {
             }
         }
         return out + "\""
+    }
+
+    /// Each loop's blocks, by header: the natural loops of its back edges, merged.
+    static func naturalLoops(_ function: Function, _ dominators: Dominators) -> [Int: Set<Int>] {
+        var loops: [Int: Set<Int>] = [:]
+        let predecessors = function.predecessors()
+        for b in function.blocks {
+            for t in b.terminator.successors where dominators.dominates(t.block, b.id) {
+                var work = [b.id]
+                var seen: Set<Int> = [t.block.index]
+                while let n = work.popLast() {
+                    guard seen.insert(n.index).inserted else { continue }
+                    work.append(contentsOf: predecessors[n.index])
+                }
+                loops[t.block.index, default: []].formUnion(seen)
+            }
+        }
+        return loops
     }
 
     /// Blocks that lie on a cycle (a value defined there may be assigned again).

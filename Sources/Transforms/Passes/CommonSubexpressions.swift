@@ -42,6 +42,10 @@ public enum CommonSubexpressions: FunctionPass {
         // Depth-first over the dominator tree; each block's additions are undone when its subtree is done.
         var work: [(block: Int, leaving: Bool)] = [(0, false)]
         var added: [[Key]] = Array(repeating: [], count: function.blocks.count)
+        // A merged instruction goes at once: the one it repeats ran first on every path with the same
+        // operands, so even a read the program wrote (kept by dead-code removal for its bounds check)
+        // has nothing left to check.
+        var merged = [[Int]](repeating: [], count: function.blocks.count)
         while let (b, leaving) = work.popLast() {
             if leaving {
                 for key in added[b] { seen[key] = nil }
@@ -57,6 +61,7 @@ public enum CommonSubexpressions: FunctionPass {
                 let key = Key(op: instruction.op, operands: instruction.operands, payload: comparable(instruction.payload))
                 if let earlier = seen[key], function.type(of: earlier) == function.type(of: r) {
                     replacement[r] = earlier
+                    merged[b].append(k)
                 } else if seen[key] == nil {
                     seen[key] = r
                     added[b].append(key)
@@ -65,6 +70,9 @@ public enum CommonSubexpressions: FunctionPass {
             for child in children[b].reversed() { work.append((child, false)) }
         }
         guard !replacement.isEmpty else { return }
+        for b in function.blocks.indices where !merged[b].isEmpty {
+            for k in merged[b].reversed() { function.blocks[b].instructions.remove(at: k) }
+        }
         for b in function.blocks.indices {
             for k in function.blocks[b].instructions.indices {
                 function.blocks[b].instructions[k].operands = function.blocks[b].instructions[k].operands.map {

@@ -10,7 +10,8 @@
 //   (neg (neg x)) => x
 //   (pow x 1) => x          (pow x 2) => (mul x x)   correctly rounded both, so equal in IEEE too
 //   (itor c) => c           an Int constant as a Real: `Double(100)` is written `100.0`
-//   (fit a like) => a       when a already has like's shape
+//   (fit a like) => a       when a already has like's shape (also a loop-carried a: an adjoint
+//                           accumulated around a loop keeps the shape it started with)
 //   (op c1 c2) => c         Int add/sub/mul and integer-valued Real add/sub/mul, without overflow
 import AdjointBasic
 import AdjointIR
@@ -40,9 +41,11 @@ public enum Simplify: FunctionPass {
             default: return nil
             }
         }
-        /// The value whose shape `v` is known to have (through fits, in-place-style updates and zeros_like).
+        let witnesses = Recomputation.shapeWitnesses(of: function)
+        /// The value whose shape `v` is known to have (through fits, in-place-style updates and zeros_like,
+        /// and around loops).
         func shapeSource(_ v: ValueID) -> ValueID {
-            guard let d = definitions[v] else { return v }
+            guard let d = definitions[v] else { return witnesses[v].map { shapeSource(resolve($0)) } ?? v }
             switch d.op {
             case .fit, .reshapeas: return shapeSource(resolve(d.operands[1]))
             case .addat, .setindex, .setslice, .setselect, .addselect: return shapeSource(resolve(d.operands[0]))

@@ -88,8 +88,8 @@ struct Recomputation {
 
     /// Shape witnesses by an optimistic fixpoint: a block parameter whose incoming arguments all have one
     /// witness has that witness too (around a loop, the back edge's argument is the parameter updated).
-    private static func shapeWitnesses(of function: Function,
-                                       incomingEdges: [[(from: BlockID, successor: Int)]]) -> [ValueID: ValueID] {
+    static func shapeWitnesses(of function: Function,
+                               incomingEdges: [[(from: BlockID, successor: Int)]]) -> [ValueID: ValueID] {
         enum Fact: Equatable { case unknown, witness(ValueID) }
         var fact: [ValueID: Fact] = [:]
         func of(_ v: ValueID) -> Fact { fact[v] ?? .witness(v) }
@@ -143,6 +143,15 @@ struct Recomputation {
             if case .witness(let w) = f, w != v { witnesses[v] = w }
         }
         return witnesses
+    }
+
+    /// Shape witnesses of a function on its own (`Simplify` drops a fit of a loop-carried tensor to its witness).
+    static func shapeWitnesses(of function: Function) -> [ValueID: ValueID] {
+        var incomingEdges = [[(from: BlockID, successor: Int)]](repeating: [], count: function.blocks.count)
+        for block in function.blocks {
+            for (k, target) in block.terminator.successors.enumerated() { incomingEdges[target.block.index].append((block.id, k)) }
+        }
+        return shapeWitnesses(of: function, incomingEdges: incomingEdges)
     }
 
     /// `c` when `next` is `p + c`, `c + p` or `p - c` for an Int constant c.

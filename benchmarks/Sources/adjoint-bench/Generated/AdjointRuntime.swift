@@ -949,6 +949,19 @@ extension Tensor {
         scalars.withUnsafeMutableBufferPointer { $0[index] += value }
     }
 
+    /// Readies the storage for a loop that adds to single elements through `scalars.mutableSpan`: the one
+    /// uniqueness check (and copy, if the storage is shared) for the whole loop. Returns the rank, which
+    /// each update checks as `add(_:at:site:)` does.
+    @inlinable
+    public mutating func prepareElementUpdates() -> Int {
+        #if ADJOINT_COUNTING
+        let storageBefore = storageAddress
+        defer { StorageCounters.noteWrite(from: storageBefore, to: storageAddress) }
+        #endif
+        scalars.withUnsafeMutableBufferPointer { _ in }
+        return shape.count
+    }
+
     /// Adds `value` to the element or sub-block at `indices`, as `adding(_:at:site:)`.
     public mutating func add(_ value: Tensor, at indices: [Int], site: Site) {
         #if ADJOINT_COUNTING
@@ -994,6 +1007,25 @@ extension Tensor {
     func indexFailure(_ index: Int, axis: Int, at site: Site) -> Never {
         runtimeError("index \(index) is out of range for axis \(axis) of size \(shape[axis])", at: site)
     }
+}
+
+// MARK: - Element updates in a loop
+
+extension MutableSpan where Element == Double {
+    /// `t[index] += value` on the elements of a tensor of rank `rank`, with `Tensor.add(_:at:site:)`'s checks
+    /// and messages; the failure paths are out of line, so the loop keeps only two compares.
+    @inlinable
+    public mutating func add(_ value: Double, at index: Int, rank: Int, site: Site) {
+        guard rank == 1 else { elementUpdateFailure(index, rank: rank, count: count, at: site) }
+        guard index >= 0, index < count else { elementUpdateFailure(index, rank: rank, count: count, at: site) }
+        self[unchecked: index] += value
+    }
+}
+
+@usableFromInline @inline(never)
+func elementUpdateFailure(_ index: Int, rank: Int, count: Int, at site: Site) -> Never {
+    if rank != 1 { runtimeError("tensor of rank \(rank) indexed with 1 index", at: site) }
+    runtimeError("index \(index) is out of range for axis 0 of size \(count)", at: site)
 }
 
 // MARK: - Selections: subscripts with ':'

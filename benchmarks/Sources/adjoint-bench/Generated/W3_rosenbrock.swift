@@ -108,6 +108,8 @@ func w3_rosenbrockReverse0(head0: Double, x: Tensor, tapes: W3_rosenbrockTapes) 
     v22 = Tensor.zeros(like: x)
     let v31 = tapes.tape0.pop()
     (v7, v8, v10) = (v22, head0, v31)
+    let rank1 = v7.prepareElementUpdates()
+    var elements1 = v7.scalars.mutableSpan
     loop2: while true {
         let v26 = v10 > 0
         if v26 {
@@ -138,13 +140,11 @@ func w3_rosenbrockReverse0(head0: Double, x: Tensor, tapes: W3_rosenbrockTapes) 
             let v53 = v52 * v35
             let v54 = v51 + v53
             let v56 = v54 + v53
-            v7.fitShape(like: x, at: Site(source, 8, 29))
-            v7.add(v56, at: v29, site: Site(source, 8, 29))
-            v7.add(v50, at: v41, site: Site(source, 8, 18))
+            elements1.add(v56, at: v29, rank: rank1, site: Site(source, 8, 29))
+            elements1.add(v50, at: v41, rank: rank1, site: Site(source, 8, 18))
             v10 = v29
             continue loop2
         } else {
-            v7.fitShape(like: x, at: Site(source, 5, 6))
             let v24 = v7
             return v24
         }

@@ -127,6 +127,8 @@ func w5_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5_piecewiseTapes) ->
     v58 = Tensor.zeros(like: x)
     let v67 = tapes.tape0.pop()
     (v10, v11, v16) = (v58, head0, v67)
+    let rank1 = v10.prepareElementUpdates()
+    var elements1 = v10.scalars.mutableSpan
     loop2: while true {
         let v62 = v16 > 0
         if v62 {
@@ -155,12 +157,10 @@ func w5_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5_piecewiseTapes) ->
                 }
             }
             // adjoint of: let xi = x[i]
-            v10.fitShape(like: x, at: Site(source, 7, 19))
-            v10.add(v25, at: v65, site: Site(source, 7, 19))
+            elements1.add(v25, at: v65, rank: rank1, site: Site(source, 7, 19))
             (v11, v16) = (v24, v65)
             continue loop2
         } else {
-            v10.fitShape(like: x, at: Site(source, 4, 6))
             let v60 = v10
             return v60
         }

@@ -148,6 +148,8 @@ func w7_rosenbrockReverse0(head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tens
     v22 = Tensor.zeros(like: x)
     let v31 = tapes.tape0.pop()
     (v7, v8, v10) = (v22, head0, v31)
+    let rank1 = v7.prepareElementUpdates()
+    var elements1 = v7.scalars.mutableSpan
     loop2: while true {
         let v26 = v10 > 0
         if v26 {
@@ -178,13 +180,11 @@ func w7_rosenbrockReverse0(head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tens
             let v53 = v52 * v35
             let v54 = v51 + v53
             let v56 = v54 + v53
-            v7.fitShape(like: x, at: Site(source, 7, 29))
-            v7.add(v56, at: v29, site: Site(source, 7, 29))
-            v7.add(v50, at: v41, site: Site(source, 7, 18))
+            elements1.add(v56, at: v29, rank: rank1, site: Site(source, 7, 29))
+            elements1.add(v50, at: v41, rank: rank1, site: Site(source, 7, 18))
             v10 = v29
             continue loop2
         } else {
-            v7.fitShape(like: x, at: Site(source, 4, 6))
             let v24 = v7
             return v24
         }
@@ -242,6 +242,8 @@ func w7_rosenbrockForwardReverse00(head0: Double, x: Tensor, tapes: W7_hvpTapes)
     v22 = Tensor.zeros(like: x)
     let v31 = tapes.tape1.pop()
     (v7, v8, v10) = (v22, head0, v31)
+    let rank1 = v7.prepareElementUpdates()
+    var elements1 = v7.scalars.mutableSpan
     loop2: while true {
         let v26 = v10 > 0
         if v26 {
@@ -272,13 +274,11 @@ func w7_rosenbrockForwardReverse00(head0: Double, x: Tensor, tapes: W7_hvpTapes)
             let v53 = v52 * v35
             let v54 = v51 + v53
             let v56 = v54 + v53
-            v7.fitShape(like: x, at: Site(source, 7, 29))
-            v7.add(v56, at: v29, site: Site(source, 7, 29))
-            v7.add(v50, at: v41, site: Site(source, 7, 18))
+            elements1.add(v56, at: v29, rank: rank1, site: Site(source, 7, 29))
+            elements1.add(v50, at: v41, rank: rank1, site: Site(source, 7, 18))
             v10 = v29
             continue loop2
         } else {
-            v7.fitShape(like: x, at: Site(source, 4, 6))
             let v24 = v7
             return v24
         }
@@ -295,6 +295,8 @@ func w7_rosenbrockReverseForward01(head0: Double, x: Tensor, tapes: W7_hvpTapes)
     v22 = Tensor.zeros(like: x)
     let v31 = tapes.tape0.pop()
     (v7, v8, v10, v61) = (v22, head0, v31, 0)
+    let rank1 = v7.prepareElementUpdates()
+    var elements1 = v7.scalars.mutableSpan
     loop2: while true {
         let v26 = v10 > 0
         if v26 {
@@ -325,9 +327,8 @@ func w7_rosenbrockReverseForward01(head0: Double, x: Tensor, tapes: W7_hvpTapes)
             let v53 = v52 * v35
             let v54 = v51 + v53
             let v56 = v54 + v53
-            v7.fitShape(like: x, at: Site(source, 7, 29))
-            v7.add(v56, at: v29, site: Site(source, 7, 29))
-            v7.add(v50, at: v41, site: Site(source, 7, 18))
+            elements1.add(v56, at: v29, rank: rank1, site: Site(source, 7, 29))
+            elements1.add(v50, at: v41, rank: rank1, site: Site(source, 7, 18))
             tapes.tape4.push(v10)
             tapes.tape5.push(v50)
             tapes.tape6.push(v56)
@@ -337,7 +338,6 @@ func w7_rosenbrockReverseForward01(head0: Double, x: Tensor, tapes: W7_hvpTapes)
             continue loop2
         } else {
             tapes.tape2.push(v61)
-            v7.fitShape(like: x, at: Site(source, 4, 6))
             let v24 = v7
             tapes.tape3.push(v24)
             return v24
@@ -359,6 +359,8 @@ func w7_rosenbrockReverseReverse01(head0_: Tensor, head0: Double, x: Tensor, tap
     v45 = fit(consume v44, like: x, at: Site(source, 4, 6))
     let v41 = tapes.tape2.pop()
     (v11, v12, v14) = (v33, v45, v41)
+    let rank1 = v11.prepareElementUpdates()
+    var elements1 = v11.scalars.mutableSpan
     loop2: while true {
         let v37 = v14 > 0
         if v37 {
@@ -367,9 +369,8 @@ func w7_rosenbrockReverseReverse01(head0_: Tensor, head0: Double, x: Tensor, tap
             _ = tapes.tape6.pop()
             let v55 = tapes.tape5.pop()
             let v49 = tapes.tape4.pop()
-            // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            v12.fitShape(like: x, at: Site(source, 7, 18))
             let v51 = v49 - 1
+            // adjoint of: let a = x[i + 1] - x[i] * x[i]
             let v53 = v51 + 1
             let v56 = v12.partSum(v53, at: Site(source, 7, 18))
             let v62 = v12.partSum(v51, at: Site(source, 7, 29))
@@ -394,8 +395,7 @@ func w7_rosenbrockReverseReverse01(head0_: Tensor, head0: Double, x: Tensor, tap
             let v87 = v86 * v66
             let v88 = v73 + v87
             let v90 = v88 + v87
-            v11.fitShape(like: x, at: Site(source, 7, 18))
-            v11.add(v85, at: v53, site: Site(source, 7, 18))
+            elements1.add(v85, at: v53, rank: rank1, site: Site(source, 7, 18))
             // adjoint of: s += 100 * a * a + b * b
             let v93 = v76 * v80
             let v95 = v93 + v93
@@ -403,11 +403,10 @@ func w7_rosenbrockReverseReverse01(head0_: Tensor, head0: Double, x: Tensor, tap
             let v96 = -v95
             let v97 = v90 + v96
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            v11.add(v97, at: v51, site: Site(source, 7, 29))
+            elements1.add(v97, at: v51, rank: rank1, site: Site(source, 7, 29))
             v14 = v40
             continue loop2
         } else {
-            v11.fitShape(like: x, at: Site(source, 4, 6))
             let v35 = v11
             return v35
         }
