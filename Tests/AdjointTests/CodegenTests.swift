@@ -265,7 +265,8 @@ func generatedSwiftBuildsWithoutWarnings(name: String) throws {
     // each element must still be summed from zero in increasing order of the inner index, as the
     // interpreter's triple loop does, so the printed digits (shortest round trip) agree exactly. The
     // shapes cross the tiles' edges (m, n not multiples of 4, 1×1), the kernel's blocks (130 > 128
-    // inner steps, 67 > 64 columns), W6's 64×256·256×10, and every rank case with both adjoints.
+    // inner steps, 67 > 64 columns; aᵀ·ȳ packed in place over 130 inner steps), W6's 64×256·256×10, and
+    // every rank case with both adjoints.
     let source = """
     func mm(a: Tensor, b: Tensor) -> Tensor {
         return dot(a, b)
@@ -284,6 +285,7 @@ func generatedSwiftBuildsWithoutWarnings(name: String) throws {
         check(random_normal(3, 130), random_normal(130, 67), random_normal(3, 67))
         check(random_normal(9, 130), random_normal(130, 67), random_normal(9, 67))
         check(random_normal(64, 256), random_normal(256, 10), random_normal(64, 10))
+        check(random_normal(130, 9), random_normal(9, 6), random_normal(130, 6))
         check(random_normal(7), random_normal(7, 6), random_normal(6))
         check(random_normal(6, 7), random_normal(7), random_normal(6))
         check(random_normal(130, 5), random_normal(5), random_normal(130))
@@ -297,7 +299,7 @@ func generatedSwiftBuildsWithoutWarnings(name: String) throws {
     """
     let compilation = try compile(source, path: "products.adj")
     let printed = try compilation.evaluate(EvalRequest(function: "main", arguments: [])) { _ in }.output
-    #expect(printed.count == 27)                                  // what each of the 9 cases prints, 3 each
+    #expect(printed.count == 30)                                  // what each of the 10 cases prints, 3 each
     let interpreted = printed.joined(separator: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     let swift = try compilation.swiftSource(includeRuntime: false, entryPoint: false, namespace: "Products")
     let (status, output) = try buildAndRun(["products.swift": swift, "runtime.swift": try Compilation.runtimeFile(),
