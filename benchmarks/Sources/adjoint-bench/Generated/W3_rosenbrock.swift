@@ -29,11 +29,9 @@ public func w3_rosenbrock(x: Tensor) -> Double {
             let v10 = i2 + 1
             let v11 = x.element(v10, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
             let v12 = x.element(i2, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
-            _ = x.element(i2, at: Site(source, 8, 36), quoting: SubscriptText("x", ["i"]))
             let v14 = v12 * v12
             let a = v11 - v14
             // let b = 1 - x[i]
-            _ = x.element(i2, at: Site(source, 9, 22), quoting: SubscriptText("x", ["i"]))
             let b = 1.0 - v12
             // s += 100 * a * a + b * b
             let v20 = 100.0 * a
@@ -81,11 +79,9 @@ func w3_rosenbrockForward0(x: Tensor, tapes: W3_rosenbrockTapes) -> Double {
             v10 = i2 + 1
             let v11 = x.element(v10, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
             let v12 = x.element(i2, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
-            _ = x.element(i2, at: Site(source, 8, 36), quoting: SubscriptText("x", ["i"]))
             let v14 = v12 * v12
             let a = v11 - v14
             // let b = 1 - x[i]
-            _ = x.element(i2, at: Site(source, 9, 22), quoting: SubscriptText("x", ["i"]))
             let b = 1.0 - v12
             // s += 100 * a * a + b * b
             let v20 = 100.0 * a

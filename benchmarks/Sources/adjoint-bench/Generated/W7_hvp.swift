@@ -38,11 +38,9 @@ public func w7_rosenbrock(x: Tensor) -> Double {
             let v10 = i2 + 1
             let v11 = x.element(v10, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
             let v12 = x.element(i2, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-            _ = x.element(i2, at: Site(source, 7, 36), quoting: SubscriptText("x", ["i"]))
             let v14 = v12 * v12
             let a = v11 - v14
             // let b = 1 - x[i]
-            _ = x.element(i2, at: Site(source, 8, 22), quoting: SubscriptText("x", ["i"]))
             let b = 1.0 - v12
             // s += 100 * a * a + b * b
             let v20 = 100.0 * a
@@ -121,11 +119,9 @@ func w7_rosenbrockForward0(x: Tensor, tapes: W7_hvpTapes) -> Double {
             v10 = i2 + 1
             let v11 = x.element(v10, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
             let v12 = x.element(i2, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-            _ = x.element(i2, at: Site(source, 7, 36), quoting: SubscriptText("x", ["i"]))
             let v14 = v12 * v12
             let a = v11 - v14
             // let b = 1 - x[i]
-            _ = x.element(i2, at: Site(source, 8, 22), quoting: SubscriptText("x", ["i"]))
             let b = 1.0 - v12
             // s += 100 * a * a + b * b
             let v20 = 100.0 * a
@@ -215,11 +211,9 @@ func w7_rosenbrockForwardForward00(x: Tensor, tapes: W7_hvpTapes) -> Double {
             v10 = i2 + 1
             let v11 = x.element(v10, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
             let v12 = x.element(i2, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-            _ = x.element(i2, at: Site(source, 7, 36), quoting: SubscriptText("x", ["i"]))
             let v14 = v12 * v12
             let a = v11 - v14
             // let b = 1 - x[i]
-            _ = x.element(i2, at: Site(source, 8, 22), quoting: SubscriptText("x", ["i"]))
             let b = 1.0 - v12
             // s += 100 * a * a + b * b
             let v20 = 100.0 * a
