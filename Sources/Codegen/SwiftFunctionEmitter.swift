@@ -45,6 +45,8 @@ struct SwiftFunctionEmitter {
     private var elementLoops: [Int: [ValueID]] = [:]
     /// While a loop of `elementLoops` is written: the span and rank variables of each of its tensors.
     private var elementSpans: [ValueID: (span: String, rank: String)] = [:]
+    /// Each loop's blocks, by header.
+    private var loopBlocks: [Int: Set<Int>] = [:]
     /// The block whose instructions are being written.
     private var currentBlock = 0
     /// Whether the function is written as structured Swift control flow (not a dispatch loop).
@@ -177,6 +179,7 @@ struct SwiftFunctionEmitter {
             emitInstructions(of: id, into: &w)
             emitTerminator(terminator, from: id, s, into: &w)
         case .loop(let header, let body):
+            reserveTapes(for: header, into: &w)
             let spanned = elementLoops[header.index] ?? []
             for v in spanned {
                 let span = freshName("elements"), rank = freshName("rank")
@@ -388,6 +391,44 @@ struct SwiftFunctionEmitter {
         }
     }
 
+    /// Before a counted loop (`i < n` at its header, i stepped by 1): room on each tape for what every
+    /// iteration pushes, so the loop's pushes never reallocate and copy the tape (a tape grown by doubling
+    /// moves every entry about once more). A block runs every iteration when it dominates the back edge.
+    private func reserveTapes(for header: BlockID, into w: inout SwiftWriter) {
+        guard takesTapes, let blocks = loopBlocks[header.index],
+              case .condBranch(let c, let then, let otherwise) = function.blocks[header.index].terminator,
+              blocks.contains(then.block.index), !blocks.contains(otherwise.block.index),
+              let test = definition(c), test.op == .lt, let i = test.operands.first,
+              function.blocks[header.index].parameters.contains(i), let bound = test.operands.last,
+              !blocks.contains(definingBlock[bound] ?? -1) || literals[bound] != nil else { return }
+        let latches = function.blocks.filter { b in
+            blocks.contains(b.id.index) && b.terminator.successors.contains { $0.block == header }
+        }
+        // i enters the loop as the header parameter and comes back as i + 1 on every back edge.
+        let j = function.blocks[header.index].parameters.firstIndex(of: i)!
+        for latch in latches {
+            for target in latch.terminator.successors where target.block == header {
+                guard let step = definition(target.arguments[j]), step.op == .add, step.operands.first == i,
+                      let one = step.operands.last, literals[one] == "1" else { return }
+            }
+        }
+        var perIteration: [Int: Int] = [:]
+        for b in blocks.sorted() where latches.allSatisfy({ dominators.dominates(BlockID(b), $0.id) }) {
+            for instruction in function.blocks[b].instructions where instruction.op == .push {
+                if case .tape(let t) = instruction.payload { perIteration[t, default: 0] += 1 }
+            }
+        }
+        for (tape, pushes) in perIteration.sorted(by: { $0.key < $1.key }) {
+            let trips = "Swift.max(0, \(name(bound)) - \(name(i)))"
+            w.line("\(tapeName(tape)).reserve(\(tapeName(tape)).count + \(pushes == 1 ? trips : "\(pushes) * \(trips)"))")
+        }
+    }
+
+    private func definition(_ v: ValueID) -> Instruction? {
+        guard let b = definingBlock[v] else { return nil }
+        return function.blocks[b].instructions.first { $0.result == v }
+    }
+
     /// A Swift name no value of the function has.
     private mutating func freshName(_ stem: String) -> String {
         var k = 1
@@ -402,7 +443,8 @@ struct SwiftFunctionEmitter {
     private mutating func findElementLoops() {
         var members: [ValueID: Set<ValueID>] = [:]
         for (v, root) in storage { members[root, default: [root]].insert(v) }
-        let loops = SwiftFunctionEmitter.naturalLoops(function, dominators).sorted { $0.value.count > $1.value.count }
+        loopBlocks = SwiftFunctionEmitter.naturalLoops(function, dominators)
+        let loops = loopBlocks.sorted { $0.value.count > $1.value.count }
         var spanned: [ValueID: Set<Int>] = [:]  // the blocks of the loop each variable is spanned over
         for (header, blocks) in loops {
             for (root, group) in members.sorted(by: { $0.key < $1.key }) where function.type(of: root) == .tensor

@@ -57,6 +57,7 @@ func w4_logisticForward0_1(x0: Double, r: Double, n: Int, tapes: W4_logisticTape
     var v13: Int
     // for i in 0..<n {
     (x, i2, v13) = (x0, 0, 0)
+    tapes.tape1.reserve(tapes.tape1.count + Swift.max(0, n - i2))
     loop1: while true {
         let v6 = i2 < n
         if v6 {

@@ -81,6 +81,7 @@ func w5_piecewiseForward0(x: Tensor, tapes: W5_piecewiseTapes) -> Double {
     // for i in 0..<size(x) {
     v3 = x.count
     (s2, i2, v17) = (0.0, 0, 0)
+    tapes.tape1.reserve(tapes.tape1.count + Swift.max(0, v3 - i2))
     loop1: while true {
         let v6 = i2 < v3
         if v6 {
