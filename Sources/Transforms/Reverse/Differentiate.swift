@@ -158,6 +158,17 @@ final class DifferentiationContext {
         }
         BlockParameterCleanup.run(on: &forward)
         BlockParameterCleanup.run(on: &reverse)
+        if options.optimize {
+            // Optimized now, before a `grad` of a function calling `grad` differentiates these sweeps in turn:
+            // a head that only passes around a loop is the parameter again, an induction variable's step is a
+            // constant again, so the second-order sweep computes them again instead of recording them.
+            for pass in Pipeline.standard {
+                pass.run(on: &forward)
+                pass.run(on: &reverse)
+            }
+            BlockParameterCleanup.run(on: &forward)
+            BlockParameterCleanup.run(on: &reverse)
+        }
         add(forward)
         add(reverse)
         generated[key] = names

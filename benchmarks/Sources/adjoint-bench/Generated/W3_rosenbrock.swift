@@ -101,13 +101,12 @@ func w3_rosenbrockForward0(x: Tensor, tapes: W3_rosenbrockTapes) -> Double {
 
 func w3_rosenbrockReverse0(head0: Double, x: Tensor, tapes: W3_rosenbrockTapes) -> Tensor {
     var v7: Tensor
-    var v8: Double
     var v10: Int
     let v22: Tensor
     var v29: Int
     v22 = Tensor.zeros(like: x)
     let v31 = tapes.tape0.pop()
-    (v7, v8, v10) = (v22, head0, v31)
+    (v7, v10) = (v22, v31)
     let rank1 = v7.prepareElementUpdates()
     var elements1 = v7.scalars.mutableSpan
     loop2: while true {
@@ -120,7 +119,7 @@ func w3_rosenbrockReverse0(head0: Double, x: Tensor, tapes: W3_rosenbrockTapes) 
             // adjoint of: let b = 1 - x[i]
             let v36 = 1.0 - v35
             // adjoint of: s += 100 * a * a + b * b
-            let v37 = v8 * v36
+            let v37 = head0 * v36
             let v39 = v37 + v37
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
             let v41 = v29 + 1
@@ -128,9 +127,9 @@ func w3_rosenbrockReverse0(head0: Double, x: Tensor, tapes: W3_rosenbrockTapes) 
             let v43 = v35 * v35
             let v44 = v42 - v43
             // adjoint of: s += 100 * a * a + b * b
-            let v45 = v8 * v44
+            let v45 = head0 * v44
             let v47 = 100.0 * v44
-            let v48 = v8 * v47
+            let v48 = head0 * v47
             let v49 = v45 * 100.0
             let v50 = v48 + v49
             // adjoint of: let b = 1 - x[i]

@@ -119,15 +119,13 @@ func w5_piecewiseForward0(x: Tensor, tapes: W5_piecewiseTapes) -> Double {
 
 func w5_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5_piecewiseTapes) -> Tensor {
     var v10: Tensor
-    var v11: Double
     var v16: Int
-    var v24: Double
     var v25: Double
     let v58: Tensor
     var v65: Int
     v58 = Tensor.zeros(like: x)
     let v67 = tapes.tape0.pop()
-    (v10, v11, v16) = (v58, head0, v67)
+    (v10, v16) = (v58, v67)
     let rank1 = v10.prepareElementUpdates()
     var elements1 = v10.scalars.mutableSpan
     loop2: while true {
@@ -141,25 +139,25 @@ func w5_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5_piecewiseTapes) ->
                     // adjoint of: let xi = x[i]
                     let v80 = x.element(v65, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
                     // adjoint of: s += xi * xi
-                    let v81 = v11 * v80
+                    let v81 = head0 * v80
                     let v84 = v81 + v81
-                    (v24, v25) = (v11, v84)
+                    v25 = v84
                     break block4
                 } else {
                     // adjoint of: s -= sin(xi)
-                    let v72 = -v11
+                    let v72 = -head0
                     // adjoint of: let xi = x[i]
                     let v74 = x.element(v65, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
                     // adjoint of: s -= sin(xi)
                     let v75 = cos(v74)
                     let v76 = v72 * v75
-                    (v24, v25) = (v11, v76)
+                    v25 = v76
                     break block4
                 }
             }
             // adjoint of: let xi = x[i]
             elements1.add(v25, at: v65, rank: rank1, site: Site(source, 7, 19))
-            (v11, v16) = (v24, v65)
+            v16 = v65
             continue loop2
         } else {
             let v60 = v10

@@ -11,14 +11,11 @@ final class W7_hvpTapes: TapeSet {
     @exclusivity(unchecked) var tape2 = Tape<Int>()
     @exclusivity(unchecked) var tape3 = Tape<Tensor>()
     @exclusivity(unchecked) var tape4 = Tape<Int>()
-    @exclusivity(unchecked) var tape5 = Tape<Double>()
-    @exclusivity(unchecked) var tape6 = Tape<Double>()
-    @exclusivity(unchecked) var tape7 = Tape<Double>()
-    @exclusivity(unchecked) var tape8 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape9 = Tape<Tensor>()
+    @exclusivity(unchecked) var tape5 = Tape<Tensor>()
+    @exclusivity(unchecked) var tape6 = Tape<Tensor>()
 
-    var statistics: [TapeStatistics] { [tape0.statistics, tape1.statistics, tape2.statistics, tape3.statistics, tape4.statistics, tape5.statistics, tape6.statistics, tape7.statistics, tape8.statistics, tape9.statistics] }
-    var tensorBuffers: [(address: UInt, bytes: Int)] { tape8.tensorBuffers() + tape9.tensorBuffers() }
+    var statistics: [TapeStatistics] { [tape0.statistics, tape1.statistics, tape2.statistics, tape3.statistics, tape4.statistics, tape5.statistics, tape6.statistics] }
+    var tensorBuffers: [(address: UInt, bytes: Int)] { tape5.tensorBuffers() + tape6.tensorBuffers() }
 }
 
 
@@ -141,13 +138,12 @@ func w7_rosenbrockForward0(x: Tensor, tapes: W7_hvpTapes) -> Double {
 
 func w7_rosenbrockReverse0(head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tensor {
     var v7: Tensor
-    var v8: Double
     var v10: Int
     let v22: Tensor
     var v29: Int
     v22 = Tensor.zeros(like: x)
     let v31 = tapes.tape0.pop()
-    (v7, v8, v10) = (v22, head0, v31)
+    (v7, v10) = (v22, v31)
     let rank1 = v7.prepareElementUpdates()
     var elements1 = v7.scalars.mutableSpan
     loop2: while true {
@@ -160,7 +156,7 @@ func w7_rosenbrockReverse0(head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tens
             // adjoint of: let b = 1 - x[i]
             let v36 = 1.0 - v35
             // adjoint of: s += 100 * a * a + b * b
-            let v37 = v8 * v36
+            let v37 = head0 * v36
             let v39 = v37 + v37
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
             let v41 = v29 + 1
@@ -168,9 +164,9 @@ func w7_rosenbrockReverse0(head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tens
             let v43 = v35 * v35
             let v44 = v42 - v43
             // adjoint of: s += 100 * a * a + b * b
-            let v45 = v8 * v44
+            let v45 = head0 * v44
             let v47 = 100.0 * v44
-            let v48 = v8 * v47
+            let v48 = head0 * v47
             let v49 = v45 * 100.0
             let v50 = v48 + v49
             // adjoint of: let b = 1 - x[i]
@@ -235,13 +231,12 @@ func w7_rosenbrockForwardForward00(x: Tensor, tapes: W7_hvpTapes) -> Double {
 
 func w7_rosenbrockForwardReverse00(head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tensor {
     var v7: Tensor
-    var v8: Double
     var v10: Int
     let v22: Tensor
     var v29: Int
     v22 = Tensor.zeros(like: x)
     let v31 = tapes.tape1.pop()
-    (v7, v8, v10) = (v22, head0, v31)
+    (v7, v10) = (v22, v31)
     let rank1 = v7.prepareElementUpdates()
     var elements1 = v7.scalars.mutableSpan
     loop2: while true {
@@ -254,7 +249,7 @@ func w7_rosenbrockForwardReverse00(head0: Double, x: Tensor, tapes: W7_hvpTapes)
             // adjoint of: let b = 1 - x[i]
             let v36 = 1.0 - v35
             // adjoint of: s += 100 * a * a + b * b
-            let v37 = v8 * v36
+            let v37 = head0 * v36
             let v39 = v37 + v37
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
             let v41 = v29 + 1
@@ -262,9 +257,9 @@ func w7_rosenbrockForwardReverse00(head0: Double, x: Tensor, tapes: W7_hvpTapes)
             let v43 = v35 * v35
             let v44 = v42 - v43
             // adjoint of: s += 100 * a * a + b * b
-            let v45 = v8 * v44
+            let v45 = head0 * v44
             let v47 = 100.0 * v44
-            let v48 = v8 * v47
+            let v48 = head0 * v47
             let v49 = v45 * 100.0
             let v50 = v48 + v49
             // adjoint of: let b = 1 - x[i]
@@ -287,14 +282,13 @@ func w7_rosenbrockForwardReverse00(head0: Double, x: Tensor, tapes: W7_hvpTapes)
 
 func w7_rosenbrockReverseForward01(head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tensor {
     var v7: Tensor
-    var v8: Double
     var v10: Int
     let v22: Tensor
     var v29: Int
     var v61: Int
     v22 = Tensor.zeros(like: x)
     let v31 = tapes.tape0.pop()
-    (v7, v8, v10, v61) = (v22, head0, v31, 0)
+    (v7, v10, v61) = (v22, v31, 0)
     let rank1 = v7.prepareElementUpdates()
     var elements1 = v7.scalars.mutableSpan
     loop2: while true {
@@ -307,7 +301,7 @@ func w7_rosenbrockReverseForward01(head0: Double, x: Tensor, tapes: W7_hvpTapes)
             // adjoint of: let b = 1 - x[i]
             let v36 = 1.0 - v35
             // adjoint of: s += 100 * a * a + b * b
-            let v37 = v8 * v36
+            let v37 = head0 * v36
             let v39 = v37 + v37
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
             let v41 = v29 + 1
@@ -315,9 +309,9 @@ func w7_rosenbrockReverseForward01(head0: Double, x: Tensor, tapes: W7_hvpTapes)
             let v43 = v35 * v35
             let v44 = v42 - v43
             // adjoint of: s += 100 * a * a + b * b
-            let v45 = v8 * v44
+            let v45 = head0 * v44
             let v47 = 100.0 * v44
-            let v48 = v8 * v47
+            let v48 = head0 * v47
             let v49 = v45 * 100.0
             let v50 = v48 + v49
             // adjoint of: let b = 1 - x[i]
@@ -330,9 +324,6 @@ func w7_rosenbrockReverseForward01(head0: Double, x: Tensor, tapes: W7_hvpTapes)
             elements1.add(v56, at: v29, rank: rank1, site: Site(source, 7, 29))
             elements1.add(v50, at: v41, rank: rank1, site: Site(source, 7, 18))
             tapes.tape4.push(v10)
-            tapes.tape5.push(v50)
-            tapes.tape6.push(v56)
-            tapes.tape7.push(v8)
             let v64 = v61 + 1
             (v10, v61) = (v29, v64)
             continue loop2
@@ -349,66 +340,84 @@ func w7_rosenbrockReverseReverse01(head0_: Tensor, head0: Double, x: Tensor, tap
     var v11: Tensor
     var v12: Tensor
     var v14: Int
-    let v33: Tensor
-    var v40: Int
-    let v45: Tensor
-    v33 = Tensor.zeros(like: x)
-    let v42 = tapes.tape3.pop()
-    let v43 = v42
-    let v44 = fit(head0_, like: v43, at: Site(source, 4, 6))
-    v45 = fit(consume v44, like: x, at: Site(source, 4, 6))
-    let v41 = tapes.tape2.pop()
-    (v11, v12, v14) = (v33, v45, v41)
+    let v26: Tensor
+    var v33: Int
+    v26 = Tensor.zeros(like: x)
+    let v34 = tapes.tape3.pop()
+    let v35 = v34
+    let v36 = fit(head0_, like: v35, at: Site(source, 4, 6))
+    let v38 = tapes.tape2.pop()
+    (v11, v12, v14) = (v26, v36, v38)
     let rank1 = v11.prepareElementUpdates()
     var elements1 = v11.scalars.mutableSpan
     loop2: while true {
-        let v37 = v14 > 0
-        if v37 {
-            v40 = v14 - 1
-            let v80 = tapes.tape7.pop()
-            _ = tapes.tape6.pop()
-            let v55 = tapes.tape5.pop()
-            let v49 = tapes.tape4.pop()
-            let v51 = v49 - 1
+        let v30 = v14 > 0
+        if v30 {
+            v33 = v14 - 1
+            let v40 = tapes.tape4.pop()
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v53 = v51 + 1
-            let v56 = v12.partSum(v53, at: Site(source, 7, 18))
-            let v62 = v12.partSum(v51, at: Site(source, 7, 29))
-            let v66 = x.element(v51, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-            let v67 = v62 * v66
-            let v68 = -v55
-            let v69 = v62 * v68
-            let v71 = v67 + v67
-            let v73 = v69 + v69
-            let v74 = -v71
-            let v75 = v56 + v74
-            // adjoint of: let b = 1 - x[i]
-            let v76 = -v62
+            v12.fitShape(like: x, at: Site(source, 7, 18))
+            let v42 = v40 - 1
+            let v43 = v42 + 1
+            let v55 = v12.partSum(v43, at: Site(source, 7, 18))
             // adjoint of: s += 100 * a * a + b * b
-            let v78 = v75 * 100.0
-            let v82 = v75 * v80
-            let v83 = v82 * 100.0
-            let v84 = v78 * v80
-            let v85 = v83 + v84
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v86 = -v85
-            let v87 = v86 * v66
-            let v88 = v73 + v87
-            let v90 = v88 + v87
-            elements1.add(v85, at: v53, rank: rank1, site: Site(source, 7, 18))
+            let v46 = x.element(v43, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+            let v47 = x.element(v42, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+            let v48 = v47 * v47
+            let v49 = v46 - v48
             // adjoint of: s += 100 * a * a + b * b
-            let v93 = v76 * v80
-            let v95 = v93 + v93
-            // adjoint of: let b = 1 - x[i]
-            let v96 = -v95
-            let v97 = v90 + v96
+            let v50 = 100.0 * v49
+            let v51 = head0 * v50
+            let v52 = head0 * v49
+            let v53 = v52 * 100.0
+            let v54 = v51 + v53
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            elements1.add(v97, at: v51, rank: rank1, site: Site(source, 7, 29))
-            v14 = v40
+            let v68 = v12.partSum(v42, at: Site(source, 7, 29))
+            // adjoint of: let b = 1 - x[i]
+            let v60 = 1.0 - v47
+            // adjoint of: s += 100 * a * a + b * b
+            let v61 = head0 * v60
+            let v62 = v61 + v61
+            // adjoint of: let b = 1 - x[i]
+            let v63 = -v62
+            // adjoint of: let a = x[i + 1] - x[i] * x[i]
+            let v64 = -v54
+            let v65 = v64 * v47
+            let v66 = v63 + v65
+            _ = v66 + v65
+            let v69 = v68 + v68
+            let v70 = v69 * v47
+            let v71 = v69 * v64
+            let v72 = -v70
+            let v73 = v55 + v72
+            // adjoint of: let b = 1 - x[i]
+            let v74 = -v68
+            // adjoint of: s += 100 * a * a + b * b
+            let v75 = v73 * 100.0
+            let v76 = v73 * head0
+            let v77 = v76 * 100.0
+            let v78 = v75 * head0
+            let v79 = v77 + v78
+            // adjoint of: let a = x[i + 1] - x[i] * x[i]
+            let v80 = -v79
+            let v81 = v80 * v47
+            let v82 = v71 + v81
+            let v84 = v82 + v81
+            elements1.add(v79, at: v43, rank: rank1, site: Site(source, 7, 18))
+            // adjoint of: s += 100 * a * a + b * b
+            let v87 = v74 + v74
+            let v88 = v87 * head0
+            // adjoint of: let b = 1 - x[i]
+            let v89 = -v88
+            let v90 = v84 + v89
+            // adjoint of: let a = x[i + 1] - x[i] * x[i]
+            elements1.add(v90, at: v42, rank: rank1, site: Site(source, 7, 29))
+            v14 = v33
             continue loop2
         } else {
-            let v35 = v11
-            return v35
+            let v28 = v11
+            return v28
         }
     }
 }
@@ -426,14 +435,14 @@ func w7_gradient_dotForward0(x: Tensor, v: Tensor, tapes: W7_hvpTapes) -> Double
     let v4 = v3.1
     let v5 = elementwise(v4, v, at: Site(source, 17, 39)) { $0 * $1 }
     let v6 = v5.sum()
-    tapes.tape8.push(v5)
-    tapes.tape9.push(v4)
+    tapes.tape5.push(v5)
+    tapes.tape6.push(v4)
     return v6
 }
 
 func w7_gradient_dotReverse0(head0: Double, x: Tensor, v: Tensor, tapes: W7_hvpTapes) -> Tensor {
-    let v8 = tapes.tape9.pop()
-    let v5 = tapes.tape8.pop()
+    let v8 = tapes.tape6.pop()
+    let v5 = tapes.tape5.pop()
     // adjoint of: return sum(grad(w7_rosenbrock)(x) * v)
     let v6 = fit(head0, like: v5)
     var v7 = elementwise(v6, v, at: Site(source, 17, 39)) { $0 * $1 }
