@@ -391,24 +391,26 @@ struct SwiftFunctionEmitter {
         }
     }
 
-    /// Before a counted loop (`i < n` at its header, i stepped by 1): room on each tape for what every
+    /// Before a counted loop (`i < n` at its header, i stepped by 1, or `k > 0` stepped by −1, as a reverse
+    /// sweep counts its trips down): room on each tape for what every
     /// iteration pushes, so the loop's pushes never reallocate and copy the tape (a tape grown by doubling
     /// moves every entry about once more). A block runs every iteration when it dominates the back edge.
     private func reserveTapes(for header: BlockID, into w: inout SwiftWriter) {
         guard takesTapes, let blocks = loopBlocks[header.index],
               case .condBranch(let c, let then, let otherwise) = function.blocks[header.index].terminator,
               blocks.contains(then.block.index), !blocks.contains(otherwise.block.index),
-              let test = definition(c), test.op == .lt, let i = test.operands.first,
+              let test = definition(c), test.op == .lt || test.op == .gt, let i = test.operands.first,
               function.blocks[header.index].parameters.contains(i), let bound = test.operands.last,
               !blocks.contains(definingBlock[bound] ?? -1) || literals[bound] != nil else { return }
         let latches = function.blocks.filter { b in
             blocks.contains(b.id.index) && b.terminator.successors.contains { $0.block == header }
         }
-        // i enters the loop as the header parameter and comes back as i + 1 on every back edge.
+        // i enters the loop as the header parameter and comes back as i + 1 (i - 1 for `>`) on every back edge.
         let j = function.blocks[header.index].parameters.firstIndex(of: i)!
+        let stepOp: Opcode = test.op == .lt ? .add : .sub
         for latch in latches {
             for target in latch.terminator.successors where target.block == header {
-                guard let step = definition(target.arguments[j]), step.op == .add, step.operands.first == i,
+                guard let step = definition(target.arguments[j]), step.op == stepOp, step.operands.first == i,
                       let one = step.operands.last, literals[one] == "1" else { return }
             }
         }
@@ -419,7 +421,7 @@ struct SwiftFunctionEmitter {
             }
         }
         for (tape, pushes) in perIteration.sorted(by: { $0.key < $1.key }) {
-            let trips = "Swift.max(0, \(name(bound)) - \(name(i)))"
+            let trips = test.op == .lt ? "Swift.max(0, \(name(bound)) - \(name(i)))" : "Swift.max(0, \(name(i)) - \(name(bound)))"
             w.line("\(tapeName(tape)).reserve(\(tapeName(tape)).count + \(pushes == 1 ? trips : "\(pushes) * \(trips)"))")
         }
     }

@@ -41,7 +41,47 @@ private func tensor(_ scalars: [Double], _ rows: Int, _ columns: Int) -> Tensor 
 }
 
 enum Workloads {
-    static func all() -> [Workload] { [w1(), w2(), w3(), w4(), w5(), w6(), w7()] }
+    static func all() -> [Workload] { [w1(), w2(), w3(), w4(), w5(), w6(), w7()] + forms() }
+
+    /// The loop workloads in other source forms (issue 13: the same target however a read is spelled):
+    /// the same inputs, hand-written gradient and target; Swift AD is timed on the first form only.
+    static func forms() -> [Workload] {
+        let x3 = tensor(Inputs.w3x), x5 = tensor(Inputs.w5x), v7 = tensor(Inputs.w7v)
+        let x0 = Inputs.w4x0, r = Inputs.w4r, n = Inputs.w4n
+        func vector(_ g: (value: Double, x: Tensor)) -> [Double] { [g.value] + g.x.scalars }
+        func form(_ base: Workload, _ id: String, _ title: String, _ adjoint: Implementation, _ primal: @escaping () -> Double) -> Workload {
+            Workload(id: id, title: title, target: base.target, gradientsPerCall: base.gradientsPerCall, adjoint: adjoint,
+                     adjointPrimal: Timed(label: "Adjoint primal", run: primal), hand: base.hand, otherHand: [],
+                     swiftAD: nil, swiftADNote: "timed on \(base.id) only", handPrimal: base.handPrimal)
+        }
+        let (w3, w4, w5, w7) = (w3(), w4(), w5(), w7())
+        return [
+            form(w3, "W3b", "Rosenbrock, x[i] read again where used",
+                 implementation("Adjoint", { w3b_rosenbrockGradient(x: opaque(x3)) }, flat: vector, probe: { $0.value + $0.x.scalars[1] }),
+                 { w3b_rosenbrock(x: opaque(x3)) }),
+            form(w3, "W3c", "Rosenbrock, each element read once into a let",
+                 implementation("Adjoint", { w3c_rosenbrockGradient(x: opaque(x3)) }, flat: vector, probe: { $0.value + $0.x.scalars[1] }),
+                 { w3c_rosenbrock(x: opaque(x3)) }),
+            form(w4, "W4b", "logistic map through lets",
+                 implementation("Adjoint", { w4b_logisticGradient(x0: opaque(x0), r: r, n: n) },
+                                flat: { [$0.value, $0.x0, $0.r] }, probe: { $0.value + $0.r }),
+                 { w4b_logistic(x0: opaque(x0), r: r, n: n) }),
+            form(w5, "W5b", "piecewise, x[i] read again in each branch",
+                 implementation("Adjoint", { w5b_piecewiseGradient(x: opaque(x5)) }, flat: vector, probe: { $0.value + $0.x.scalars[1] }),
+                 { w5b_piecewise(x: opaque(x5)) }),
+            form(w5, "W5c", "piecewise, test in a let, reads in the branches",
+                 implementation("Adjoint", { w5c_piecewiseGradient(x: opaque(x5)) }, flat: vector, probe: { $0.value + $0.x.scalars[1] }),
+                 { w5c_piecewise(x: opaque(x5)) }),
+            form(w7, "W7b", "HVP of W3b's form",
+                 implementation("Adjoint", { w7b_gradient_dotGradient(x: opaque(x3), v: v7) }, flat: vector,
+                                probe: { $0.value + $0.x.scalars[1] }),
+                 { w7b_gradient_dot(x: opaque(x3), v: v7) }),
+            form(w7, "W7c", "HVP of W3c's form",
+                 implementation("Adjoint", { w7c_gradient_dotGradient(x: opaque(x3), v: v7) }, flat: vector,
+                                probe: { $0.value + $0.x.scalars[1] }),
+                 { w7c_gradient_dot(x: opaque(x3), v: v7) }),
+        ]
+    }
 
     static func w1() -> Workload {
         let x = Inputs.w1x, xt = tensor(x)

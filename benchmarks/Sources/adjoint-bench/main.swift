@@ -55,7 +55,7 @@ func machine() -> String {
 }
 
 if let id = option("--profile")?.uppercased() {
-    guard let w = Workloads.all().first(where: { $0.id == id }) else { log("no workload \(id)"); exit(2) }
+    guard let w = Workloads.all().first(where: { $0.id.uppercased() == id.uppercased() }) else { log("no workload \(id)"); exit(2) }
     let seconds = option("--seconds").flatMap(Double.init) ?? 5
     let start = now()
     var calls = 0
@@ -72,7 +72,7 @@ print("")
 
 // MARK: - Agreement of the gradients
 
-let workloads = Workloads.all().filter { only == nil || only!.contains($0.id) }
+let workloads = Workloads.all().filter { only == nil || only!.contains($0.id.uppercased()) }
 let tolerance = 1e-9
 
 struct Agreement {

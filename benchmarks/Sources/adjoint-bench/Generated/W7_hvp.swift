@@ -289,6 +289,7 @@ func w7_rosenbrockReverseForward01(head0: Double, x: Tensor, tapes: W7_hvpTapes)
     v22 = Tensor.zeros(like: x)
     let v31 = tapes.tape0.pop()
     (v7, v10, v61) = (v22, v31, 0)
+    tapes.tape4.reserve(tapes.tape4.count + Swift.max(0, v10 - 0))
     let rank1 = v7.prepareElementUpdates()
     var elements1 = v7.scalars.mutableSpan
     loop2: while true {
