@@ -32,6 +32,11 @@ struct SwiftFunctionEmitter {
     /// stands, so no rank-0 tensor is made per element, and the fit emits nothing.
     private var partSums: [ValueID: Instruction] = [:]
     private var fusedFits: Set<ValueID> = []
+    /// `dotadja(ȳ, a, a) + dotadjb(ȳ, a, a)` (the adjoint of `dot(a, a)`, a squared norm), by the sum's result:
+    /// emitted as one `dotAdjointOfSquare(ȳ, a)`, one pass and one tensor instead of three; the two
+    /// products it replaces emit nothing.
+    private var squareAdjoints: [ValueID: (head: ValueID, operand: ValueID)] = [:]
+    private var fusedProducts: Set<ValueID> = []
     /// Copy coalescing: the result of an in-place update whose tensor operand dies there lives in that
     /// operand's variable (the root of the chain of updates), so an adjoint accumulated around a loop is one
     /// Swift variable updated in place, never copied.
@@ -99,6 +104,17 @@ struct SwiftFunctionEmitter {
                 partSums[i.operands[0]] = i
                 fusedFits.insert(r)
                 useCount[i.operands[1], default: 1] -= 1  // a Real's shape is no shape: the sum does not read it
+            }
+        }
+        for b in function.blocks {
+            let products = Dictionary(b.instructions.compactMap { i in i.result.map { ($0, i) } }, uniquingKeysWith: { a, _ in a })
+            for i in b.instructions where i.op == .add && i.operands.count == 2 {
+                guard let r = i.result, function.type(of: r) == .tensor,
+                      let p = products[i.operands[0]], let q = products[i.operands[1]],
+                      Set([p.op, q.op]) == [.dotadja, .dotadjb], p.operands == q.operands, p.operands[1] == p.operands[2],
+                      useCount[i.operands[0]] == 1, useCount[i.operands[1]] == 1 else { continue }
+                squareAdjoints[r] = (p.operands[0], p.operands[1])
+                fusedProducts.formUnion(i.operands)
             }
         }
         let inLoop = SwiftFunctionEmitter.blocksInLoops(function, dominators)
@@ -310,10 +326,59 @@ struct SwiftFunctionEmitter {
 
     private mutating func emitInstructions(of block: BlockID, into w: inout SwiftWriter) {
         currentBlock = block.index
-        for instruction in function.blocks[block.index].instructions {
-            quoteSource(instruction.location, into: &w)
-            emit(instruction, into: &w)
+        let instructions = function.blocks[block.index].instructions
+        var k = 0
+        while k < instructions.count {
+            guard spanRoot(instructions[k]) != nil else {
+                quoteSource(instructions[k].location, into: &w)
+                emit(instructions[k], into: &w)
+                k += 1
+                continue
+            }
+            var run = [instructions[k]]
+            // Constants between the adds write nothing (they are spelled where used).
+            while k + run.count < instructions.count, let root = spanRoot(instructions[k]),
+                  spanRoot(instructions[k + run.count]) == root || instructions[k + run.count].op == .const {
+                run.append(instructions[k + run.count])
+            }
+            for instruction in run where instruction.op == .const { emit(instruction, into: &w) }
+            for instruction in inIndexOrder(run.filter { $0.op != .const }) {
+                quoteSource(instruction.location, into: &w)
+                emit(instruction, into: &w)
+            }
+            k += run.count
         }
+    }
+
+    /// The tensor whose span an instruction adds one element to, while its loop is written.
+    private func spanRoot(_ i: Instruction) -> ValueID? {
+        guard i.op == .addat, i.operands.count == 3, let r = i.result, let root = storage[r], elementSpans[root] != nil
+        else { return nil }
+        return root
+    }
+
+    /// Adds to one span at `i + c` for one i and distinct constants c, lowest c first. They touch different
+    /// elements, so the order changes no rounding; in a loop counting i down, lowest first leaves the most
+    /// time between writing an element and the next iteration's add to it (W3's adjoint ran 2× slower
+    /// when `x[i]` was read before `x[i + 1]`, which puts the adds the other way round).
+    private func inIndexOrder(_ run: [Instruction]) -> [Instruction] {
+        guard run.count > 1 else { return run }
+        /// `i` as `i + 0`, and as `j + c` when it is computed so.
+        func forms(_ index: ValueID) -> [ValueID: Int] {
+            var forms = [index: 0]
+            guard let d = definition(index), [.add, .sub].contains(d.op), d.operands.count == 2 else { return forms }
+            if let c = literals[d.operands[1]].flatMap({ Int($0) }) {
+                forms[d.operands[0]] = d.op == .add ? c : -c
+            } else if d.op == .add, let c = literals[d.operands[0]].flatMap({ Int($0) }) {
+                forms[d.operands[1]] = c
+            }
+            return forms
+        }
+        let all = run.map { forms($0.operands[2]) }
+        guard let base = all[0].keys.sorted().first(where: { b in all.allSatisfy { $0[b] != nil } }) else { return run }
+        let offsets = all.map { $0[base]! }
+        guard Set(offsets).count == run.count else { return run }
+        return zip(offsets, run).sorted { $0.0 < $1.0 }.map(\.1)
     }
 
     /// A comment with the source line an instruction comes from, when the line changes.
@@ -500,7 +565,12 @@ struct SwiftFunctionEmitter {
 
     private func emit(_ instruction: Instruction, into w: inout SwiftWriter) {
         var x = instruction.operands.map { name($0) }
-        if let r = instruction.result, fusedFits.contains(r) { return }
+        if let r = instruction.result, fusedFits.contains(r) || fusedProducts.contains(r) { return }
+        if let r = instruction.result, let square = squareAdjoints[r] {
+            define(r, "dotAdjointOfSquare(\(name(square.head)), \(name(square.operand)), at: \(siteText(instruction.location)))",
+                   into: &w)
+            return
+        }
         if let r = instruction.result, let fit = partSums[r], let sum = fit.result {
             define(sum, "\(x[0]).partSum(\(x.count == 2 ? x[1] : "[" + x.dropFirst().joined(separator: ", ") + "]"), "
                    + "at: \(siteText(instruction.location)))", into: &w)

@@ -1517,6 +1517,16 @@ public func dotAdjointA(_ ybar: Tensor, _ a: Tensor, _ b: Tensor, at site: Site)
     }
 }
 
+/// `dotAdjointA(ȳ, a, a) + dotAdjointB(ȳ, a, a)`, the adjoint of a vector dotted with itself, in one pass:
+/// each element is `ȳ·a[i] + ȳ·a[i]`, rounded as the two products and their sum would be.
+public func dotAdjointOfSquare(_ ybar: Tensor, _ a: Tensor, at site: Site) -> Tensor {
+    guard a.shape.count == 1, ybar.shape.isEmpty, ybar.scalars.count == 1 else {
+        return elementwise(dotAdjointA(ybar, a, a, at: site), dotAdjointB(ybar, a, a, at: site), at: site) { $0 + $1 }
+    }
+    let y = ybar.scalars[0]
+    return elementwise(a) { let t = y * $0; return t + t }
+}
+
 /// The adjoint of `b` in `y = dot(a, b)`.
 public func dotAdjointB(_ ybar: Tensor, _ a: Tensor, _ b: Tensor, at site: Site) -> Tensor {
     switch (a.shape.count, b.shape.count) {

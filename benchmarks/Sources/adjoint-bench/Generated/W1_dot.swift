@@ -52,9 +52,7 @@ func w1_dotReverse0(head0: Double, x: Tensor, tapes: W1_dotTapes) -> Tensor {
     let v5 = fit(head0, like: v4)
     var v7 = v5 * 2.0
     v7.fitShape(like: v8, at: Site(source, 5, 14))
-    let v11 = dotAdjointA(v7, x, x, at: Site(source, 5, 16))
-    let v12 = dotAdjointB(v7, x, x, at: Site(source, 5, 16))
-    var v13 = elementwise(v11, v12, at: Site(source, 5, 16)) { $0 + $1 }
+    var v13 = dotAdjointOfSquare(v7, x, at: Site(source, 5, 16))
     v13.fitShape(like: x, at: Site(source, 4, 6))
     let v15 = v13
     return v15

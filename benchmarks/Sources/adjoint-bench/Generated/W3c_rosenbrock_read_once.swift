@@ -144,10 +144,10 @@ func w3c_rosenbrockReverse0(head0: Double, x: Tensor, tapes: W3c_rosenbrock_read
             let v53 = v52 * v35
             let v54 = v51 + v53
             let v56 = v54 + v53
-            // adjoint of: let xn = x[i + 1]
-            elements1.add(v50, at: v41, rank: rank1, site: Site(source, 7, 19))
             // adjoint of: let xi = x[i]
             elements1.add(v56, at: v29, rank: rank1, site: Site(source, 6, 19))
+            // adjoint of: let xn = x[i + 1]
+            elements1.add(v50, at: v41, rank: rank1, site: Site(source, 7, 19))
             v10 = v29
             continue loop2
         } else {
