@@ -18,7 +18,8 @@ struct Naming {
         "super", "switch", "throw", "throws", "true", "try", "typealias", "var", "where", "while", "internal", "open",
         "fileprivate", "any", "some", "Type", "Tensor", "Site", "Tape", "print", "isTraining", "dot", "fit", "int",
         "toReal", "elementwise", "maximum", "minimum", "sign", "relu", "sigmoid", "exp", "log", "sin", "cos", "tan",
-        "tanh", "sqrt", "abs", "floor", "pow", "source", "main", "tapes",
+        "tanh", "sqrt", "abs", "floor", "pow", "source", "main", "tapes", "TensorShape", "MatrixProduct",
+        "dotAdjointA", "dotAdjointB", "dotAdjointOfSquare", "elementUpdateFailure", "runtimeError",
     ]
 
     init(_ module: Module) {
