@@ -117,7 +117,10 @@ struct SwiftFunctionEmitter {
                 fusedProducts.formUnion(i.operands)
             }
         }
-        let inLoop = SwiftFunctionEmitter.blocksInLoops(function, dominators)
+        loopBlocks = SwiftFunctionEmitter.naturalLoops(function, dominators)
+        // Irreducible graphs (no dominating back edge) still loop: count every block then.
+        let inLoop = Structurizer(function) == nil ? Set(function.blocks.map { $0.id.index })
+                                                   : loopBlocks.values.reduce(into: Set<Int>()) { $0.formUnion($1) }
         for b in function.blocks {
             if b.id.index != 0 { for p in b.parameters { hoisted.insert(p); reassigned.insert(p) } }
             let uses = b.instructions.flatMap(\.operands) + b.terminator.operands
@@ -329,7 +332,7 @@ struct SwiftFunctionEmitter {
         let instructions = function.blocks[block.index].instructions
         var k = 0
         while k < instructions.count {
-            guard spanRoot(instructions[k]) != nil else {
+            guard let root = spanRoot(instructions[k]) else {
                 quoteSource(instructions[k].location, into: &w)
                 emit(instructions[k], into: &w)
                 k += 1
@@ -337,7 +340,7 @@ struct SwiftFunctionEmitter {
             }
             var run = [instructions[k]]
             // Constants between the adds write nothing (they are spelled where used).
-            while k + run.count < instructions.count, let root = spanRoot(instructions[k]),
+            while k + run.count < instructions.count,
                   spanRoot(instructions[k + run.count]) == root || instructions[k + run.count].op == .const {
                 run.append(instructions[k + run.count])
             }
@@ -510,7 +513,6 @@ struct SwiftFunctionEmitter {
     private mutating func findElementLoops() {
         var members: [ValueID: Set<ValueID>] = [:]
         for (v, root) in storage { members[root, default: [root]].insert(v) }
-        loopBlocks = SwiftFunctionEmitter.naturalLoops(function, dominators)
         let loops = loopBlocks.sorted { $0.value.count > $1.value.count }
         var spanned: [ValueID: Set<Int>] = [:]  // the blocks of the loop each variable is spanned over
         for (header, blocks) in loops {
@@ -727,7 +729,7 @@ struct SwiftFunctionEmitter {
         var loops: [Int: Set<Int>] = [:]
         let predecessors = function.predecessors()
         for b in function.blocks {
-            for t in b.terminator.successors where dominators.dominates(t.block, b.id) {
+            for t in b.terminator.successors where dominators.dominates(t.block, b.id) || t.block == b.id {
                 var work = [b.id]
                 var seen: Set<Int> = [t.block.index]
                 while let n = work.popLast() {
@@ -738,26 +740,5 @@ struct SwiftFunctionEmitter {
             }
         }
         return loops
-    }
-
-    /// Blocks that lie on a cycle (a value defined there may be assigned again).
-    static func blocksInLoops(_ function: Function, _ dominators: Dominators) -> Set<Int> {
-        var inLoop = Set<Int>()
-        let predecessors = function.predecessors()
-        for b in function.blocks {
-            for t in b.terminator.successors where dominators.dominates(t.block, b.id) || t.block == b.id {
-                // The natural loop of this back edge.
-                var work = [b.id]
-                var seen: Set<Int> = [t.block.index]
-                while let n = work.popLast() {
-                    guard seen.insert(n.index).inserted else { continue }
-                    work.append(contentsOf: predecessors[n.index])
-                }
-                inLoop.formUnion(seen)
-            }
-        }
-        // Irreducible graphs (no dominating back edge) still loop: count every block then.
-        if Structurizer(function) == nil { inLoop = Set(function.blocks.map { $0.id.index }) }
-        return inLoop
     }
 }
