@@ -24,8 +24,11 @@ struct Naming {
 
     init(_ module: Module) {
         var used = Set<String>()
+        var baseNames: [String: String] = [:]
         for f in module.functions {
-            var name = Naming.swiftName(forFunction: f.name)
+            let base = Naming.swiftName(for: f, sourceOf: { baseNames[$0] })
+            baseNames[f.name] = base
+            var name = base
             if f.name == "main" { name = "main" } else if Naming.reserved.contains(name) { name += "_" }
             while used.contains(name) { name += "_" }
             used.insert(name)
@@ -35,7 +38,21 @@ struct Naming {
 
     func function(_ irName: String) -> String { functionNames[irName] ?? irName }
 
-    /// `f.fwd.0.1` → `fForward0_1`, `f.rev.none` → `fReverse`, `sin.Real` → `sinReal`.
+    /// A sweep is named after its function and role (`fForward0_1`, `fReverse`, `fTangent0`); `source`
+    /// gives the name of a function made earlier in the module.
+    static func swiftName(for function: Function, sourceOf source: (String) -> String?) -> String {
+        guard let key = function.role.sweep else { return swiftName(forFunction: function.name) }
+        let kind: String
+        switch function.role {
+        case .forwardSweep: kind = "Forward"
+        case .reverseSweep: kind = "Reverse"
+        default: kind = "Tangent"
+        }
+        return (source(key.function) ?? swiftName(forFunction: key.function)) + kind
+            + key.wrt.map(String.init).joined(separator: "_")
+    }
+
+    /// A name of the IR text in Swift: `sin.Real` → `sinReal`, `grad.f.0` → `gradF0`, `f.fwd.0.1` → `fForward0_1`.
     static func swiftName(forFunction name: String) -> String {
         var parts = name.split(separator: ".").map(String.init)
         var out = parts.removeFirst()

@@ -70,17 +70,17 @@ public enum SwiftEmitter {
                 emitTapesClass(tapesType, tapes: tapes, byteTapes: bytes, into: &w)
             }
             let sourceNames = Set(gradients.map(\.function))
-            let generated = module.functions.filter { $0.name.contains(".") }
+            let generated = module.functions.filter { $0.role != .primal }
             // Reverse sweeps restate their forward sweep's kinks: they record nothing.
             func recorded(_ function: Function) -> Set<ValueID>? {
-                options.explain.flatMap { function.name.contains(".rev.") ? nil : ($0[function.name] ?? []) }
+                options.explain.flatMap { function.role.isReverseSweep ? nil : ($0[function.name] ?? []) }
             }
             func emitter(_ function: Function) -> SwiftFunctionEmitter {
                 SwiftFunctionEmitter(function: function, module: module, naming: naming, source: source,
                                      sourceName: "source", byteTapes: bytes, tapeUsers: users, tapesType: tapesType,
                                      explain: recorded(function))
             }
-            for function in module.functions where !function.name.contains(".") {
+            for function in module.functions where function.role == .primal {
                 w.line()
                 var e = emitter(function)
                 if e.takesTapes {
@@ -103,8 +103,7 @@ public enum SwiftEmitter {
             for function in generated {
                 w.line()
                 var e = emitter(function)
-                let isSweep = [".fwd.", ".rev.", ".jvp."].contains { function.name.contains($0) }
-                if e.takesTapes, !isSweep {
+                if e.takesTapes, function.role.sweep == nil {
                     // A driver the tool adds (`grad.driver`) is called like a source function.
                     emitTapesWrapper(function, naming: naming, tapesType: tapesType, access: staticPrefix, into: &w)
                     w.line()

@@ -391,7 +391,12 @@ struct SwiftFunctionEmitter {
         }
         lastQuotedLine = location.line
         let quoted = text.trimmingCharacters(in: .whitespaces)
-        let role = function.name.contains(".rev.") ? "adjoint of: " : function.name.contains(".jvp.") ? "tangent of: " : ""
+        let role: String
+        switch function.role {
+        case .reverseSweep: role = "adjoint of: "
+        case .tangent: role = "tangent of: "
+        default: role = ""
+        }
         w.comment(role + quoted)
     }
 

@@ -94,15 +94,23 @@ extension Compilation {
                 throw DriverError.user("\(file.path): error: no @differentiable function to check; use -f NAME\n")
             }
         }
-        var lines: [CheckLine] = []
+        // Everything the checks call, differentiated once: for each function its gradient and its tangent,
+        // and the gradient with respect to each parameter alone, whose --explain names the kinks.
+        var requests = DifferentiationRequests()
         for (function, wrt) in targets {
             guard function.resultType == .real || function.resultType == .tensor else {
                 throw DriverError.user("\(file.path): error: cannot check '\(function.name)': its result is \(function.resultType)\n")
             }
-            var module = lowered
-            module.functions.append(Compilation.gradDriver(named: "check.grad", for: function, wrt: wrt))
-            let differentiated = try Compilation.differentiate(module, file: file, tangents: [(function.name, wrt)],
-                                                               options: options)
+            requests.drivers.append(Compilation.gradDriver(named: "check.grad.\(function.name)", for: function, wrt: wrt))
+            requests.tangents.append(SweepKey(of: function.name, wrt: wrt))
+            for p in wrt {
+                requests.drivers.append(Compilation.gradDriver(named: "check.explain.\(function.name).\(p)", for: function,
+                                                               wrt: [p]))
+            }
+        }
+        let differentiated = try differentiate(requests)
+        var lines: [CheckLine] = []
+        for (function, wrt) in targets {
             let arguments = try argumentTexts(for: function, request)
             var checker = DerivativeChecker(module: differentiated, function: function, wrt: wrt, arguments: arguments,
                                             seed: request.seed, file: file)
@@ -111,7 +119,9 @@ extension Compilation {
                 // The non-smooth points that depend on this parameter: --explain of a gradient with respect to it.
                 let request = GradRequest(function: function.name, arguments: arguments.map { (name: $0.0, expression: $0.1) },
                                           wrt: [function.parameterNames[parameter]], seed: request.seed, explain: true)
-                return try self.gradient(request) { _ in }.explanation?.kinks ?? []
+                return try self.gradient(request, as: Double.self, target: function, wrt: [parameter],
+                                         driver: "check.explain.\(function.name).\(parameter)", in: differentiated,
+                                         output: { _ in }).explanation?.kinks ?? []
             }
             // Reverse mode takes a custom derivative where forward mode differentiates the body: a failure
             // names the custom derivatives involved, the likely culprits.
@@ -155,9 +165,10 @@ struct DerivativeChecker {
         return "\(p) / \(q)"
     }
 
-    var jvpName: String {
-        "\(function.name).jvp.\(wrt.isEmpty ? "none" : wrt.map(String.init).joined(separator: "."))"
-    }
+    /// The driver of the gradient of `function` for `wrt` (`Compilation.gradDriver`).
+    var gradientDriver: String { "check.grad.\(function.name)" }
+
+    var jvpName: String { FunctionRole.tangent(SweepKey(of: function.name, wrt: wrt)).sweepName! }
 
     /// ⟨ȳ, J ẋ⟩ = ⟨Jᵀȳ, ẋ⟩, exactly when the path is rational, else in Double.
     mutating func dotProductTest() throws -> CheckLine {
@@ -194,7 +205,7 @@ struct DerivativeChecker {
         interpreter.isTraining = false
         interpreter.random = draws
         let ybar = try randomLike(forward[0], &directions, as: S.self)
-        guard case .tuple(let reverse) = try interpreter.call("check.grad", x + [ybar]), reverse.count == wrt.count + 1 else {
+        guard case .tuple(let reverse) = try interpreter.call(gradientDriver, x + [ybar]), reverse.count == wrt.count + 1 else {
             throw DriverError.internalError("the gradient of \(function.name) did not return (value, gradients)")
         }
         let lhs = try inner(ybar, forward[1])
@@ -212,7 +223,7 @@ struct DerivativeChecker {
         let x = try arguments.map { try Compilation.constantValue($1, type: type(of: $0), name: $0, interpreter: &interpreter) }
         let head: Value<Double> = function.resultType == .tensor ? .tensor(Tensor([1]).reshapedToScalar()) : .real(1)
         let draws = interpreter.random
-        guard case .tuple(let reverse) = try run(&interpreter, "check.grad", x + [head]) else {
+        guard case .tuple(let reverse) = try run(&interpreter, gradientDriver, x + [head]) else {
             throw DriverError.internalError("the gradient of \(function.name) did not return a tuple")
         }
         // The function at x + h and x - h, in training mode and with the same draws as the gradient; with the

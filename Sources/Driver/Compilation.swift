@@ -1,7 +1,12 @@
-// Driver stage: the front half of the pipeline, shared by the CLI and the tests.
+// Driver stage: the pipeline, shared by the CLI, the library and the tests.
 //
 //   source text --Parser--> AST --TypeChecker--> checked AST --ASTToIR--> IR --Verifier
 //     --Differentiate--> IR without `grad` (sweeps generated) --Verifier
+//
+// `Compilation.init` runs the front half. Each command then gathers everything it will
+// read of the derivatives (its gradient drivers, the sweeps of `@differentiable`
+// functions, tangents) into one `DifferentiationRequests` and differentiates once;
+// every consumer of that command reads the one module that comes back.
 //
 // Every stage's diagnostics are collected; the first stage that reports errors
 // stops the pipeline. A verifier failure is a compiler bug and is reported as an
@@ -40,14 +45,34 @@ public enum DriverError: Error, CustomStringConvertible {
     }
 }
 
-/// One source file taken through the front end to verified IR.
+/// What one command reads of the derivatives, gathered before the one differentiation. The program's
+/// own `grad`s are always differentiated.
+public struct DifferentiationRequests: Sendable {
+    /// Forward and reverse sweeps to generate (for Swift output's gradient functions, say).
+    public var sweeps: [SweepKey] = []
+    /// Tangent functions (forward mode) to generate.
+    public var tangents: [SweepKey] = []
+    /// Functions to add before differentiating: the gradient drivers a command calls (`grad.driver`).
+    public var drivers: [Function] = []
+
+    public init(sweeps: [SweepKey] = [], tangents: [SweepKey] = [], drivers: [Function] = []) {
+        self.sweeps = sweeps
+        self.tangents = tangents
+        self.drivers = drivers
+    }
+
+    /// The sweep keys of every `@differentiable` function of `module`, for its marked parameters.
+    public static func differentiableFunctions(of module: Module) -> [SweepKey] {
+        module.functions.compactMap { f in f.differentiableParameters.map { SweepKey(of: f.name, wrt: $0) } }
+    }
+}
+
+/// One source file taken through the front end to verified IR, ready to be differentiated.
 public struct Compilation {
     public let file: SourceFile
     public let checked: CheckedUnit
     /// The lowered IR, `grad` instructions included, as `--emit ir` prints it.
     public let lowered: Module
-    /// The IR that runs: every `grad` replaced by calls of generated sweeps.
-    public let module: Module
     /// Settings of the derivative transforms (tests inject faults through them).
     public let options: DifferentiationOptions
 
@@ -82,12 +107,20 @@ public struct Compilation {
         let (module, loweringErrors) = ASTToIR.lower(checked)
         if !loweringErrors.isEmpty { throw DriverError.user(DiagnosticList(loweringErrors).rendered(in: file)) }
         lowered = module
-        self.module = try Compilation.differentiate(module, file: file, options: options)
+    }
+
+    /// The IR that runs: the lowered module with the requested drivers, every `grad` replaced by calls of
+    /// generated sweeps, and the requested sweeps and tangents generated; optimized and verified.
+    public func differentiate(_ requests: DifferentiationRequests = DifferentiationRequests()) throws -> Module {
+        var module = lowered
+        module.functions += requests.drivers
+        return try Compilation.differentiate(module, file: file, also: requests.sweeps, tangents: requests.tangents,
+                                             options: options)
     }
 
     /// Runs reverse mode over a verified module and verifies the result; `extra` adds sweeps to generate.
-    static func differentiate(_ module: Module, file: SourceFile, also extra: [(String, [Int])] = [],
-                              tangents: [(String, [Int])] = [], options: DifferentiationOptions) throws -> Module {
+    static func differentiate(_ module: Module, file: SourceFile, also extra: [SweepKey] = [],
+                              tangents: [SweepKey] = [], options: DifferentiationOptions) throws -> Module {
         do {
             try Verifier.verify(module)
         } catch {

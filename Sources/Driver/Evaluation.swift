@@ -82,6 +82,7 @@ extension Compilation {
 
     private func evaluate<S: Scalar>(_ request: EvalRequest, as: S.Type,
                                      output: @escaping (String) -> Void) throws -> EvalResult {
+        let module = try differentiate()
         let function = try userFunction(request.function, in: module)
         var lines: [String] = []
         var interpreter = Interpreter<S>(module: module, seed: request.seed) { line in

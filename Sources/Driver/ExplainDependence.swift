@@ -3,7 +3,7 @@
 // Spec §9 counts a kink or a tie only where its operand depends on the differentiated
 // inputs: `abs(c)` of a constant at 0 changes no derivative. The dependence is the
 // varied half of reverse mode's activity analysis, on each forward sweep with the
-// parameters its name says it differentiates (`f.fwd.0.2`). Other functions a sweep
+// parameters its role says it differentiates (`f.fwd.0.2`). Other functions a sweep
 // calls run as plain primal code because nothing they return is differentiated, so
 // nothing in them counts.
 import AdjointIR
@@ -15,9 +15,8 @@ enum ExplainDependence {
         let effects = tapeEffects(in: module)
         var dependent: [String: Set<ValueID>] = [:]
         for function in module.functions {
-            guard let range = function.name.range(of: ".fwd.", options: .backwards) else { continue }
-            let suffix = function.name[range.upperBound...]
-            let wrt = suffix == "none" ? [] : suffix.split(separator: ".").compactMap { Int($0) }
+            guard case .forwardSweep(let key) = function.role else { continue }
+            let wrt = key.wrt
             let activity = ActivityInfo(function, wrt: wrt.filter { $0 < function.parameters.count },
                                         hasTapeEffects: { effects.contains($0) })
             dependent[function.name] = activity.varied

@@ -70,10 +70,15 @@ extension Compilation {
             throw DriverError.user("\(file.path): error: cannot differentiate '\(target.name)': its result is \(target.resultType), not Real or Tensor\n")
         }
         let wrt = try wrtIndices(request.wrt, of: target)
-        let driverName = "grad.driver"
-        var module = lowered
-        module.functions.append(Compilation.gradDriver(named: driverName, for: target, wrt: wrt))
-        let differentiated = try Compilation.differentiate(module, file: file, options: options)
+        let driver = Compilation.gradDriver(named: "grad.driver", for: target, wrt: wrt)
+        let differentiated = try differentiate(DifferentiationRequests(drivers: [driver]))
+        return try gradient(request, as: S.self, target: target, wrt: wrt, driver: driver.name, in: differentiated,
+                            output: output)
+    }
+
+    /// The gradient by a driver (`gradDriver`) of a module already differentiated.
+    func gradient<S: Scalar>(_ request: GradRequest, as: S.Type, target: Function, wrt: [Int], driver driverName: String,
+                             in differentiated: Module, output: @escaping (String) -> Void) throws -> GradResult {
 
         var lines: [String] = []
         var interpreter = Interpreter<S>(module: differentiated, seed: request.seed) { line in
@@ -82,8 +87,9 @@ extension Compilation {
         }
         var arguments = try argumentValues(for: target, request.arguments, using: &interpreter)
         // Reverse sweeps restate the forward sweep's kinks (their `sign` and masks): only the rest is recorded.
+        let reverseSweeps = Set(differentiated.functions.filter(\.role.isReverseSweep).map(\.name))
         let recorder = request.explain
-            ? ExplainRecorder(records: { !$0.contains(".rev.") }, dependent: ExplainDependence.dependentValues(in: differentiated))
+            ? ExplainRecorder(records: { !reverseSweeps.contains($0) }, dependent: ExplainDependence.dependentValues(in: differentiated))
             : nil
         interpreter.explain = recorder
         arguments.append(try headValue(request.head, for: target, arguments: arguments, using: &interpreter))
@@ -188,7 +194,7 @@ extension Compilation {
         var b = FunctionBuilder(name: name, parameterNames: target.parameterNames + ["head"],
                                 parameterTypes: target.parameterTypes + [target.resultType],
                                 resultType: .tuple([target.resultType] + wrt.map { target.parameterTypes[$0] }),
-                                location: target.location)
+                                location: target.location, role: .synthesized)
         let result = b.emit(.grad, b.function.parameters, type: b.function.resultType,
                             payload: .grad(callee: target.name, wrt: wrt), at: target.location)
         b.terminate(.ret(result), at: target.location)

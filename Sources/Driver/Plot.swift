@@ -37,9 +37,8 @@ extension Compilation {
             throw DriverError.usage("plot needs -n of at least 2 and --from below --to")
         }
         let xs = (0..<request.points).map { request.from + (request.to - request.from) * Double($0) / Double(request.points - 1) }
-        var module = lowered
-        module.functions.append(Compilation.gradDriver(named: "plot.grad", for: target, wrt: [0]))
-        let differentiated = try Compilation.differentiate(module, file: file, options: options)
+        let differentiated = try differentiate(DifferentiationRequests(
+            drivers: request.derivative ? [Compilation.gradDriver(named: "plot.grad", for: target, wrt: [0])] : []))
         var interpreter = Interpreter<Double>(module: differentiated, output: { _ in })
         var values: [Double] = []
         var slopes: [Double] = []

@@ -22,13 +22,11 @@ public enum Stage: String, CaseIterable, Sendable {
         case .runtime: return try Compilation.runtimeFile()
         case .ir: return IRPrinter.print(compilation.lowered)
         case .adjointIR:
-            let requests = compilation.lowered.functions.compactMap { f in f.differentiableParameters.map { (f.name, $0) } }
-            return IRPrinter.print(try Compilation.differentiate(compilation.lowered, file: compilation.file, also: requests,
-                                                                 options: compilation.options))
+            let keys = DifferentiationRequests.differentiableFunctions(of: compilation.lowered)
+            return IRPrinter.print(try compilation.differentiate(DifferentiationRequests(sweeps: keys)))
         case .tangentIR:
-            let requests = compilation.lowered.functions.compactMap { f in f.differentiableParameters.map { (f.name, $0) } }
-            return IRPrinter.print(try Compilation.differentiate(compilation.lowered, file: compilation.file,
-                                                                 tangents: requests, options: compilation.options))
+            let keys = DifferentiationRequests.differentiableFunctions(of: compilation.lowered)
+            return IRPrinter.print(try compilation.differentiate(DifferentiationRequests(tangents: keys)))
         }
     }
 }

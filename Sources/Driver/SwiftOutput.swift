@@ -11,11 +11,11 @@ import AdjointInterpreter
 extension Compilation {
     /// The module with the sweeps of every `@differentiable` function, and their gradient API.
     func moduleForSwift() throws -> (Module, [GradientAPI]) {
-        let requests = lowered.functions.compactMap { f in f.differentiableParameters.map { (f.name, $0) } }
-        let module = try Compilation.differentiate(lowered, file: file, also: requests, options: options)
-        let apis = requests.map { name, wrt -> GradientAPI in
-            let suffix = wrt.isEmpty ? "none" : wrt.map(String.init).joined(separator: ".")
-            return GradientAPI(function: name, wrt: wrt, forward: "\(name).fwd.\(suffix)", reverse: "\(name).rev.\(suffix)")
+        let keys = DifferentiationRequests.differentiableFunctions(of: lowered)
+        let module = try differentiate(DifferentiationRequests(sweeps: keys))
+        let apis = keys.map { key -> GradientAPI in
+            GradientAPI(function: key.function, wrt: key.wrt, forward: FunctionRole.forwardSweep(key).sweepName!,
+                        reverse: FunctionRole.reverseSweep(key).sweepName!)
         }
         return (module, apis)
     }
@@ -76,13 +76,12 @@ extension Compilation {
     public func gradientDriver(_ request: GradRequest, namespace: String?) throws -> (declarations: String, statements: String) {
         let target = try userFunction(request.function, in: lowered)
         let wrt = try wrtIndices(request.wrt, of: target)
+        let differentiated = try differentiate(DifferentiationRequests(
+            drivers: [Compilation.gradDriver(named: "grad.driver", for: target, wrt: wrt)]))
         // Arguments are constant expressions: the interpreter evaluates them and the driver embeds the Doubles.
-        var interpreter = Interpreter<Double>(module: module, seed: request.seed, output: { _ in })
+        var interpreter = Interpreter<Double>(module: differentiated, seed: request.seed, output: { _ in })
         let arguments = try argumentValues(for: target, request.arguments, using: &interpreter)
         let head = Compilation.swiftLiteral(try headValue(request.head, for: target, arguments: arguments, using: &interpreter))
-        var module = lowered
-        module.functions.append(Compilation.gradDriver(named: "grad.driver", for: target, wrt: wrt))
-        let differentiated = try Compilation.differentiate(module, file: file, options: options)
         let explain = request.explain ? ExplainDependence.dependentValues(in: differentiated) : nil
         let declarations = try SwiftEmitter.emit(differentiated, source: file, gradients: [],
                                                  options: .init(namespace: namespace, includeRuntime: false,

@@ -8,8 +8,9 @@ public struct FunctionBuilder {
     public var insertionBlock: BlockID?
 
     public init(name: String, parameterNames: [String], parameterTypes: [ValueType], resultType: ValueType,
-                location: SourceLocation) {
-        function = Function(name: name, parameterNames: parameterNames, resultType: resultType, location: location)
+                location: SourceLocation, role: FunctionRole = .primal) {
+        function = Function(name: name, parameterNames: parameterNames, resultType: resultType, location: location,
+                            role: role)
         let entry = BlockID(0)
         function.blocks = [Block(id: entry)]
         function.blocks[0].parameters = parameterTypes.map { function.makeValue($0) }

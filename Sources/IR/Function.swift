@@ -22,7 +22,9 @@ public struct Block: Hashable, Sendable {
 
 /// A function in SSA form; `blocks[0]` is the entry, whose parameters are the function's.
 public struct Function: Hashable, Sendable {
+    /// How the IR text and generated Swift spell the function; what it is lives in `role`.
     public var name: String
+    public var role: FunctionRole = .primal
     public var parameterNames: [String]
     public var resultType: ValueType
     public var blocks: [Block]
@@ -39,8 +41,9 @@ public struct Function: Hashable, Sendable {
 
     public init(name: String, parameterNames: [String], resultType: ValueType, blocks: [Block] = [],
                 valueTypes: [ValueType] = [], location: SourceLocation = .unknown,
-                differentiableParameters: [Int]? = nil) {
+                differentiableParameters: [Int]? = nil, role: FunctionRole = .primal) {
         self.name = name
+        self.role = role
         self.parameterNames = parameterNames
         self.resultType = resultType
         self.blocks = blocks
@@ -77,4 +80,7 @@ public struct Module: Hashable, Sendable {
     public init(functions: [Function] = []) { self.functions = functions }
 
     public func function(named name: String) -> Function? { functions.first { $0.name == name } }
+
+    /// The function that has this role (a sweep of a function for a set of parameters), if generated.
+    public func function(_ role: FunctionRole) -> Function? { functions.first { $0.role == role } }
 }

@@ -94,7 +94,7 @@ public struct IRParser {
         try expect("{")
         skipNewlines()
         var function = Function(name: name, parameterNames: names, resultType: result, location: location,
-                                differentiableParameters: wrt)
+                                differentiableParameters: wrt, role: FunctionRole(parsing: name))
         function.customDerivative = derivative
         var valueTypes: [Int: ValueType] = [:]
         while case .word(let w) = current, w.hasPrefix("bb") {

@@ -74,7 +74,7 @@ public struct ASTToIR {
         self.functions = functions
         self.synthesized = synthesized
         builder = FunctionBuilder(name: synthesizedName, parameterNames: parameterNames, parameterTypes: parameterTypes,
-                                  resultType: result, location: location)
+                                  resultType: result, location: location, role: .synthesized)
     }
 
     mutating func lowerBody(_ decl: FunctionDecl) {

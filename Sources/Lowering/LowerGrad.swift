@@ -75,7 +75,7 @@ extension ASTToIR {
             let synthesizedName = "\(name.name).\(type)"
             if !synthesized.contains(synthesizedName) {
                 var b = FunctionBuilder(name: synthesizedName, parameterNames: ["x"], parameterTypes: [type],
-                                        resultType: type, location: name.location)
+                                        resultType: type, location: name.location, role: .synthesized)
                 let y = b.emit(Opcode(rawValue: name.name)!, b.function.parameters, type: type, at: name.location)
                 b.terminate(.ret(y), at: name.location)
                 synthesized.functions.append(b.function)

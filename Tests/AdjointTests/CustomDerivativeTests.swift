@@ -100,9 +100,8 @@ private func exactGradient(_ source: String, _ function: String, _ arguments: [(
     // The forward sweep of newton_sqrt calls it and records nothing; through its 40 steps, one value per step.
     let url = packageRoot.appendingPathComponent("examples/custom_newton_sqrt.adj")
     let compilation = try Compilation(path: url.path)
-    let module = try Compilation.differentiate(compilation.lowered, file: compilation.file,
-                                               also: [("newton_sqrt", [0]), ("newton_sqrt_unrolled", [0])],
-                                               options: DifferentiationOptions())
+    let module = try compilation.differentiate(DifferentiationRequests(
+        sweeps: [SweepKey(of: "newton_sqrt", wrt: [0]), SweepKey(of: "newton_sqrt_unrolled", wrt: [0])]))
     func taped(_ name: String) throws -> (entries: Int, gradient: Double) {
         var interpreter = Interpreter<Double>(module: module) { _ in }
         _ = try interpreter.call("\(name).fwd.0", [Value<Double>.real(2)])

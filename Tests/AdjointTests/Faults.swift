@@ -14,9 +14,9 @@ extension DifferentiationOptions {
                 f.blocks.flatMap(\.instructions).filter { $0.op == .sin }.map { (f.name, $0.location) }
             }, by: \.0).mapValues { Set($0.map(\.1)) }
             for k in module.functions.indices {
-                let name = module.functions[k].name
-                guard let range = name.range(of: ".rev."),
-                      let sites = sinLocations[String(name[..<range.lowerBound])] else { continue }
+                guard case .reverseSweep(let key) = module.functions[k].role, let sites = sinLocations[key.function] else {
+                    continue
+                }
                 negateCos(at: sites, in: &module.functions[k])
             }
         })

@@ -120,3 +120,17 @@ func verifierRejects(old: String, new: String, message: String) throws {
     """
     #expect(try verifierErrors(mismatched).contains("pushed as Real in @f but popped as Tensor in @g"))
 }
+
+@Test func aSweepsRoleIsDataThatItsNameSpells() throws {
+    let key = SweepKey(of: "f", wrt: [0, 2])
+    #expect(FunctionRole.forwardSweep(key).sweepName == "f.fwd.0.2")
+    #expect(FunctionRole.reverseSweep(SweepKey(of: "f", wrt: [])).sweepName == "f.rev.none")
+    #expect(FunctionRole(parsing: "f.rev.0.2") == .reverseSweep(key))
+    #expect(FunctionRole(parsing: "f.jvp.none") == .tangent(SweepKey(of: "f", wrt: [])))
+    // A sweep of a sweep (grad of a function that calls grad), and names that only look like sweeps.
+    #expect(FunctionRole(parsing: "g.rev.0.fwd.1") == .forwardSweep(SweepKey(of: "g.rev.0", wrt: [1])))
+    #expect(FunctionRole(parsing: "f") == .primal)
+    #expect(FunctionRole(parsing: "sin.Real") == .synthesized)
+    #expect(FunctionRole(parsing: "grad.f.0") == .synthesized)
+    #expect(FunctionRole(parsing: "f.fwd.x") == .synthesized)
+}

@@ -166,7 +166,7 @@ func readmeProgramsAreTheExamples() throws {
             // An example's text, or a program of its own that compiles and whose main() runs.
             if !sources.contains(block) {
                 let compilation = try compile(block, path: "readme.adj")
-                if compilation.module.function(named: "main") != nil {
+                if compilation.lowered.function(named: "main") != nil {
                     _ = try compilation.evaluate(EvalRequest(function: "main", arguments: [])) { _ in }
                 }
             }

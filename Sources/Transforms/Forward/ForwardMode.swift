@@ -13,14 +13,15 @@ import AdjointIR
 extension DifferentiationContext {
     /// The name of `name`'s tangent function for the parameters at `wrt`, generated on first request.
     func tangents(of name: String, wrt: [Int]) throws -> String {
-        let suffix = wrt.isEmpty ? "none" : wrt.map(String.init).joined(separator: ".")
-        let jvpName = "\(name).jvp.\(suffix)"
+        let role = FunctionRole.tangent(SweepKey(of: name, wrt: wrt))
+        let jvpName = role.sweepName!
         if function(named: jvpName) != nil { return jvpName }
         try rewriteGrads(in: name)
         guard let source = function(named: name) else {
             throw DifferentiationError.internal("no function @\(name)")
         }
         var jvp = try ForwardMode.generate(source: source, wrt: wrt, context: self, name: jvpName)
+        jvp.role = role
         BlockParameterCleanup.run(on: &jvp)
         add(jvp)
         return jvpName

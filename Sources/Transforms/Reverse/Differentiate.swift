@@ -41,13 +41,13 @@ public struct DifferentiationOptions: Sendable {
 public enum Differentiate {
     public static let name = "differentiate"
 
-    /// Rewrites every `grad`; `also` names more (function, parameters) whose sweeps to generate.
-    public static func run(on module: Module, also: [(String, [Int])] = [], tangents: [(String, [Int])] = [],
+    /// Rewrites every `grad`; `also` names more sweeps to generate, `tangents` tangent functions.
+    public static func run(on module: Module, also: [SweepKey] = [], tangents: [SweepKey] = [],
                            options: DifferentiationOptions = DifferentiationOptions()) throws -> Module {
         let context = DifferentiationContext(module, options: options)
         for function in module.functions { try context.rewriteGrads(in: function.name) }
-        for (name, wrt) in also { _ = try context.derivatives(of: name, wrt: wrt) }
-        for (name, wrt) in tangents { _ = try context.tangents(of: name, wrt: wrt) }
+        for key in also { _ = try context.derivatives(of: key.function, wrt: key.wrt) }
+        for key in tangents { _ = try context.tangents(of: key.function, wrt: key.wrt) }
         var result = context.module
         options.rewrite?(&result)
         return result
@@ -67,7 +67,7 @@ final class DifferentiationContext {
     private(set) var inertTapes: Set<Int> = []
 
     func markInert(_ tape: Int) { inertTapes.insert(tape) }
-    private var generated: [String: (forward: String, reverse: String)] = [:]
+    private var generated: [SweepKey: (forward: String, reverse: String)] = [:]
     private var rewritten: Set<String> = []
     private var tapeEffects: [String: Bool] = [:]
     private var definitions: [String: [ValueID: Instruction]] = [:]
@@ -137,14 +137,14 @@ final class DifferentiationContext {
 
     /// The forward and reverse sweeps of `name` for the parameters at `wrt`, generated on first request.
     func derivatives(of name: String, wrt: [Int]) throws -> (forward: String, reverse: String) {
-        let suffix = wrt.isEmpty ? "none" : wrt.map(String.init).joined(separator: ".")
-        let key = "\(name)|\(suffix)"
+        let key = SweepKey(of: name, wrt: wrt)
         if let names = generated[key] { return names }
         try rewriteGrads(in: name)
         guard let source = function(named: name) else {
             throw DifferentiationError.internal("no function @\(name)")
         }
-        let names = (forward: "\(name).fwd.\(suffix)", reverse: "\(name).rev.\(suffix)")
+        let roles = (forward: FunctionRole.forwardSweep(key), reverse: FunctionRole.reverseSweep(key))
+        let names = (forward: roles.forward.sweepName!, reverse: roles.reverse.sweepName!)
         var forward: Function, reverse: Function
         if let custom = source.customDerivative {
             // f's derivative is given by hand: its sweeps call f and then d (spec §7).
@@ -156,6 +156,7 @@ final class DifferentiationContext {
             var mode = try ReverseMode(source: source, wrt: wrt, context: self, names: names)
             (forward, reverse) = try mode.generate()
         }
+        (forward.role, reverse.role) = roles
         BlockParameterCleanup.run(on: &forward)
         BlockParameterCleanup.run(on: &reverse)
         if options.optimize {
