@@ -50,8 +50,8 @@ struct SwiftFunctionEmitter {
     private var elementLoops: [Int: [ValueID]] = [:]
     /// While a loop of `elementLoops` is written: the span and rank variables of each of its tensors.
     private var elementSpans: [ValueID: (span: String, rank: String)] = [:]
-    /// Each loop's blocks, by header.
-    private var loopBlocks: [Int: Set<Int>] = [:]
+    /// The natural loops (each loop's blocks, by header).
+    private var loops: Loops
     /// The block whose instructions are being written.
     private var currentBlock = 0
     /// Whether the function is written as structured Swift control flow (not a dispatch loop).
@@ -65,9 +65,10 @@ struct SwiftFunctionEmitter {
     let tapesType: String
     /// When `--explain` records this function: the values that depend on the differentiated inputs.
     let explain: Set<ValueID>?
-    /// Loop headers, and the dominators that tell an entry into a loop from its back edge (for `--explain`).
-    private var loopHeaders: Set<Int> = []
+    /// The dominators that tell an entry into a loop from its back edge (for `--explain`).
     private let dominators: Dominators
+    /// Where tensors are live: their storage moves on or is released after the last read.
+    private let liveness: Liveness
 
     init(function: Function, module: Module, naming: Naming, source: SourceFile?, sourceName: String,
          byteTapes: Set<Int> = [], tapeUsers: Set<String> = [], tapesType: String = "Tapes",
@@ -89,9 +90,11 @@ struct SwiftFunctionEmitter {
             }
         }
         dominators = Dominators(function)
+        liveness = Liveness(function, values: { function.type(of: $0) == .tensor })
+        loops = Loops(function, dominators: dominators,
+                      incomingEdges: function.incomingEdges(reachable: dominators.isReachable))
         for b in function.blocks {
             for v in b.instructions.flatMap(\.operands) + b.terminator.operands { useCount[v, default: 0] += 1 }
-            for t in b.terminator.successors where dominators.dominates(t.block, b.id) { loopHeaders.insert(t.block.index) }
         }
         for b in function.blocks {
             for p in b.parameters { definingBlock[p] = b.id.index }
@@ -117,10 +120,8 @@ struct SwiftFunctionEmitter {
                 fusedProducts.formUnion(i.operands)
             }
         }
-        loopBlocks = SwiftFunctionEmitter.naturalLoops(function, dominators)
         // Irreducible graphs (no dominating back edge) still loop: count every block then.
-        let inLoop = Structurizer(function) == nil ? Set(function.blocks.map { $0.id.index })
-                                                   : loopBlocks.values.reduce(into: Set<Int>()) { $0.formUnion($1) }
+        let inLoop = Structurizer(function) == nil ? Set(function.blocks.map { $0.id.index }) : loops.inAnyLoop
         for b in function.blocks {
             if b.id.index != 0 { for p in b.parameters { hoisted.insert(p); reassigned.insert(p) } }
             let uses = b.instructions.flatMap(\.operands) + b.terminator.operands
@@ -274,20 +275,7 @@ struct SwiftFunctionEmitter {
     }
 
     /// Whether no block from `start` on reads `v` before the block that defines it runs anew.
-    private func isUnread(_ v: ValueID, from start: Int) -> Bool {
-        guard let home = definingBlock[v] else { return false }
-        var seen = Set<Int>()
-        var work = [start]
-        while let b = work.popLast() {
-            guard b != home, seen.insert(b).inserted else { continue }
-            let next = function.blocks[b]
-            if next.instructions.contains(where: { $0.operands.contains(v) }) || next.terminator.operands.contains(v) {
-                return false
-            }
-            work += next.terminator.successors.map(\.block.index)
-        }
-        return true
-    }
+    private func isUnread(_ v: ValueID, from start: Int) -> Bool { !liveness.isLiveIn(v, start) }
 
     // MARK: - Irreducible control flow
 
@@ -425,11 +413,8 @@ struct SwiftFunctionEmitter {
     /// Whether `v` is read once in `block` and not again before its defining block runs anew; with `from`,
     /// whether the instruction at that index is the last to read it in `block` (earlier reads are done).
     private func isDead(_ v: ValueID, after block: Int, from index: Int? = nil) -> Bool {
-        guard definingBlock[v] != nil else { return false }
-        let here = function.blocks[block]
-        let reads = (here.instructions.dropFirst(index ?? 0).flatMap(\.operands) + here.terminator.operands).filter { $0 == v }
-        guard reads.count == 1 else { return false }
-        return here.terminator.successors.allSatisfy { isUnread(v, from: $0.block.index) }
+        guard let index else { return liveness.isReadOnceAndDies(v, in: block) }
+        return liveness.isLastRead(v, in: block, at: index)
     }
 
     /// `setindex`, `setslice`, `addat`, `setselect`, `addselect` and a tensor's `fit` to another tensor, which have in-place forms.
@@ -469,7 +454,7 @@ struct SwiftFunctionEmitter {
     /// iteration pushes, so the loop's pushes never reallocate and copy the tape (a tape grown by doubling
     /// moves every entry about once more). A block runs every iteration when it dominates the back edge.
     private func reserveTapes(for header: BlockID, into w: inout SwiftWriter) {
-        guard takesTapes, let blocks = loopBlocks[header.index],
+        guard takesTapes, let blocks = loops.blocks[header.index],
               case .condBranch(let c, let then, let otherwise) = function.blocks[header.index].terminator,
               blocks.contains(then.block.index), !blocks.contains(otherwise.block.index),
               let test = definition(c), test.op == .lt || test.op == .gt, let i = test.operands.first,
@@ -518,9 +503,9 @@ struct SwiftFunctionEmitter {
     private mutating func findElementLoops() {
         var members: [ValueID: Set<ValueID>] = [:]
         for (v, root) in storage { members[root, default: [root]].insert(v) }
-        let loops = loopBlocks.sorted { $0.value.count > $1.value.count }
+        let outermostFirst = loops.blocks.sorted { $0.value.count > $1.value.count }
         var spanned: [ValueID: Set<Int>] = [:]  // the blocks of the loop each variable is spanned over
-        for (header, blocks) in loops {
+        for (header, blocks) in outermostFirst {
             for (root, group) in members.sorted(by: { $0.key < $1.key }) where function.type(of: root) == .tensor
                 && hoisted.contains(root) && !(spanned[root]?.contains(header) ?? false) {
                 var updated = false
@@ -658,7 +643,7 @@ struct SwiftFunctionEmitter {
     /// Records the start of a loop's run when a branch enters its header from outside the loop.
     private func recordLoopEntry(_ target: BranchTarget, from block: BlockID, into w: inout SwiftWriter) {
         let header = function.blocks[target.block.index]
-        guard explain != nil, loopHeaders.contains(header.id.index), !dominators.dominates(header.id, block),
+        guard explain != nil, loops.isHeader(header.id), !dominators.dominates(header.id, block),
               case .condBranch = header.terminator, header.terminatorLocation.isKnown else { return }
         w.line("explainEnterLoop(\(header.terminatorLocation.line), \(header.terminatorLocation.column))")
     }
@@ -727,23 +712,5 @@ struct SwiftFunctionEmitter {
             }
         }
         return out + "\""
-    }
-
-    /// Each loop's blocks, by header: the natural loops of its back edges, merged.
-    static func naturalLoops(_ function: Function, _ dominators: Dominators) -> [Int: Set<Int>] {
-        var loops: [Int: Set<Int>] = [:]
-        let predecessors = function.predecessors()
-        for b in function.blocks {
-            for t in b.terminator.successors where dominators.dominates(t.block, b.id) || t.block == b.id {
-                var work = [b.id]
-                var seen: Set<Int> = [t.block.index]
-                while let n = work.popLast() {
-                    guard seen.insert(n.index).inserted else { continue }
-                    work.append(contentsOf: predecessors[n.index])
-                }
-                loops[t.block.index, default: []].formUnion(seen)
-            }
-        }
-        return loops
     }
 }

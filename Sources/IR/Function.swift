@@ -72,6 +72,28 @@ public struct Function: Hashable, Sendable {
         }
         return result
     }
+
+    /// For each block, the edges into it from reachable blocks, in block order (`reachable` from `Dominators`).
+    public func incomingEdges(reachable: (BlockID) -> Bool = { _ in true }) -> [[IncomingEdge]] {
+        var result = Array(repeating: [IncomingEdge](), count: blocks.count)
+        for block in blocks where reachable(block.id) {
+            for (k, target) in block.terminator.successors.enumerated() {
+                result[target.block.index].append(IncomingEdge(from: block.id, successor: k))
+            }
+        }
+        return result
+    }
+}
+
+/// An edge into a block: the block it leaves and which of that block's successors it is.
+public struct IncomingEdge: Hashable, Sendable {
+    public var from: BlockID
+    public var successor: Int
+
+    public init(from: BlockID, successor: Int) {
+        self.from = from
+        self.successor = successor
+    }
 }
 
 /// All functions of one compilation, in source order.

@@ -29,25 +29,13 @@ struct CountedLoop {
 
 extension CountedLoop {
     /// The counted loops of a function, outermost first.
-    static func find(in function: Function, incomingEdges: [[(from: BlockID, successor: Int)]],
+    static func find(in function: Function, incomingEdges: [[IncomingEdge]],
                      dominators: Dominators, makeTape: () -> Int) -> [CountedLoop] {
         var loops: [CountedLoop] = []
+        let natural = Loops(function, dominators: dominators, incomingEdges: incomingEdges)
         for header in dominators.reversePostOrder where header.index != 0 {
-            let edges = incomingEdges[header.index]
-            guard edges.count == 2 else { continue }
-            let back = edges.indices.filter { dominators.dominates(header, edges[$0].from) }
-            guard back.count == 1 else { continue }
-            let latch = edges[back[0]].from
-            // The natural loop: the header and every block that reaches the latch without passing it.
-            var blocks: Set<Int> = [header.index, latch.index]
-            var work = [latch]
-            while let b = work.popLast() {
-                guard b != header else { continue }
-                for edge in incomingEdges[b.index] where !blocks.contains(edge.from.index) {
-                    blocks.insert(edge.from.index)
-                    work.append(edge.from)
-                }
-            }
+            guard incomingEdges[header.index].count == 2, let back = natural.backEdges[header.index], back.count == 1,
+                  let blocks = natural.blocks[header.index] else { continue }
             var exits: [BlockID] = []
             for b in blocks.sorted() {
                 for target in function.blocks[b].terminator.successors where !blocks.contains(target.block.index) {

@@ -55,7 +55,7 @@ struct Recomputation {
     /// How long a chain of operations may be computed again for one value.
     static let maximumDepth = 8
 
-    init(_ function: Function, loops: [CountedLoop], incomingEdges: [[(from: BlockID, successor: Int)]],
+    init(_ function: Function, loops: [CountedLoop], incomingEdges: [[IncomingEdge]],
          definition: (ValueID) -> Instruction?) {
         parameterIndex = Dictionary(uniqueKeysWithValues: function.parameters.enumerated().map { ($1, $0) })
         for (l, loop) in loops.enumerated() {
@@ -89,7 +89,7 @@ struct Recomputation {
     /// Shape witnesses by an optimistic fixpoint: a block parameter whose incoming arguments all have one
     /// witness has that witness too (around a loop, the back edge's argument is the parameter updated).
     static func shapeWitnesses(of function: Function,
-                               incomingEdges: [[(from: BlockID, successor: Int)]]) -> [ValueID: ValueID] {
+                               incomingEdges: [[IncomingEdge]]) -> [ValueID: ValueID] {
         enum Fact: Equatable { case unknown, witness(ValueID) }
         var fact: [ValueID: Fact] = [:]
         func of(_ v: ValueID) -> Fact { fact[v] ?? .witness(v) }
@@ -147,11 +147,7 @@ struct Recomputation {
 
     /// Shape witnesses of a function on its own (`Simplify` drops a fit of a loop-carried tensor to its witness).
     static func shapeWitnesses(of function: Function) -> [ValueID: ValueID] {
-        var incomingEdges = [[(from: BlockID, successor: Int)]](repeating: [], count: function.blocks.count)
-        for block in function.blocks {
-            for (k, target) in block.terminator.successors.enumerated() { incomingEdges[target.block.index].append((block.id, k)) }
-        }
-        return shapeWitnesses(of: function, incomingEdges: incomingEdges)
+        shapeWitnesses(of: function, incomingEdges: function.incomingEdges())
     }
 
     /// `c` when `next` is `p + c`, `c + p` or `p - c` for an Int constant c.

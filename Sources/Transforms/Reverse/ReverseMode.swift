@@ -51,7 +51,7 @@ struct ReverseMode {
     let names: (forward: String, reverse: String)
 
     private var definingBlock: [Int: BlockID] = [:]
-    private var incomingEdges: [[(from: BlockID, successor: Int)]]
+    private var incomingEdges: [[IncomingEdge]]
     private var reachable: [BlockID]
     private var returnBlocks: [BlockID] = []
     private var crossKeys: [AdjointKey] = []
@@ -84,18 +84,15 @@ struct ReverseMode {
         // What no parameter at all can influence: recorded copies of these are constants to later derivatives.
         inert = ActivityInfo(source, wrt: source.parameterTypes.indices.filter { source.parameterTypes[$0].carriesDerivatives },
                              hasTapeEffects: context.hasTapeEffects, isInertTape: { context.inertTapes.contains($0) })
-        incomingEdges = Array(repeating: [], count: source.blocks.count)
         recorded = Array(repeating: [], count: source.blocks.count)
         loopsOf = Array(repeating: [], count: source.blocks.count)
         exitsOf = Array(repeating: [], count: source.blocks.count)
         let dominators = Dominators(source)
         reachable = dominators.reversePostOrder
+        incomingEdges = source.incomingEdges(reachable: dominators.isReachable)
         for block in source.blocks where dominators.isReachable(block.id) {
             for p in block.parameters { definingBlock[p.index] = block.id }
             for i in block.instructions { if let r = i.result { definingBlock[r.index] = block.id } }
-            for (k, target) in block.terminator.successors.enumerated() {
-                incomingEdges[target.block.index].append((block.id, k))
-            }
             if case .ret = block.terminator { returnBlocks.append(block.id) }
         }
         loops = CountedLoop.find(in: source, incomingEdges: incomingEdges, dominators: dominators,
@@ -361,7 +358,7 @@ struct ReverseMode {
 
     /// Along the forward edge `from -> block`: the adjoints of `block`'s parameters flow to the branch
     /// arguments, then control goes to the predecessor's reverse block with the crossing adjoints.
-    private func transfer(_ emitter: inout AdjointEmitter, along edge: (from: BlockID, successor: Int), into block: BlockID,
+    private func transfer(_ emitter: inout AdjointEmitter, along edge: IncomingEdge, into block: BlockID,
                           counts: [Int: ValueID], reverseBlock: [Int: BlockID]) {
         let target = source.blocks[edge.from.index].terminator.successors[edge.successor]
         let parameters = source.blocks[block.index].parameters
