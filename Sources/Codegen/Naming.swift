@@ -46,6 +46,7 @@ struct Naming {
         switch function.role {
         case .forwardSweep: kind = "Forward"
         case .reverseSweep: kind = "Reverse"
+        case .vjp: kind = "ValueAndGradient"
         default: kind = "Tangent"
         }
         return (source(key.function) ?? swiftName(forFunction: key.function)) + kind
@@ -62,6 +63,7 @@ struct Naming {
             case "fwd": out += "Forward"
             case "rev": out += "Reverse"
             case "jvp": out += "Tangent"
+            case "vjp": out += "ValueAndGradient"
             case "grad": out += "Gradient"
             case "none": break
             case _ where part.allSatisfy(\.isNumber):

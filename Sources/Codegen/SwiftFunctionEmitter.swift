@@ -500,12 +500,19 @@ struct SwiftFunctionEmitter {
     /// Fills `elementLoops`: for each loop, outermost first, the coalesced tensor variables read or written
     /// in it only by in-place adds of a Real at one index. Leaving the loop may use them freely (the span's
     /// access ends at its last use); inside, any other use would overlap the span's exclusive access.
+    /// A loop whose exit code holds another loop is left alone: that code is written inside the Swift loop,
+    /// and swiftc 6.3 then keeps the span's access open across it (overlapping any use there; the shape is
+    /// in CodegenTests' `spansEndBeforeALoopInTheExitCode`).
     private mutating func findElementLoops() {
         var members: [ValueID: Set<ValueID>] = [:]
         for (v, root) in storage { members[root, default: [root]].insert(v) }
         let outermostFirst = loops.blocks.sorted { $0.value.count > $1.value.count }
         var spanned: [ValueID: Set<Int>] = [:]  // the blocks of the loop each variable is spanned over
         for (header, blocks) in outermostFirst {
+            let exitHoldsALoop = loops.blocks.keys.contains { other in
+                !blocks.contains(other) && dominators.dominates(BlockID(header), BlockID(other))
+            }
+            guard !exitHoldsALoop else { continue }
             for (root, group) in members.sorted(by: { $0.key < $1.key }) where function.type(of: root) == .tensor
                 && hoisted.contains(root) && !(spanned[root]?.contains(header) ?? false) {
                 var updated = false

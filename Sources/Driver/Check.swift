@@ -96,7 +96,7 @@ extension Compilation {
         }
         // Everything the checks call, differentiated once: for each function its gradient and its tangent,
         // and the gradient with respect to each parameter alone, whose --explain names the kinks.
-        var requests = DifferentiationRequests()
+        var requests = DifferentiationRequests(explains: true)
         for (function, wrt) in targets {
             guard function.resultType == .real || function.resultType == .tensor else {
                 throw DriverError.user("\(file.path): error: cannot check '\(function.name)': its result is \(function.resultType)\n")

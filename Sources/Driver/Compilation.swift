@@ -54,11 +54,14 @@ public struct DifferentiationRequests: Sendable {
     public var tangents: [SweepKey] = []
     /// Functions to add before differentiating: the gradient drivers a command calls (`grad.driver`).
     public var drivers: [Function] = []
+    /// The command records the path for `--explain`, which needs each sweep a function of its own.
+    public var explains = false
 
-    public init(sweeps: [SweepKey] = [], tangents: [SweepKey] = [], drivers: [Function] = []) {
+    public init(sweeps: [SweepKey] = [], tangents: [SweepKey] = [], drivers: [Function] = [], explains: Bool = false) {
         self.sweeps = sweeps
         self.tangents = tangents
         self.drivers = drivers
+        self.explains = explains
     }
 
     /// The sweep keys of every `@differentiable` function of `module`, for its marked parameters.
@@ -114,6 +117,8 @@ public struct Compilation {
     public func differentiate(_ requests: DifferentiationRequests = DifferentiationRequests()) throws -> Module {
         var module = lowered
         module.functions += requests.drivers
+        var options = options
+        if requests.explains { options.fusesSweeps = false }
         return try Compilation.differentiate(module, file: file, also: requests.sweeps, tangents: requests.tangents,
                                              options: options)
     }

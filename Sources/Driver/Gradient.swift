@@ -71,7 +71,7 @@ extension Compilation {
         }
         let wrt = try wrtIndices(request.wrt, of: target)
         let driver = Compilation.gradDriver(named: "grad.driver", for: target, wrt: wrt)
-        let differentiated = try differentiate(DifferentiationRequests(drivers: [driver]))
+        let differentiated = try differentiate(DifferentiationRequests(drivers: [driver], explains: request.explain))
         return try gradient(request, as: S.self, target: target, wrt: wrt, driver: driver.name, in: differentiated,
                             output: output)
     }

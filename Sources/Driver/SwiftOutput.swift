@@ -15,7 +15,7 @@ extension Compilation {
         let module = try differentiate(DifferentiationRequests(sweeps: keys))
         let apis = keys.map { key -> GradientAPI in
             GradientAPI(function: key.function, wrt: key.wrt, forward: FunctionRole.forwardSweep(key).sweepName!,
-                        reverse: FunctionRole.reverseSweep(key).sweepName!)
+                        reverse: FunctionRole.reverseSweep(key).sweepName!, fused: module.function(.vjp(key))?.name)
         }
         return (module, apis)
     }
@@ -77,7 +77,7 @@ extension Compilation {
         let target = try userFunction(request.function, in: lowered)
         let wrt = try wrtIndices(request.wrt, of: target)
         let differentiated = try differentiate(DifferentiationRequests(
-            drivers: [Compilation.gradDriver(named: "grad.driver", for: target, wrt: wrt)]))
+            drivers: [Compilation.gradDriver(named: "grad.driver", for: target, wrt: wrt)], explains: request.explain))
         // Arguments are constant expressions: the interpreter evaluates them and the driver embeds the Doubles.
         var interpreter = Interpreter<Double>(module: differentiated, seed: request.seed, output: { _ in })
         let arguments = try argumentValues(for: target, request.arguments, using: &interpreter)

@@ -35,12 +35,15 @@ public enum FunctionRole: Hashable, Sendable {
     case reverseSweep(SweepKey)
     /// Forward mode: the value and its tangent for tangents of the parameters in the key.
     case tangent(SweepKey)
+    /// The forward and reverse sweeps in one function, where no value needs a tape between them:
+    /// the value and the adjoints of the parameters in the key, for a head.
+    case vjp(SweepKey)
 
     /// The sweep's function and parameters, or nil for a primal or synthesized function.
     public var sweep: SweepKey? {
         switch self {
         case .primal, .synthesized: return nil
-        case .forwardSweep(let key), .reverseSweep(let key), .tangent(let key): return key
+        case .forwardSweep(let key), .reverseSweep(let key), .tangent(let key), .vjp(let key): return key
         }
     }
 
@@ -49,13 +52,14 @@ public enum FunctionRole: Hashable, Sendable {
         return false
     }
 
-    /// The spelling of a sweep's name in the IR text: `f.fwd.0.2`, `f.rev.none`, `f.jvp.1`.
+    /// The spelling of a sweep's name in the IR text: `f.fwd.0.2`, `f.rev.none`, `f.jvp.1`, `f.vjp.0`.
     public var sweepName: String? {
         switch self {
         case .primal, .synthesized: return nil
         case .forwardSweep(let key): return "\(key.function).fwd.\(key.suffix)"
         case .reverseSweep(let key): return "\(key.function).rev.\(key.suffix)"
         case .tangent(let key): return "\(key.function).jvp.\(key.suffix)"
+        case .vjp(let key): return "\(key.function).vjp.\(key.suffix)"
         }
     }
 
@@ -72,6 +76,7 @@ public enum FunctionRole: Hashable, Sendable {
             case "fwd": self = .forwardSweep(key); return
             case "rev": self = .reverseSweep(key); return
             case "jvp": self = .tangent(key); return
+            case "vjp": self = .vjp(key); return
             default: continue
             }
         }

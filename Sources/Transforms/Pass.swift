@@ -22,6 +22,7 @@ public enum Pipeline {
         Simplify.self,              // identities exposed by merging (add of a value to itself stays)
         DeadCode.self,              // drop what the rewrites left unused
         JumpThreading.self,         // drop blocks that only branch on
+        BlockMerging.self,          // straight-line code split in blocks is one block again
     ]
 
     /// Run on the lowered program before any derivative is built: the same work however a read is spelled.

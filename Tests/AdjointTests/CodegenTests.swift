@@ -311,3 +311,51 @@ func generatedSwiftBuildsWithoutWarnings(name: String) throws {
     let where_: String = differing.map { "line \($0.offset): compiled \($0.element.0.prefix(300)) interpreted \($0.element.1.prefix(300))" } ?? ""
     #expect(differing == nil, "\(where_)")
 }
+
+@Test func spansEndBeforeALoopInTheExitCode() throws {
+    // The emitter spans an adjoint updated by element in a loop (`var elements = v.scalars.mutableSpan`), but not
+    // when the loop's exit code, which the structurizer writes inside the Swift loop, holds another loop:
+    // swiftc 6.3 keeps the span's access open across that loop and rejects a read of `v` before it (found in the
+    // second-order sweeps of examples/rosenbrock.adj). This pure-Swift reproducer shows whether that is still so;
+    // once swiftc accepts it, the condition in `findElementLoops` can go.
+    let reproducer = """
+    struct T { var scalars: [Double] }
+    func g(_ n: Int) -> T {
+        var v = T(scalars: [1, 2, 3])
+        var w: T
+        var k = n
+        var elements = v.scalars.mutableSpan
+        loop: while true {
+            if k > 0 {
+                elements[k % 3] += 1
+                k -= 1
+                continue loop
+            } else {
+                w = v
+                var j = 3
+                while true {
+                    if j > 0 { j -= 1; continue }
+                    return w
+                }
+            }
+        }
+    }
+    """
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("adjoint-span-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let file = directory.appendingPathComponent("span.swift")
+    try reproducer.write(to: file, atomically: true, encoding: .utf8)
+    let (status, output) = try SwiftBuild.capture(URL(fileURLWithPath: "/usr/bin/env"), arguments:
+        ["swiftc", "-O", "-parse-as-library", "-c", file.path, "-o", directory.appendingPathComponent("span.o").path],
+        errors: true)
+    #expect(status != 0 && output.contains("overlapping accesses to 'v'"),
+            "swiftc now accepts a read before a loop in a span loop's exit code: the workaround can go")
+    // And the generated second-order sweeps of that example build.
+    let swift = try Compilation(path: packageRoot.appendingPathComponent("examples/rosenbrock.adj").path).swiftSource()
+    let program = directory.appendingPathComponent("main.swift")
+    try swift.write(to: program, atomically: true, encoding: .utf8)
+    let (built, log) = try SwiftBuild.capture(URL(fileURLWithPath: "/usr/bin/env"), arguments:
+        ["swiftc", "-Onone", program.path, "-o", directory.appendingPathComponent("program").path], errors: true)
+    #expect(built == 0, "\(log.prefix(2000))")
+}

@@ -14,9 +14,13 @@ extension DifferentiationOptions {
                 f.blocks.flatMap(\.instructions).filter { $0.op == .sin }.map { (f.name, $0.location) }
             }, by: \.0).mapValues { Set($0.map(\.1)) }
             for k in module.functions.indices {
-                guard case .reverseSweep(let key) = module.functions[k].role, let sites = sinLocations[key.function] else {
-                    continue
+                // A reverse sweep, or the fused sweeps whose reverse half it is.
+                let key: SweepKey
+                switch module.functions[k].role {
+                case .reverseSweep(let sweep), .vjp(let sweep): key = sweep
+                default: continue
                 }
+                guard let sites = sinLocations[key.function] else { continue }
                 negateCos(at: sites, in: &module.functions[k])
             }
         })

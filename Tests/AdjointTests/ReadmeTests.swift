@@ -129,12 +129,12 @@ func readmeListingsAreReproduced() throws {
             checked += 1
         }
     }
-    // The generated W3 reverse sweep of "Measured", as `benchmarks/generate.sh` compiles the workload (the
-    // file path is relative there, so the quoted sites read the same).
+    // The generated W3 gradient of "Measured" (its sweeps fused), as `benchmarks/generate.sh` compiles the
+    // workload (the file path is relative there, so the quoted sites read the same).
     let w3 = try Compilation(SourceFile(path: "W3_rosenbrock.adj", text: String(contentsOf:
         packageRoot.appendingPathComponent("benchmarks/workloads/W3_rosenbrock.adj"), encoding: .utf8)))
     let w3Swift = try w3.swiftSource(includeRuntime: false, entryPoint: false)
-    for block in try readmeBlocks() where block.hasPrefix("func w3_rosenbrockReverse0") {
+    for block in try readmeBlocks() where block.hasPrefix("func w3_rosenbrockValueAndGradient0") {
         #expect(w3Swift.contains(block), "\(block.prefix(200))")
         checked += 1
     }

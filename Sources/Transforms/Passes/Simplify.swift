@@ -10,6 +10,7 @@
 //   (neg (neg x)) => x
 //   (pow x 1) => x          (pow x 2) => (mul x x)   correctly rounded both, so equal in IEEE too
 //   (itor c) => c           an Int constant as a Real: `Double(100)` is written `100.0`
+//   (extract #k (tuple x0 x1 ...)) => xk
 //   (fit a like) => a       when a already has like's shape (also a loop-carried a: an adjoint
 //                           accumulated around a loop keeps the shape it started with)
 //   (op c1 c2) => c         Int add/sub/mul and integer-valued Real add/sub/mul, without overflow
@@ -87,6 +88,9 @@ public enum Simplify: FunctionPass {
                         definitions[r] = instruction
                         continue  // `x` names the old operands; the next run of this pass folds a constant product
                     }
+                case .extract:
+                    if let d = definitions[x[0]], d.op == .tuple, case .index(let k) = instruction.payload,   // (extract #k (tuple ...)) => xk
+                       k < d.operands.count, same(d.operands[k]) { result = resolve(d.operands[k]) }
                 case .itor:
                     if let d = definitions[x[0]], d.op == .const, case .constant(.int(let i)) = d.payload { // (itor c) => c
                         instruction.op = .const

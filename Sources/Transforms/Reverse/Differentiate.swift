@@ -27,9 +27,13 @@ public struct DifferentiationOptions: Sendable {
     public var verifyEach: Bool
     /// Print the IR after the passes named (`compile --print-after PASS`).
     public var printAfter: PassPrinting
+    /// Fuse the sweeps of a `grad` into one function where no value needs a tape (`SweepFusion`). Off where
+    /// `--explain` records the path, which tells the forward sweep's kinks from the reverse sweep's by function.
+    public var fusesSweeps: Bool
 
     public init(optimize: Bool = true, rewrite: (@Sendable (inout Module) -> Void)? = nil, verifyEach: Bool = false,
-                printAfter: PassPrinting = PassPrinting()) {
+                printAfter: PassPrinting = PassPrinting(), fusesSweeps: Bool = true) {
+        self.fusesSweeps = fusesSweeps
         self.optimize = optimize
         self.rewrite = rewrite
         self.verifyEach = verifyEach
@@ -46,7 +50,7 @@ public enum Differentiate {
                            options: DifferentiationOptions = DifferentiationOptions()) throws -> Module {
         let context = DifferentiationContext(module, options: options)
         for function in module.functions { try context.rewriteGrads(in: function.name) }
-        for key in also { _ = try context.derivatives(of: key.function, wrt: key.wrt) }
+        for key in also { _ = try context.gradient(of: key.function, wrt: key.wrt) }
         for key in tangents { _ = try context.tangents(of: key.function, wrt: key.wrt) }
         var result = context.module
         options.rewrite?(&result)
@@ -68,6 +72,9 @@ final class DifferentiationContext {
 
     func markInert(_ tape: Int) { inertTapes.insert(tape) }
     private var generated: [SweepKey: (forward: String, reverse: String)] = [:]
+    /// The fused function of each key's sweeps, or nil where they cannot be fused.
+    private var fused: [SweepKey: String?] = [:]
+    private var trainingModeReaders: [String: Bool] = [:]
     private var rewritten: Set<String> = []
     private var tapeEffects: [String: Bool] = [:]
     private var definitions: [String: [ValueID: Instruction]] = [:]
@@ -176,6 +183,44 @@ final class DifferentiationContext {
         return names
     }
 
+    /// What a `grad` of `name` for `wrt` calls: the fused function where the sweeps fuse, else both sweeps.
+    func gradient(of name: String, wrt: [Int]) throws -> (fused: String?, forward: String, reverse: String) {
+        let key = SweepKey(of: name, wrt: wrt)
+        let sweeps = try derivatives(of: name, wrt: wrt)
+        if let known = fused[key] { return (known, sweeps.forward, sweeps.reverse) }
+        var result: String? = nil
+        if options.fusesSweeps, let forward = function(named: sweeps.forward), let reverse = function(named: sweeps.reverse),
+           var function = SweepFusion.fuse(forward: forward, reverse: reverse, key: key,
+                                           readsTrainingMode: readsTrainingMode) {
+            BlockParameterCleanup.run(on: &function)
+            if options.optimize {
+                for pass in Pipeline.standard { pass.run(on: &function) }
+                BlockParameterCleanup.run(on: &function)
+            }
+            add(function)
+            result = function.name
+        }
+        fused[key] = result
+        return (result, sweeps.forward, sweeps.reverse)
+    }
+
+    /// Whether `name` reads or sets the training mode, itself or through a callee (false while being asked,
+    /// so recursion ends).
+    func readsTrainingMode(_ name: String) -> Bool {
+        if let known = trainingModeReaders[name] { return known }
+        trainingModeReaders[name] = false
+        guard let f = function(named: name) else { return false }
+        let reads = f.blocks.contains { block in
+            block.instructions.contains { i in
+                if i.op == .istraining || i.op == .settraining { return true }
+                if i.op == .call, case .callee(let callee) = i.payload { return readsTrainingMode(callee) }
+                return false
+            }
+        }
+        trainingModeReaders[name] = reads
+        return reads
+    }
+
     /// The tape that carries tangents beside the values of tape `t` in forward mode.
     func tangentTape(of t: Int) -> Int {
         if let s = tangentTapes[t] { return s }
@@ -203,9 +248,15 @@ final class DifferentiationContext {
                     instructions.append(instruction)
                     continue
                 }
-                let sweeps = try derivatives(of: callee, wrt: wrt)
+                let sweeps = try gradient(of: callee, wrt: wrt)
                 let target = function(named: callee)!
                 let at = instruction.location
+                if let fused = sweeps.fused {
+                    // One call gives (value, gradients...), the `grad`'s own result.
+                    instructions.append(Instruction(result: result, op: .call, operands: instruction.operands,
+                                                    payload: .callee(fused), location: at))
+                    continue
+                }
                 func add(_ op: Opcode, _ operands: [ValueID], _ type: ValueType?, _ payload: Payload = .none) -> ValueID? {
                     let r = type.map { f.makeValue($0) }
                     instructions.append(Instruction(result: r, op: op, operands: operands, payload: payload, location: at))

@@ -112,7 +112,6 @@ func gReverse0(head0: Tensor, a: Tensor, tapes: Control_flowTapes) -> Tensor {
     var v9: Tensor
     var v12: Int
     var v14: Tensor
-    var v40: Int
     let v48: Tensor
     block3: do {
         let v47 = tapes.tape2.pop()
@@ -137,7 +136,7 @@ func gReverse0(head0: Tensor, a: Tensor, tapes: Control_flowTapes) -> Tensor {
     loop2: while true {
         let v36 = v12 > 0
         if v36 {
-            v40 = v12 - 1
+            let v40 = v12 - 1
             let v56 = tapes.tape4.pop()
             // adjoint of: var b = a * 2
             // adjoint of: b = b * 2

@@ -2,18 +2,6 @@
 import Foundation
 
 private let source: StaticString = "dot.adj"
-/// The tapes of one call (a gradient, or a function that runs one), made when it starts and passed
-/// to every sweep: calls on several threads share nothing.
-final class DotTapes: TapeSet {
-    @exclusivity(unchecked) var isTraining = false
-    @exclusivity(unchecked) var tape0 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape1 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape2 = Tape<Tensor>()
-
-    var statistics: [TapeStatistics] { [tape0.statistics, tape1.statistics, tape2.statistics] }
-    var tensorBuffers: [(address: UInt, bytes: Int)] { tape0.tensorBuffers() + tape1.tensorBuffers() + tape2.tensorBuffers() }
-}
-
 
 public func f(x: Tensor) -> Tensor {
     // return 2 * dot(x.T, x)
@@ -26,41 +14,26 @@ public func f(x: Tensor) -> Tensor {
 /// The value of `f` and its gradient with respect to x, by reverse mode.
 /// A nil head means ones_like of the result (the sum of its elements is differentiated).
 public func fGradient(x: Tensor, head: Tensor? = nil) -> (value: Tensor, x: Tensor) {
-    let tapes = DotTapes()
-    tapes.isTraining = true
-    let value = fForward0(x: x, tapes: tapes)
-    tapes.isTraining = false
-    let gradients = fReverse0(head0: head ?? Tensor.literal([], [1.0]), x: x, tapes: tapes)
-    return (value, gradients)
+    let result = fValueAndGradient0(x: x, head0: head ?? Tensor.literal([], [1.0]))
+    return (result.0, result.1)
 }
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-func fForward0(x: Tensor, tapes: DotTapes) -> Tensor {
+func fValueAndGradient0(x: Tensor, head0: Tensor) -> (Tensor, Tensor) {
     // return 2 * dot(x.T, x)
     let v2 = x.transposed()
     let v3 = dot(v2, x, at: Site(source, 4, 16))
     let v4 = 2.0 * v3
-    tapes.tape0.push(v4)
-    tapes.tape1.push(v3)
-    tapes.tape2.push(v2)
-    return v4
-}
-
-func fReverse0(head0: Tensor, x: Tensor, tapes: DotTapes) -> Tensor {
-    let v11 = tapes.tape2.pop()
-    let v8 = tapes.tape1.pop()
-    let v4 = tapes.tape0.pop()
-    let v5 = fit(head0, like: v4, at: Site(source, 3, 6))
-    // adjoint of: return 2 * dot(x.T, x)
-    var v7 = v5 * 2.0
-    v7.fitShape(like: v8, at: Site(source, 4, 14))
-    var v12 = dotAdjointA(v7, v11, x, at: Site(source, 4, 16))
-    let v13 = dotAdjointB(v7, v11, x, at: Site(source, 4, 16))
-    v12.fitShape(like: v11, at: Site(source, 4, 22))
-    let v15 = v12.transposed()
-    var v16 = elementwise(v13, v15, at: Site(source, 4, 22)) { $0 + $1 }
-    v16.fitShape(like: x, at: Site(source, 3, 6))
-    let v18 = v16
-    return v18
+    let v11 = fit(head0, like: v4, at: Site(source, 3, 6))
+    var v13 = v11 * 2.0
+    v13.fitShape(like: v3, at: Site(source, 4, 14))
+    var v18 = dotAdjointA(v13, v2, x, at: Site(source, 4, 16))
+    let v19 = dotAdjointB(v13, v2, x, at: Site(source, 4, 16))
+    v18.fitShape(like: v2, at: Site(source, 4, 22))
+    let v21 = v18.transposed()
+    var v22 = elementwise(v19, v21, at: Site(source, 4, 22)) { $0 + $1 }
+    v22.fitShape(like: x, at: Site(source, 3, 6))
+    let v26 = (v4, v22)
+    return v26
 }

@@ -2,17 +2,6 @@
 import Foundation
 
 private let source: StaticString = "head_gradient.adj"
-/// The tapes of one call (a gradient, or a function that runs one), made when it starts and passed
-/// to every sweep: calls on several threads share nothing.
-final class Head_gradientTapes: TapeSet {
-    @exclusivity(unchecked) var isTraining = false
-    @exclusivity(unchecked) var tape0 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape1 = Tape<Tensor>()
-
-    var statistics: [TapeStatistics] { [tape0.statistics, tape1.statistics] }
-    var tensorBuffers: [(address: UInt, bytes: Int)] { tape0.tensorBuffers() + tape1.tensorBuffers() }
-}
-
 
 public func z(x: Tensor) -> Tensor {
     // let y = 2 * x
@@ -25,40 +14,27 @@ public func z(x: Tensor) -> Tensor {
 /// The value of `z` and its gradient with respect to x, by reverse mode.
 /// A nil head means ones_like of the result (the sum of its elements is differentiated).
 public func zGradient(x: Tensor, head: Tensor? = nil) -> (value: Tensor, x: Tensor) {
-    let tapes = Head_gradientTapes()
-    tapes.isTraining = true
-    let value = zForward0(x: x, tapes: tapes)
-    tapes.isTraining = false
-    let gradients = zReverse0(head0: head ?? Tensor.literal([], [1.0]), x: x, tapes: tapes)
-    return (value, gradients)
+    let result = zValueAndGradient0(x: x, head0: head ?? Tensor.literal([], [1.0]))
+    return (result.0, result.1)
 }
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-func zForward0(x: Tensor, tapes: Head_gradientTapes) -> Tensor {
+func zValueAndGradient0(x: Tensor, head0: Tensor) -> (Tensor, Tensor) {
     // let y = 2 * x
     let y = 2.0 * x
     // return y * x
     let v3 = elementwise(y, x, at: Site(source, 5, 14)) { $0 * $1 }
-    tapes.tape0.push(v3)
-    tapes.tape1.push(y)
-    return v3
-}
-
-func zReverse0(head0: Tensor, x: Tensor, tapes: Head_gradientTapes) -> Tensor {
-    let v7 = tapes.tape1.pop()
-    let v4 = tapes.tape0.pop()
-    let v5 = fit(head0, like: v4, at: Site(source, 3, 6))
-    // adjoint of: return y * x
-    var v6 = elementwise(v5, x, at: Site(source, 5, 14)) { $0 * $1 }
-    v6.fitShape(like: v7, at: Site(source, 5, 14))
-    var v9 = elementwise(v5, v7, at: Site(source, 5, 14)) { $0 * $1 }
-    v9.fitShape(like: x, at: Site(source, 5, 14))
-    // adjoint of: let y = 2 * x
-    var v12 = v6 * 2.0
-    v12.fitShape(like: x, at: Site(source, 4, 15))
-    var v14 = elementwise(v9, v12, at: Site(source, 4, 15)) { $0 + $1 }
-    v14.fitShape(like: x, at: Site(source, 3, 6))
-    let v16 = v14
-    return v16
+    let v10 = fit(head0, like: v3, at: Site(source, 3, 6))
+    var v11 = elementwise(v10, x, at: Site(source, 5, 14)) { $0 * $1 }
+    v11.fitShape(like: y, at: Site(source, 5, 14))
+    var v14 = elementwise(v10, y, at: Site(source, 5, 14)) { $0 * $1 }
+    v14.fitShape(like: x, at: Site(source, 5, 14))
+    // let y = 2 * x
+    var v17 = v11 * 2.0
+    v17.fitShape(like: x, at: Site(source, 4, 15))
+    var v19 = elementwise(v14, v17, at: Site(source, 4, 15)) { $0 + $1 }
+    v19.fitShape(like: x, at: Site(source, 3, 6))
+    let v23 = (v3, v19)
+    return v23
 }
