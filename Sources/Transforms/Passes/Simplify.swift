@@ -51,7 +51,7 @@ public enum Simplify: FunctionPass {
             case .fit, .reshapeas: return shapeSource(resolve(d.operands[1]))
             case .addat, .setindex, .setslice, .setselect, .addselect: return shapeSource(resolve(d.operands[0]))
             case .zeroslike, .oneslike: return shapeSource(resolve(d.operands[0]))
-            default: return v
+            default: return witnesses[v].map { shapeSource(resolve($0)) } ?? v
             }
         }
         for b in function.blocks.indices {

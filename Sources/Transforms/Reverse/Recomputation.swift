@@ -74,13 +74,19 @@ struct Recomputation {
         shapeWitnesses = Recomputation.shapeWitnesses(of: function, incomingEdges: incomingEdges)
     }
 
-    /// The operand whose shape an operation's Tensor result always has, if any.
-    private static func shapeKeepingOperand(_ instruction: Instruction) -> ValueID? {
+    /// The operand whose shape an operation's Tensor result always has, if any. A broadcasting binary
+    /// operation of a Tensor and a Real has the Tensor's shape (a Real broadcasts to any shape unchanged).
+    private static func shapeKeepingOperand(_ instruction: Instruction, in function: Function) -> ValueID? {
         switch instruction.op {
         case .addat, .setindex, .setslice, .setselect, .addselect, .zeroslike, .oneslike, .neg:
             return instruction.operands[0]
         case .fit, .reshapeas:
             return instruction.operands[1]
+        case _ where instruction.op.isBroadcastingBinary && instruction.operands.count == 2:
+            let types = instruction.operands.map { function.type(of: $0) }
+            if types == [.tensor, .real] { return instruction.operands[0] }
+            if types == [.real, .tensor] { return instruction.operands[1] }
+            return nil
         default:
             return instruction.op.isElementwiseUnary ? instruction.operands[0] : nil
         }
@@ -100,7 +106,7 @@ struct Recomputation {
             }
             for instruction in block.instructions {
                 if let r = instruction.result, function.type(of: r) == .tensor,
-                   let operand = shapeKeepingOperand(instruction), function.type(of: operand) == .tensor {
+                   let operand = shapeKeepingOperand(instruction, in: function), function.type(of: operand) == .tensor {
                     fact[r] = .unknown
                 }
             }
@@ -128,7 +134,7 @@ struct Recomputation {
                 }
                 for instruction in block.instructions {
                     guard let r = instruction.result, function.type(of: r) == .tensor,
-                          let operand = shapeKeepingOperand(instruction),
+                          let operand = shapeKeepingOperand(instruction, in: function),
                           function.type(of: operand) == .tensor else { continue }
                     let new = of(operand)
                     if new != of(r) {
