@@ -147,9 +147,13 @@ final class DifferentiationContext {
         let key = SweepKey(of: name, wrt: wrt)
         if let names = generated[key] { return names }
         try rewriteGrads(in: name)
-        guard let source = function(named: name) else {
+        guard let fusedSource = function(named: name) else {
             throw DifferentiationError.internal("no function @\(name)")
         }
+        let source = splittingFusedCalls(in: fusedSource)
+        // The definitions ReverseMode looks up are the split form's while it runs, the module's afterwards.
+        definitions[name] = nil
+        defer { definitions[name] = nil }
         let roles = (forward: FunctionRole.forwardSweep(key), reverse: FunctionRole.reverseSweep(key))
         let names = (forward: roles.forward.sweepName!, reverse: roles.reverse.sweepName!)
         var forward: Function, reverse: Function
@@ -249,33 +253,63 @@ final class DifferentiationContext {
                     continue
                 }
                 let sweeps = try gradient(of: callee, wrt: wrt)
-                let target = function(named: callee)!
-                let at = instruction.location
                 if let fused = sweeps.fused {
                     // One call gives (value, gradients...), the `grad`'s own result.
                     instructions.append(Instruction(result: result, op: .call, operands: instruction.operands,
-                                                    payload: .callee(fused), location: at))
+                                                    payload: .callee(fused), location: instruction.location))
                     continue
                 }
-                func add(_ op: Opcode, _ operands: [ValueID], _ type: ValueType?, _ payload: Payload = .none) -> ValueID? {
-                    let r = type.map { f.makeValue($0) }
-                    instructions.append(Instruction(result: r, op: op, operands: operands, payload: payload, location: at))
-                    return r
-                }
-                let on = add(.const, [], .bool, .constant(.bool(true)))!
-                let old = add(.settraining, [on], .bool)!
-                let arguments = Array(instruction.operands.dropLast())
-                let value = add(.call, arguments, target.resultType, .callee(sweeps.forward))!
-                _ = add(.settraining, [old], .bool)
-                let gradientTypes = wrt.map { target.parameterTypes[$0] }
-                let gradients = add(.call, [instruction.operands.last!] + arguments, .tuple(gradientTypes),
-                                    .callee(sweeps.reverse))!
-                let parts = gradientTypes.enumerated().map { add(.extract, [gradients], $1, .index($0))! }
-                instructions.append(Instruction(result: result, op: .tuple, operands: [value] + parts, location: at))
+                instructions += splitGradient(instruction, of: function(named: callee)!, wrt: wrt,
+                                              sweeps: (sweeps.forward, sweeps.reverse), in: &f)
             }
             f.blocks[b].instructions = instructions
         }
         module.functions[position] = f
         definitions[name] = nil
+    }
+
+    /// A `grad` (or a call of a fused gradient, whose operands are the same) as the two sweeps: the forward one in
+    /// training mode, then the reverse one, and their results as the tuple (value, gradients...).
+    private func splitGradient(_ instruction: Instruction, of target: Function, wrt: [Int],
+                               sweeps: (forward: String, reverse: String), in f: inout Function) -> [Instruction] {
+        var instructions: [Instruction] = []
+        let at = instruction.location
+        func add(_ op: Opcode, _ operands: [ValueID], _ type: ValueType?, _ payload: Payload = .none) -> ValueID? {
+            let r = type.map { f.makeValue($0) }
+            instructions.append(Instruction(result: r, op: op, operands: operands, payload: payload, location: at))
+            return r
+        }
+        let on = add(.const, [], .bool, .constant(.bool(true)))!
+        let old = add(.settraining, [on], .bool)!
+        let arguments = Array(instruction.operands.dropLast())
+        let value = add(.call, arguments, target.resultType, .callee(sweeps.forward))!
+        _ = add(.settraining, [old], .bool)
+        let gradientTypes = wrt.map { target.parameterTypes[$0] }
+        let gradients = add(.call, [instruction.operands.last!] + arguments, .tuple(gradientTypes),
+                            .callee(sweeps.reverse))!
+        let parts = gradientTypes.enumerated().map { add(.extract, [gradients], $1, .index($0))! }
+        instructions.append(Instruction(result: instruction.result, op: .tuple, operands: [value] + parts, location: at))
+        return instructions
+    }
+
+    /// `function` with each call of a fused gradient made through the two sweeps again. A function that is itself
+    /// differentiated is differentiated in that form: the second-order sweeps then record through the first-order
+    /// sweeps' tapes, one value per iteration, instead of differentiating the fused function's loops.
+    func splittingFusedCalls(in function: Function) -> Function {
+        var f = function
+        for b in f.blocks.indices {
+            var instructions: [Instruction] = []
+            for instruction in f.blocks[b].instructions {
+                guard instruction.op == .call, case .callee(let callee) = instruction.payload,
+                      case .vjp(let key)? = self.function(named: callee)?.role, let sweeps = generated[key] else {
+                    instructions.append(instruction)
+                    continue
+                }
+                instructions += splitGradient(instruction, of: self.function(named: key.function)!, wrt: key.wrt,
+                                              sweeps: sweeps, in: &f)
+            }
+            f.blocks[b].instructions = instructions
+        }
+        return f
     }
 }

@@ -2,20 +2,6 @@
 import Foundation
 
 private let source: StaticString = "control_flow.adj"
-/// The tapes of one call (a gradient, or a function that runs one), made when it starts and passed
-/// to every sweep: calls on several threads share nothing.
-final class Control_flowTapes: TapeSet {
-    @exclusivity(unchecked) var isTraining = false
-    @exclusivity(unchecked) var tape0 = Tape<Int>()
-    @exclusivity(unchecked) var tape1 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape2 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape3 = Tape<UInt8>()
-    @exclusivity(unchecked) var tape4 = Tape<Tensor>()
-
-    var statistics: [TapeStatistics] { [tape0.statistics, tape1.statistics, tape2.statistics, tape3.statistics, tape4.statistics] }
-    var tensorBuffers: [(address: UInt, bytes: Int)] { tape1.tensorBuffers() + tape2.tensorBuffers() + tape4.tensorBuffers() }
-}
-
 
 public func g(a: Tensor) -> Tensor {
     var b2: Tensor
@@ -55,21 +41,21 @@ public func g(a: Tensor) -> Tensor {
 /// The value of `g` and its gradient with respect to a, by reverse mode.
 /// A nil head means ones_like of the result (the sum of its elements is differentiated).
 public func gGradient(a: Tensor, head: Tensor? = nil) -> (value: Tensor, a: Tensor) {
-    let tapes = Control_flowTapes()
-    tapes.isTraining = true
-    let value = gForward0(a: a, tapes: tapes)
-    tapes.isTraining = false
-    let gradients = gReverse0(head0: head ?? Tensor.literal([], [1.0]), a: a, tapes: tapes)
-    return (value, gradients)
+    let result = gValueAndGradient0(a: a, head0: head ?? Tensor.literal([], [1.0]))
+    return (result.0, result.1)
 }
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-func gForward0(a: Tensor, tapes: Control_flowTapes) -> Tensor {
+func gValueAndGradient0(a: Tensor, head0: Tensor) -> (Tensor, Tensor) {
     var b2: Tensor
     var c2: Tensor
     var v15: Int
     var v17: Int
+    var v33: Tensor
+    var v36: Int
+    var v38: Tensor
+    let v70: Tensor
     // var b = a * 2
     let b = a * 2.0
     (b2, v15) = (b, 0)
@@ -80,20 +66,17 @@ func gForward0(a: Tensor, tapes: Control_flowTapes) -> Tensor {
         if v6 {
             // b = b * 2
             let b3 = b2 * 2.0
-            tapes.tape4.push(b2)
             let v21 = v15 + 1
             (b2, v15) = (b3, v21)
             continue loop1
         } else {
             block5: do {
-                tapes.tape0.push(v15)
                 // if sum(b) <= 0 {
                 let v9 = b2.sum()
                 let v11 = v9 <= 0.0
                 if v11 {
                     // c = 100 * b
                     let c = 100.0 * b2
-                    tapes.tape1.push(b2)
                     (c2, v17) = (c, 1)
                     break block5
                 } else {
@@ -101,55 +84,34 @@ func gForward0(a: Tensor, tapes: Control_flowTapes) -> Tensor {
                     break block5
                 }
             }
-            tapes.tape3.push(UInt8(v17))
-            tapes.tape2.push(c2)
-            return c2
-        }
-    }
-}
-
-func gReverse0(head0: Tensor, a: Tensor, tapes: Control_flowTapes) -> Tensor {
-    var v9: Tensor
-    var v12: Int
-    var v14: Tensor
-    let v48: Tensor
-    block3: do {
-        let v47 = tapes.tape2.pop()
-        v48 = fit(head0, like: v47, at: Site(source, 3, 6))
-        let v49 = Int(tapes.tape3.pop())
-        let v51 = v49 == 0
-        if v51 {
-            v14 = v48
-            break block3
-        } else {
-            let v44 = tapes.tape1.pop()
-            // adjoint of: c = 100 * b
-            var v43 = v48 * 100.0
-            v43.fitShape(like: v44, at: Site(source, 10, 17))
-            v14 = v43
-            break block3
-        }
-    }
-    let v41 = tapes.tape0.pop()
-    (v9, v12) = (v14, v41)
-    v14.release()
-    loop2: while true {
-        let v36 = v12 > 0
-        if v36 {
-            let v40 = v12 - 1
-            let v56 = tapes.tape4.pop()
-            // adjoint of: var b = a * 2
-            // adjoint of: b = b * 2
-            var v55 = v9 * 2.0
-            v55.fitShape(like: v56, at: Site(source, 6, 15))
-            (v9, v12) = (v55, v40)
-            continue loop2
-        } else {
-            // adjoint of: var b = a * 2
-            var v31 = v9 * 2.0
-            v31.fitShape(like: a, at: Site(source, 4, 15))
-            let v34 = v31
-            return v34
+            block8: do {
+                v70 = fit(head0, like: a, at: Site(source, 3, 6))
+                let v73 = v17 == 0
+                if v73 {
+                    v38 = v70
+                    break block8
+                } else {
+                    let v67 = v70 * 100.0
+                    v38 = v67
+                    break block8
+                }
+            }
+            (v33, v36) = (v38, v15)
+            loop7: while true {
+                let v60 = v36 > 0
+                if v60 {
+                    let v64 = v36 - 1
+                    // b = b * 2
+                    let v77 = v33 * 2.0
+                    (v33, v36) = (v77, v64)
+                    continue loop7
+                } else {
+                    // var b = a * 2
+                    let v55 = v33 * 2.0
+                    let v81 = (c2, v55)
+                    return v81
+                }
+            }
         }
     }
 }

@@ -25,15 +25,14 @@ func fValueAndGradient0(x: Tensor, head0: Tensor) -> (Tensor, Tensor) {
     let v2 = x.transposed()
     let v3 = dot(v2, x, at: Site(source, 4, 16))
     let v4 = 2.0 * v3
-    let v11 = fit(head0, like: v4, at: Site(source, 3, 6))
-    var v13 = v11 * 2.0
-    v13.fitShape(like: v3, at: Site(source, 4, 14))
-    var v18 = dotAdjointA(v13, v2, x, at: Site(source, 4, 16))
-    let v19 = dotAdjointB(v13, v2, x, at: Site(source, 4, 16))
-    v18.fitShape(like: v2, at: Site(source, 4, 22))
-    let v21 = v18.transposed()
-    var v22 = elementwise(v19, v21, at: Site(source, 4, 22)) { $0 + $1 }
-    v22.fitShape(like: x, at: Site(source, 3, 6))
-    let v26 = (v4, v22)
-    return v26
+    let v11 = fit(head0, like: v3, at: Site(source, 3, 6))
+    let v13 = v11 * 2.0
+    var v17 = dotAdjointA(v13, v2, x, at: Site(source, 4, 16))
+    let v18 = dotAdjointB(v13, v2, x, at: Site(source, 4, 16))
+    v17.fitShape(like: v2, at: Site(source, 4, 22))
+    let v20 = v17.transposed()
+    var v21 = elementwise(v18, v20, at: Site(source, 4, 22)) { $0 + $1 }
+    v21.fitShape(like: x, at: Site(source, 3, 6))
+    let v25 = (v4, v21)
+    return v25
 }

@@ -27,12 +27,11 @@ func zValueAndGradient0(x: Tensor, head0: Tensor) -> (Tensor, Tensor) {
     let v3 = elementwise(y, x, at: Site(source, 5, 14)) { $0 * $1 }
     let v10 = fit(head0, like: v3, at: Site(source, 3, 6))
     var v11 = elementwise(v10, x, at: Site(source, 5, 14)) { $0 * $1 }
-    v11.fitShape(like: y, at: Site(source, 5, 14))
+    v11.fitShape(like: x, at: Site(source, 5, 14))
     var v14 = elementwise(v10, y, at: Site(source, 5, 14)) { $0 * $1 }
     v14.fitShape(like: x, at: Site(source, 5, 14))
     // let y = 2 * x
-    var v17 = v11 * 2.0
-    v17.fitShape(like: x, at: Site(source, 4, 15))
+    let v17 = v11 * 2.0
     var v19 = elementwise(v14, v17, at: Site(source, 4, 15)) { $0 + $1 }
     v19.fitShape(like: x, at: Site(source, 3, 6))
     let v23 = (v3, v19)

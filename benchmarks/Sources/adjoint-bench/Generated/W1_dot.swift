@@ -2,17 +2,6 @@
 import Foundation
 
 private let source: StaticString = "W1_dot.adj"
-/// The tapes of one call (a gradient, or a function that runs one), made when it starts and passed
-/// to every sweep: calls on several threads share nothing.
-final class W1_dotTapes: TapeSet {
-    @exclusivity(unchecked) var isTraining = false
-    @exclusivity(unchecked) var tape0 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape1 = Tape<Tensor>()
-
-    var statistics: [TapeStatistics] { [tape0.statistics, tape1.statistics] }
-    var tensorBuffers: [(address: UInt, bytes: Int)] { tape0.tensorBuffers() + tape1.tensorBuffers() }
-}
-
 
 public func w1_dot(x: Tensor) -> Double {
     // return 2 * dot(x, x)
@@ -25,35 +14,21 @@ public func w1_dot(x: Tensor) -> Double {
 /// The value of `w1_dot` and its gradient with respect to x, by reverse mode.
 /// A nil head means ones_like of the result (the sum of its elements is differentiated).
 public func w1_dotGradient(x: Tensor, head: Double? = nil) -> (value: Double, x: Tensor) {
-    let tapes = W1_dotTapes()
-    tapes.isTraining = true
-    let value = w1_dotForward0(x: x, tapes: tapes)
-    tapes.isTraining = false
-    let gradients = w1_dotReverse0(head0: head ?? 1.0, x: x, tapes: tapes)
-    return (value, gradients)
+    let result = w1_dotValueAndGradient0(x: x, head0: head ?? 1.0)
+    return (result.0, result.1)
 }
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-func w1_dotForward0(x: Tensor, tapes: W1_dotTapes) -> Double {
+func w1_dotValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor) {
     // return 2 * dot(x, x)
     let v2 = dot(x, x, at: Site(source, 5, 16))
     let v3 = 2.0 * v2
     let v4 = toReal(v3, at: Site(source, 5, 14))
-    tapes.tape0.push(v3)
-    tapes.tape1.push(v2)
-    return v4
-}
-
-func w1_dotReverse0(head0: Double, x: Tensor, tapes: W1_dotTapes) -> Tensor {
-    let v8 = tapes.tape1.pop()
-    let v4 = tapes.tape0.pop()
-    // adjoint of: return 2 * dot(x, x)
-    let v5 = fit(head0, like: v4)
-    var v7 = v5 * 2.0
-    v7.fitShape(like: v8, at: Site(source, 5, 14))
-    var v13 = dotAdjointOfSquare(v7, x, at: Site(source, 5, 16))
-    v13.fitShape(like: x, at: Site(source, 4, 6))
-    let v15 = v13
-    return v15
+    let v11 = fit(head0, like: v2)
+    let v13 = v11 * 2.0
+    var v18 = dotAdjointOfSquare(v13, x, at: Site(source, 5, 16))
+    v18.fitShape(like: x, at: Site(source, 4, 6))
+    let v22 = (v4, v18)
+    return v22
 }

@@ -2,20 +2,6 @@
 import Foundation
 
 private let source: StaticString = "W2_control_flow.adj"
-/// The tapes of one call (a gradient, or a function that runs one), made when it starts and passed
-/// to every sweep: calls on several threads share nothing.
-final class W2_control_flowTapes: TapeSet {
-    @exclusivity(unchecked) var isTraining = false
-    @exclusivity(unchecked) var tape0 = Tape<Int>()
-    @exclusivity(unchecked) var tape1 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape2 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape3 = Tape<UInt8>()
-    @exclusivity(unchecked) var tape4 = Tape<Tensor>()
-
-    var statistics: [TapeStatistics] { [tape0.statistics, tape1.statistics, tape2.statistics, tape3.statistics, tape4.statistics] }
-    var tensorBuffers: [(address: UInt, bytes: Int)] { tape1.tensorBuffers() + tape2.tensorBuffers() + tape4.tensorBuffers() }
-}
-
 
 public func w2_control(a: Tensor) -> Double {
     var b2: Tensor
@@ -57,21 +43,22 @@ public func w2_control(a: Tensor) -> Double {
 /// The value of `w2_control` and its gradient with respect to a, by reverse mode.
 /// A nil head means ones_like of the result (the sum of its elements is differentiated).
 public func w2_controlGradient(a: Tensor, head: Double? = nil) -> (value: Double, a: Tensor) {
-    let tapes = W2_control_flowTapes()
-    tapes.isTraining = true
-    let value = w2_controlForward0(a: a, tapes: tapes)
-    tapes.isTraining = false
-    let gradients = w2_controlReverse0(head0: head ?? 1.0, a: a, tapes: tapes)
-    return (value, gradients)
+    let result = w2_controlValueAndGradient0(a: a, head0: head ?? 1.0)
+    return (result.0, result.1)
 }
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-func w2_controlForward0(a: Tensor, tapes: W2_control_flowTapes) -> Double {
+func w2_controlValueAndGradient0(a: Tensor, head0: Double) -> (Double, Tensor) {
     var b2: Tensor
     var c2: Tensor
+    let v15: Double
     var v16: Int
     var v18: Int
+    var v34: Tensor
+    var v37: Int
+    var v39: Tensor
+    let v71: Tensor
     // var b = a * 2
     let b = a * 2.0
     (b2, v16) = (b, 0)
@@ -82,20 +69,17 @@ func w2_controlForward0(a: Tensor, tapes: W2_control_flowTapes) -> Double {
         if v6 {
             // b = b * 2
             let b3 = b2 * 2.0
-            tapes.tape4.push(b2)
             let v22 = v16 + 1
             (b2, v16) = (b3, v22)
             continue loop1
         } else {
             block5: do {
-                tapes.tape0.push(v16)
                 // if sum(b) <= 0 {
                 let v9 = b2.sum()
                 let v11 = v9 <= 0.0
                 if v11 {
                     // c = 100 * b
                     let c = 100.0 * b2
-                    tapes.tape1.push(b2)
                     (c2, v18) = (c, 1)
                     break block5
                 } else {
@@ -103,59 +87,37 @@ func w2_controlForward0(a: Tensor, tapes: W2_control_flowTapes) -> Double {
                     break block5
                 }
             }
-            tapes.tape3.push(UInt8(v18))
-            // return sum(c)
-            let v15 = c2.sum()
-            tapes.tape2.push(c2)
-            return v15
-        }
-    }
-}
-
-func w2_controlReverse0(head0: Double, a: Tensor, tapes: W2_control_flowTapes) -> Tensor {
-    var v9: Tensor
-    var v12: Int
-    var v14: Tensor
-    var v40: Int
-    let v48: Tensor
-    block3: do {
-        let v47 = tapes.tape2.pop()
-        // adjoint of: return sum(c)
-        v48 = fit(head0, like: v47)
-        let v49 = Int(tapes.tape3.pop())
-        let v51 = v49 == 0
-        if v51 {
-            v14 = v48
-            break block3
-        } else {
-            let v44 = tapes.tape1.pop()
-            // adjoint of: c = 100 * b
-            var v43 = v48 * 100.0
-            v43.fitShape(like: v44, at: Site(source, 11, 17))
-            v14 = v43
-            break block3
-        }
-    }
-    let v41 = tapes.tape0.pop()
-    (v9, v12) = (v14, v41)
-    v14.release()
-    loop2: while true {
-        let v36 = v12 > 0
-        if v36 {
-            v40 = v12 - 1
-            let v56 = tapes.tape4.pop()
-            // adjoint of: var b = a * 2
-            // adjoint of: b = b * 2
-            var v55 = v9 * 2.0
-            v55.fitShape(like: v56, at: Site(source, 7, 15))
-            (v9, v12) = (v55, v40)
-            continue loop2
-        } else {
-            // adjoint of: var b = a * 2
-            var v31 = v9 * 2.0
-            v31.fitShape(like: a, at: Site(source, 5, 15))
-            let v34 = v31
-            return v34
+            block8: do {
+                // return sum(c)
+                v15 = c2.sum()
+                v71 = fit(head0, like: a)
+                let v74 = v18 == 0
+                if v74 {
+                    v39 = v71
+                    break block8
+                } else {
+                    // c = 100 * b
+                    let v68 = v71 * 100.0
+                    v39 = v68
+                    break block8
+                }
+            }
+            (v34, v37) = (v39, v16)
+            loop7: while true {
+                let v61 = v37 > 0
+                if v61 {
+                    let v65 = v37 - 1
+                    // b = b * 2
+                    let v78 = v34 * 2.0
+                    (v34, v37) = (v78, v65)
+                    continue loop7
+                } else {
+                    // var b = a * 2
+                    let v56 = v34 * 2.0
+                    let v82 = (v15, v56)
+                    return v82
+                }
+            }
         }
     }
 }

@@ -2,16 +2,6 @@
 import Foundation
 
 private let source: StaticString = "W3_rosenbrock.adj"
-/// The tapes of one call (a gradient, or a function that runs one), made when it starts and passed
-/// to every sweep: calls on several threads share nothing.
-final class W3_rosenbrockTapes: TapeSet {
-    @exclusivity(unchecked) var isTraining = false
-    @exclusivity(unchecked) var tape0 = Tape<Int>()
-
-    var statistics: [TapeStatistics] { [tape0.statistics] }
-    var tensorBuffers: [(address: UInt, bytes: Int)] { [] }
-}
-
 
 public func w3_rosenbrock(x: Tensor) -> Double {
     let v5: Int
@@ -50,23 +40,19 @@ public func w3_rosenbrock(x: Tensor) -> Double {
 /// The value of `w3_rosenbrock` and its gradient with respect to x, by reverse mode.
 /// A nil head means ones_like of the result (the sum of its elements is differentiated).
 public func w3_rosenbrockGradient(x: Tensor, head: Double? = nil) -> (value: Double, x: Tensor) {
-    let tapes = W3_rosenbrockTapes()
-    tapes.isTraining = true
-    let value = w3_rosenbrockForward0(x: x, tapes: tapes)
-    tapes.isTraining = false
-    let gradients = w3_rosenbrockReverse0(head0: head ?? 1.0, x: x, tapes: tapes)
-    return (value, gradients)
+    let result = w3_rosenbrockValueAndGradient0(x: x, head0: head ?? 1.0)
+    return (result.0, result.1)
 }
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-func w3_rosenbrockForward0(x: Tensor, tapes: W3_rosenbrockTapes) -> Double {
+func w3_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor) {
     let v5: Int
     var s2: Double
     var i2: Int
-    var v10: Int
-    var s3: Double
     var v27: Int
+    var v40: Tensor
+    var v43: Int
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
@@ -76,7 +62,7 @@ func w3_rosenbrockForward0(x: Tensor, tapes: W3_rosenbrockTapes) -> Double {
         let v8 = i2 < v5
         if v8 {
             // let a = x[i + 1] - x[i] * x[i]
-            v10 = i2 + 1
+            let v10 = i2 + 1
             let v11 = x.element(v10, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
             let v12 = x.element(i2, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
             let v14 = v12 * v12
@@ -88,64 +74,54 @@ func w3_rosenbrockForward0(x: Tensor, tapes: W3_rosenbrockTapes) -> Double {
             let v21 = v20 * a
             let v22 = b * b
             let v23 = v21 + v22
-            s3 = s2 + v23
+            let s3 = s2 + v23
             let v30 = v27 + 1
             (s2, i2, v27) = (s3, v10, v30)
             continue loop1
         } else {
-            tapes.tape0.push(v27)
-            return s2
-        }
-    }
-}
-
-func w3_rosenbrockReverse0(head0: Double, x: Tensor, tapes: W3_rosenbrockTapes) -> Tensor {
-    var v7: Tensor
-    var v10: Int
-    let v22: Tensor
-    var v29: Int
-    v22 = Tensor.zeros(like: x)
-    let v31 = tapes.tape0.pop()
-    (v7, v10) = (v22, v31)
-    let rank1 = v7.prepareElementUpdates()
-    var elements1 = v7.scalars.mutableSpan
-    loop2: while true {
-        let v26 = v10 > 0
-        if v26 {
-            v29 = v10 - 1
-            // adjoint of: let b = 1 - x[i]
-            // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v35 = x.element(v29, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
-            // adjoint of: let b = 1 - x[i]
-            let v36 = 1.0 - v35
-            // adjoint of: s += 100 * a * a + b * b
-            let v37 = head0 * v36
-            let v39 = v37 + v37
-            // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v41 = v29 + 1
-            let v42 = x.element(v41, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
-            let v43 = v35 * v35
-            let v44 = v42 - v43
-            // adjoint of: s += 100 * a * a + b * b
-            let v45 = head0 * v44
-            let v47 = 100.0 * v44
-            let v48 = head0 * v47
-            let v49 = v45 * 100.0
-            let v50 = v48 + v49
-            // adjoint of: let b = 1 - x[i]
-            let v51 = -v39
-            // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v52 = -v50
-            let v53 = v52 * v35
-            let v54 = v51 + v53
-            let v56 = v54 + v53
-            elements1.add(v56, at: v29, rank: rank1, site: Site(source, 8, 29))
-            elements1.add(v50, at: v41, rank: rank1, site: Site(source, 8, 18))
-            v10 = v29
-            continue loop2
-        } else {
-            let v24 = v7
-            return v24
+            let v55 = Tensor.zeros(like: x)
+            (v40, v43) = (v55, v27)
+            let rank1 = v40.prepareElementUpdates()
+            var elements1 = v40.scalars.mutableSpan
+            loop5: while true {
+                let v59 = v43 > 0
+                if v59 {
+                    let v62 = v43 - 1
+                    // let b = 1 - x[i]
+                    // let a = x[i + 1] - x[i] * x[i]
+                    let v68 = x.element(v62, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
+                    // let b = 1 - x[i]
+                    let v69 = 1.0 - v68
+                    // s += 100 * a * a + b * b
+                    let v70 = head0 * v69
+                    let v72 = v70 + v70
+                    // let a = x[i + 1] - x[i] * x[i]
+                    let v74 = v62 + 1
+                    let v75 = x.element(v74, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
+                    let v76 = v68 * v68
+                    let v77 = v75 - v76
+                    // s += 100 * a * a + b * b
+                    let v78 = head0 * v77
+                    let v80 = 100.0 * v77
+                    let v81 = head0 * v80
+                    let v82 = v78 * 100.0
+                    let v83 = v81 + v82
+                    // let b = 1 - x[i]
+                    let v84 = -v72
+                    // let a = x[i + 1] - x[i] * x[i]
+                    let v85 = -v83
+                    let v86 = v85 * v68
+                    let v87 = v84 + v86
+                    let v89 = v87 + v86
+                    elements1.add(v89, at: v62, rank: rank1, site: Site(source, 8, 29))
+                    elements1.add(v83, at: v74, rank: rank1, site: Site(source, 8, 18))
+                    v43 = v62
+                    continue loop5
+                } else {
+                    let v95 = (s2, v40)
+                    return v95
+                }
+            }
         }
     }
 }

@@ -2,16 +2,6 @@
 import Foundation
 
 private let source: StaticString = "W3b_rosenbrock_reads_again.adj"
-/// The tapes of one call (a gradient, or a function that runs one), made when it starts and passed
-/// to every sweep: calls on several threads share nothing.
-final class W3b_rosenbrock_reads_againTapes: TapeSet {
-    @exclusivity(unchecked) var isTraining = false
-    @exclusivity(unchecked) var tape0 = Tape<Int>()
-
-    var statistics: [TapeStatistics] { [tape0.statistics] }
-    var tensorBuffers: [(address: UInt, bytes: Int)] { [] }
-}
-
 
 public func w3b_rosenbrock(x: Tensor) -> Double {
     let v5: Int
@@ -48,23 +38,19 @@ public func w3b_rosenbrock(x: Tensor) -> Double {
 /// The value of `w3b_rosenbrock` and its gradient with respect to x, by reverse mode.
 /// A nil head means ones_like of the result (the sum of its elements is differentiated).
 public func w3b_rosenbrockGradient(x: Tensor, head: Double? = nil) -> (value: Double, x: Tensor) {
-    let tapes = W3b_rosenbrock_reads_againTapes()
-    tapes.isTraining = true
-    let value = w3b_rosenbrockForward0(x: x, tapes: tapes)
-    tapes.isTraining = false
-    let gradients = w3b_rosenbrockReverse0(head0: head ?? 1.0, x: x, tapes: tapes)
-    return (value, gradients)
+    let result = w3b_rosenbrockValueAndGradient0(x: x, head0: head ?? 1.0)
+    return (result.0, result.1)
 }
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-func w3b_rosenbrockForward0(x: Tensor, tapes: W3b_rosenbrock_reads_againTapes) -> Double {
+func w3b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor) {
     let v5: Int
     var s2: Double
     var i2: Int
-    var v11: Int
-    var s3: Double
     var v37: Int
+    var v50: Tensor
+    var v53: Int
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
@@ -74,7 +60,7 @@ func w3b_rosenbrockForward0(x: Tensor, tapes: W3b_rosenbrock_reads_againTapes) -
         let v8 = i2 < v5
         if v8 {
             // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
-            v11 = i2 + 1
+            let v11 = i2 + 1
             let v12 = x.element(v11, at: Site(source, 7, 22), quoting: SubscriptText("x", ["i + 1"]))
             let v13 = x.element(i2, at: Site(source, 7, 33), quoting: SubscriptText("x", ["i"]))
             let v15 = v13 * v13
@@ -84,57 +70,46 @@ func w3b_rosenbrockForward0(x: Tensor, tapes: W3b_rosenbrock_reads_againTapes) -
             let v28 = 1.0 - v13
             let v32 = v28 * v28
             let v33 = v25 + v32
-            s3 = s2 + v33
+            let s3 = s2 + v33
             let v40 = v37 + 1
             (s2, i2, v37) = (s3, v11, v40)
             continue loop1
         } else {
-            tapes.tape0.push(v37)
-            return s2
-        }
-    }
-}
-
-func w3b_rosenbrockReverse0(head0: Double, x: Tensor, tapes: W3b_rosenbrock_reads_againTapes) -> Tensor {
-    var v7: Tensor
-    var v10: Int
-    let v22: Tensor
-    var v29: Int
-    v22 = Tensor.zeros(like: x)
-    let v31 = tapes.tape0.pop()
-    (v7, v10) = (v22, v31)
-    let rank1 = v7.prepareElementUpdates()
-    var elements1 = v7.scalars.mutableSpan
-    loop2: while true {
-        let v26 = v10 > 0
-        if v26 {
-            v29 = v10 - 1
-            // adjoint of: s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
-            let v35 = x.element(v29, at: Site(source, 7, 33), quoting: SubscriptText("x", ["i"]))
-            let v36 = 1.0 - v35
-            let v37 = head0 * v36
-            let v39 = v37 + v37
-            let v40 = -v39
-            let v42 = v29 + 1
-            let v43 = x.element(v42, at: Site(source, 7, 22), quoting: SubscriptText("x", ["i + 1"]))
-            let v44 = v35 * v35
-            let v45 = v43 - v44
-            let v46 = head0 * v45
-            let v48 = 100.0 * v45
-            let v49 = head0 * v48
-            let v50 = v46 * 100.0
-            let v51 = v49 + v50
-            let v52 = -v51
-            let v53 = v52 * v35
-            let v54 = v40 + v53
-            let v56 = v54 + v53
-            elements1.add(v56, at: v29, rank: rank1, site: Site(source, 7, 33))
-            elements1.add(v51, at: v42, rank: rank1, site: Site(source, 7, 22))
-            v10 = v29
-            continue loop2
-        } else {
-            let v24 = v7
-            return v24
+            let v65 = Tensor.zeros(like: x)
+            (v50, v53) = (v65, v37)
+            let rank1 = v50.prepareElementUpdates()
+            var elements1 = v50.scalars.mutableSpan
+            loop5: while true {
+                let v69 = v53 > 0
+                if v69 {
+                    let v72 = v53 - 1
+                    let v78 = x.element(v72, at: Site(source, 7, 33), quoting: SubscriptText("x", ["i"]))
+                    let v79 = 1.0 - v78
+                    let v80 = head0 * v79
+                    let v82 = v80 + v80
+                    let v83 = -v82
+                    let v85 = v72 + 1
+                    let v86 = x.element(v85, at: Site(source, 7, 22), quoting: SubscriptText("x", ["i + 1"]))
+                    let v87 = v78 * v78
+                    let v88 = v86 - v87
+                    let v89 = head0 * v88
+                    let v91 = 100.0 * v88
+                    let v92 = head0 * v91
+                    let v93 = v89 * 100.0
+                    let v94 = v92 + v93
+                    let v95 = -v94
+                    let v96 = v95 * v78
+                    let v97 = v83 + v96
+                    let v99 = v97 + v96
+                    elements1.add(v99, at: v72, rank: rank1, site: Site(source, 7, 33))
+                    elements1.add(v94, at: v85, rank: rank1, site: Site(source, 7, 22))
+                    v53 = v72
+                    continue loop5
+                } else {
+                    let v105 = (s2, v50)
+                    return v105
+                }
+            }
         }
     }
 }

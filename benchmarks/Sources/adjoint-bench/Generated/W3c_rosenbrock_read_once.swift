@@ -2,16 +2,6 @@
 import Foundation
 
 private let source: StaticString = "W3c_rosenbrock_read_once.adj"
-/// The tapes of one call (a gradient, or a function that runs one), made when it starts and passed
-/// to every sweep: calls on several threads share nothing.
-final class W3c_rosenbrock_read_onceTapes: TapeSet {
-    @exclusivity(unchecked) var isTraining = false
-    @exclusivity(unchecked) var tape0 = Tape<Int>()
-
-    var statistics: [TapeStatistics] { [tape0.statistics] }
-    var tensorBuffers: [(address: UInt, bytes: Int)] { [] }
-}
-
 
 public func w3c_rosenbrock(x: Tensor) -> Double {
     let v5: Int
@@ -52,23 +42,19 @@ public func w3c_rosenbrock(x: Tensor) -> Double {
 /// The value of `w3c_rosenbrock` and its gradient with respect to x, by reverse mode.
 /// A nil head means ones_like of the result (the sum of its elements is differentiated).
 public func w3c_rosenbrockGradient(x: Tensor, head: Double? = nil) -> (value: Double, x: Tensor) {
-    let tapes = W3c_rosenbrock_read_onceTapes()
-    tapes.isTraining = true
-    let value = w3c_rosenbrockForward0(x: x, tapes: tapes)
-    tapes.isTraining = false
-    let gradients = w3c_rosenbrockReverse0(head0: head ?? 1.0, x: x, tapes: tapes)
-    return (value, gradients)
+    let result = w3c_rosenbrockValueAndGradient0(x: x, head0: head ?? 1.0)
+    return (result.0, result.1)
 }
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-func w3c_rosenbrockForward0(x: Tensor, tapes: W3c_rosenbrock_read_onceTapes) -> Double {
+func w3c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor) {
     let v5: Int
     var s2: Double
     var i2: Int
-    var v11: Int
-    var s3: Double
     var v25: Int
+    var v38: Tensor
+    var v41: Int
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
@@ -80,7 +66,7 @@ func w3c_rosenbrockForward0(x: Tensor, tapes: W3c_rosenbrock_read_onceTapes) -> 
             // let xi = x[i]
             let xi = x.element(i2, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
             // let xn = x[i + 1]
-            v11 = i2 + 1
+            let v11 = i2 + 1
             let xn = x.element(v11, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
             // let a = xn - xi * xi
             let v13 = xi * xi
@@ -92,67 +78,57 @@ func w3c_rosenbrockForward0(x: Tensor, tapes: W3c_rosenbrock_read_onceTapes) -> 
             let v19 = v18 * a
             let v20 = b * b
             let v21 = v19 + v20
-            s3 = s2 + v21
+            let s3 = s2 + v21
             let v28 = v25 + 1
             (s2, i2, v25) = (s3, v11, v28)
             continue loop1
         } else {
-            tapes.tape0.push(v25)
-            return s2
-        }
-    }
-}
-
-func w3c_rosenbrockReverse0(head0: Double, x: Tensor, tapes: W3c_rosenbrock_read_onceTapes) -> Tensor {
-    var v7: Tensor
-    var v10: Int
-    let v22: Tensor
-    var v29: Int
-    v22 = Tensor.zeros(like: x)
-    let v31 = tapes.tape0.pop()
-    (v7, v10) = (v22, v31)
-    let rank1 = v7.prepareElementUpdates()
-    var elements1 = v7.scalars.mutableSpan
-    loop2: while true {
-        let v26 = v10 > 0
-        if v26 {
-            v29 = v10 - 1
-            // adjoint of: let b = 1 - xi
-            // adjoint of: let xi = x[i]
-            let v35 = x.element(v29, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
-            // adjoint of: let b = 1 - xi
-            let v36 = 1.0 - v35
-            // adjoint of: s += 100 * a * a + b * b
-            let v37 = head0 * v36
-            let v39 = v37 + v37
-            // adjoint of: let xn = x[i + 1]
-            let v41 = v29 + 1
-            let v42 = x.element(v41, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
-            // adjoint of: let a = xn - xi * xi
-            let v43 = v35 * v35
-            let v44 = v42 - v43
-            // adjoint of: s += 100 * a * a + b * b
-            let v45 = head0 * v44
-            let v47 = 100.0 * v44
-            let v48 = head0 * v47
-            let v49 = v45 * 100.0
-            let v50 = v48 + v49
-            // adjoint of: let b = 1 - xi
-            let v51 = -v39
-            // adjoint of: let a = xn - xi * xi
-            let v52 = -v50
-            let v53 = v52 * v35
-            let v54 = v51 + v53
-            let v56 = v54 + v53
-            // adjoint of: let xi = x[i]
-            elements1.add(v56, at: v29, rank: rank1, site: Site(source, 6, 19))
-            // adjoint of: let xn = x[i + 1]
-            elements1.add(v50, at: v41, rank: rank1, site: Site(source, 7, 19))
-            v10 = v29
-            continue loop2
-        } else {
-            let v24 = v7
-            return v24
+            let v53 = Tensor.zeros(like: x)
+            (v38, v41) = (v53, v25)
+            let rank1 = v38.prepareElementUpdates()
+            var elements1 = v38.scalars.mutableSpan
+            loop5: while true {
+                let v57 = v41 > 0
+                if v57 {
+                    let v60 = v41 - 1
+                    // let b = 1 - xi
+                    // let xi = x[i]
+                    let v66 = x.element(v60, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+                    // let b = 1 - xi
+                    let v67 = 1.0 - v66
+                    // s += 100 * a * a + b * b
+                    let v68 = head0 * v67
+                    let v70 = v68 + v68
+                    // let xn = x[i + 1]
+                    let v72 = v60 + 1
+                    let v73 = x.element(v72, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+                    // let a = xn - xi * xi
+                    let v74 = v66 * v66
+                    let v75 = v73 - v74
+                    // s += 100 * a * a + b * b
+                    let v76 = head0 * v75
+                    let v78 = 100.0 * v75
+                    let v79 = head0 * v78
+                    let v80 = v76 * 100.0
+                    let v81 = v79 + v80
+                    // let b = 1 - xi
+                    let v82 = -v70
+                    // let a = xn - xi * xi
+                    let v83 = -v81
+                    let v84 = v83 * v66
+                    let v85 = v82 + v84
+                    let v87 = v85 + v84
+                    // let xi = x[i]
+                    elements1.add(v87, at: v60, rank: rank1, site: Site(source, 6, 19))
+                    // let xn = x[i + 1]
+                    elements1.add(v81, at: v72, rank: rank1, site: Site(source, 7, 19))
+                    v41 = v60
+                    continue loop5
+                } else {
+                    let v93 = (s2, v38)
+                    return v93
+                }
+            }
         }
     }
 }

@@ -17,7 +17,6 @@ final class W4_logisticTapes: TapeSet {
 public func w4_logistic(x0: Double, r: Double, n: Int) -> Double {
     var x: Double
     var i2: Int
-    var x2: Double
     // for i in 0..<n {
     (x, i2) = (x0, 0)
     loop1: while true {
@@ -26,7 +25,7 @@ public func w4_logistic(x0: Double, r: Double, n: Int) -> Double {
             // x = r * x * (1 - x)
             let v7 = r * x
             let v9 = 1.0 - x
-            x2 = v7 * v9
+            let x2 = v7 * v9
             // for i in 0..<n {
             let v12 = i2 + 1
             (x, i2) = (x2, v12)
@@ -53,7 +52,6 @@ public func w4_logisticGradient(x0: Double, r: Double, n: Int, head: Double? = n
 func w4_logisticForward0_1(x0: Double, r: Double, n: Int, tapes: W4_logisticTapes) -> Double {
     var x: Double
     var i2: Int
-    var x2: Double
     var v13: Int
     // for i in 0..<n {
     (x, i2, v13) = (x0, 0, 0)
@@ -64,7 +62,7 @@ func w4_logisticForward0_1(x0: Double, r: Double, n: Int, tapes: W4_logisticTape
             // x = r * x * (1 - x)
             let v7 = r * x
             let v9 = 1.0 - x
-            x2 = v7 * v9
+            let x2 = v7 * v9
             tapes.tape1.push(x)
             // for i in 0..<n {
             let v12 = i2 + 1
@@ -82,13 +80,12 @@ func w4_logisticReverse0_1(head0: Double, x0: Double, r: Double, n: Int, tapes: 
     var v11: Double
     var v12: Double
     var v14: Int
-    var v35: Int
     let v37 = tapes.tape0.pop()
     (v11, v12, v14) = (0.0, head0, v37)
     loop2: while true {
         let v31 = v14 > 0
         if v31 {
-            v35 = v14 - 1
+            let v35 = v14 - 1
             let v39 = tapes.tape1.pop()
             // adjoint of: x = r * x * (1 - x)
             let v40 = 1.0 - v39

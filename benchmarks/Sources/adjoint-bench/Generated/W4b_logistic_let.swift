@@ -17,7 +17,6 @@ final class W4b_logistic_letTapes: TapeSet {
 public func w4b_logistic(x0: Double, r: Double, n: Int) -> Double {
     var x: Double
     var i2: Int
-    var x2: Double
     // for i in 0..<n {
     (x, i2) = (x0, 0)
     loop1: while true {
@@ -28,7 +27,7 @@ public func w4b_logistic(x0: Double, r: Double, n: Int) -> Double {
             // let z = 1 - x
             let z = 1.0 - x
             // x = y * z
-            x2 = y * z
+            let x2 = y * z
             // for i in 0..<n {
             let v12 = i2 + 1
             (x, i2) = (x2, v12)
@@ -55,7 +54,6 @@ public func w4b_logisticGradient(x0: Double, r: Double, n: Int, head: Double? = 
 func w4b_logisticForward0_1(x0: Double, r: Double, n: Int, tapes: W4b_logistic_letTapes) -> Double {
     var x: Double
     var i2: Int
-    var x2: Double
     var v13: Int
     // for i in 0..<n {
     (x, i2, v13) = (x0, 0, 0)
@@ -68,7 +66,7 @@ func w4b_logisticForward0_1(x0: Double, r: Double, n: Int, tapes: W4b_logistic_l
             // let z = 1 - x
             let z = 1.0 - x
             // x = y * z
-            x2 = y * z
+            let x2 = y * z
             tapes.tape1.push(x)
             // for i in 0..<n {
             let v12 = i2 + 1
@@ -86,13 +84,12 @@ func w4b_logisticReverse0_1(head0: Double, x0: Double, r: Double, n: Int, tapes:
     var v11: Double
     var v12: Double
     var v14: Int
-    var v35: Int
     let v37 = tapes.tape0.pop()
     (v11, v12, v14) = (0.0, head0, v37)
     loop2: while true {
         let v31 = v14 > 0
         if v31 {
-            v35 = v14 - 1
+            let v35 = v14 - 1
             let v39 = tapes.tape1.pop()
             // adjoint of: let z = 1 - x
             let v40 = 1.0 - v39

@@ -27,7 +27,7 @@ public func w5_piecewise(x: Tensor) -> Double {
     loop1: while true {
         let v6 = i2 < v3
         if v6 {
-            block7: do {
+            block6: do {
                 // let xi = x[i]
                 xi = x.element(i2, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
                 // if xi > 0 {
@@ -37,13 +37,13 @@ public func w5_piecewise(x: Tensor) -> Double {
                     let v10 = xi * xi
                     let s3 = s2 + v10
                     s5 = s3
-                    break block7
+                    break block6
                 } else {
                     // s -= sin(xi)
                     let v12 = sin(xi)
                     let s4 = s2 - v12
                     s5 = s4
-                    break block7
+                    break block6
                 }
             }
             // for i in 0..<size(x) {
@@ -85,7 +85,7 @@ func w5_piecewiseForward0(x: Tensor, tapes: W5_piecewiseTapes) -> Double {
     loop1: while true {
         let v6 = i2 < v3
         if v6 {
-            block7: do {
+            block6: do {
                 // let xi = x[i]
                 xi = x.element(i2, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
                 // if xi > 0 {
@@ -95,13 +95,13 @@ func w5_piecewiseForward0(x: Tensor, tapes: W5_piecewiseTapes) -> Double {
                     let v10 = xi * xi
                     let s3 = s2 + v10
                     (s5, v19) = (s3, 0)
-                    break block7
+                    break block6
                 } else {
                     // s -= sin(xi)
                     let v12 = sin(xi)
                     let s4 = s2 - v12
                     (s5, v19) = (s4, 1)
-                    break block7
+                    break block6
                 }
             }
             tapes.tape1.push(UInt8(v19))
@@ -121,9 +121,8 @@ func w5_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5_piecewiseTapes) ->
     var v10: Tensor
     var v16: Int
     var v25: Double
-    let v58: Tensor
     var v65: Int
-    v58 = Tensor.zeros(like: x)
+    let v58 = Tensor.zeros(like: x)
     let v67 = tapes.tape0.pop()
     (v10, v16) = (v58, v67)
     let rank1 = v10.prepareElementUpdates()
@@ -131,8 +130,8 @@ func w5_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5_piecewiseTapes) ->
     loop2: while true {
         let v62 = v16 > 0
         if v62 {
-            v65 = v16 - 1
-            block4: do {
+            block3: do {
+                v65 = v16 - 1
                 let v85 = Int(tapes.tape1.pop())
                 let v87 = v85 == 0
                 if v87 {
@@ -142,7 +141,7 @@ func w5_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5_piecewiseTapes) ->
                     let v81 = head0 * v80
                     let v84 = v81 + v81
                     v25 = v84
-                    break block4
+                    break block3
                 } else {
                     // adjoint of: s -= sin(xi)
                     let v72 = -head0
@@ -152,7 +151,7 @@ func w5_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5_piecewiseTapes) ->
                     let v75 = cos(v74)
                     let v76 = v72 * v75
                     v25 = v76
-                    break block4
+                    break block3
                 }
             }
             // adjoint of: let xi = x[i]

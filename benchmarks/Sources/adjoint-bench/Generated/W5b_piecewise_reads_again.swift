@@ -27,7 +27,7 @@ public func w5b_piecewise(x: Tensor) -> Double {
     loop1: while true {
         let v6 = i2 < v3
         if v6 {
-            block7: do {
+            block6: do {
                 // if x[i] > 0 {
                 v7 = x.element(i2, at: Site(source, 6, 13), quoting: SubscriptText("x", ["i"]))
                 let v9 = v7 > 0.0
@@ -36,13 +36,13 @@ public func w5b_piecewise(x: Tensor) -> Double {
                     let v12 = v7 * v7
                     let s3 = s2 + v12
                     s5 = s3
-                    break block7
+                    break block6
                 } else {
                     // s -= sin(x[i])
                     let v15 = sin(v7)
                     let s4 = s2 - v15
                     s5 = s4
-                    break block7
+                    break block6
                 }
             }
             // for i in 0..<size(x) {
@@ -84,7 +84,7 @@ func w5b_piecewiseForward0(x: Tensor, tapes: W5b_piecewise_reads_againTapes) -> 
     loop1: while true {
         let v6 = i2 < v3
         if v6 {
-            block7: do {
+            block6: do {
                 // if x[i] > 0 {
                 v7 = x.element(i2, at: Site(source, 6, 13), quoting: SubscriptText("x", ["i"]))
                 let v9 = v7 > 0.0
@@ -93,13 +93,13 @@ func w5b_piecewiseForward0(x: Tensor, tapes: W5b_piecewise_reads_againTapes) -> 
                     let v12 = v7 * v7
                     let s3 = s2 + v12
                     (s5, v22) = (s3, 0)
-                    break block7
+                    break block6
                 } else {
                     // s -= sin(x[i])
                     let v15 = sin(v7)
                     let s4 = s2 - v15
                     (s5, v22) = (s4, 1)
-                    break block7
+                    break block6
                 }
             }
             tapes.tape1.push(UInt8(v22))
@@ -119,9 +119,8 @@ func w5b_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5b_piecewise_reads_
     var v10: Tensor
     var v16: Int
     var v25: Double
-    let v58: Tensor
     var v65: Int
-    v58 = Tensor.zeros(like: x)
+    let v58 = Tensor.zeros(like: x)
     let v67 = tapes.tape0.pop()
     (v10, v16) = (v58, v67)
     let rank1 = v10.prepareElementUpdates()
@@ -129,8 +128,8 @@ func w5b_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5b_piecewise_reads_
     loop2: while true {
         let v62 = v16 > 0
         if v62 {
-            v65 = v16 - 1
-            block4: do {
+            block3: do {
+                v65 = v16 - 1
                 let v85 = Int(tapes.tape1.pop())
                 let v87 = v85 == 0
                 if v87 {
@@ -140,7 +139,7 @@ func w5b_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5b_piecewise_reads_
                     let v81 = head0 * v80
                     let v84 = v81 + v81
                     v25 = v84
-                    break block4
+                    break block3
                 } else {
                     // adjoint of: s -= sin(x[i])
                     let v72 = -head0
@@ -150,7 +149,7 @@ func w5b_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5b_piecewise_reads_
                     let v75 = cos(v74)
                     let v76 = v72 * v75
                     v25 = v76
-                    break block4
+                    break block3
                 }
             }
             // adjoint of: if x[i] > 0 {

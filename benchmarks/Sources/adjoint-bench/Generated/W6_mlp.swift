@@ -2,21 +2,6 @@
 import Foundation
 
 private let source: StaticString = "W6_mlp.adj"
-/// The tapes of one call (a gradient, or a function that runs one), made when it starts and passed
-/// to every sweep: calls on several threads share nothing.
-final class W6_mlpTapes: TapeSet {
-    @exclusivity(unchecked) var isTraining = false
-    @exclusivity(unchecked) var tape0 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape1 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape2 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape3 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape4 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape5 = Tape<Tensor>()
-
-    var statistics: [TapeStatistics] { [tape0.statistics, tape1.statistics, tape2.statistics, tape3.statistics, tape4.statistics, tape5.statistics] }
-    var tensorBuffers: [(address: UInt, bytes: Int)] { tape0.tensorBuffers() + tape1.tensorBuffers() + tape2.tensorBuffers() + tape3.tensorBuffers() + tape4.tensorBuffers() + tape5.tensorBuffers() }
-}
-
 
 public func w6_mlp(X: Tensor, W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, Y: Tensor) -> Double {
     // let h = tanh(dot(X, W1) + b1)
@@ -37,17 +22,13 @@ public func w6_mlp(X: Tensor, W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, Y:
 /// The value of `w6_mlp` and its gradient with respect to W1, b1, W2, b2, by reverse mode.
 /// A nil head means ones_like of the result (the sum of its elements is differentiated).
 public func w6_mlpGradient(X: Tensor, W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, Y: Tensor, head: Double? = nil) -> (value: Double, W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor) {
-    let tapes = W6_mlpTapes()
-    tapes.isTraining = true
-    let value = w6_mlpForward1_2_3_4(X: X, W1: W1, b1: b1, W2: W2, b2: b2, Y: Y, tapes: tapes)
-    tapes.isTraining = false
-    let gradients = w6_mlpReverse1_2_3_4(head0: head ?? 1.0, X: X, W1: W1, b1: b1, W2: W2, b2: b2, Y: Y, tapes: tapes)
-    return (value, gradients.0, gradients.1, gradients.2, gradients.3)
+    let result = w6_mlpValueAndGradient1_2_3_4(X: X, W1: W1, b1: b1, W2: W2, b2: b2, Y: Y, head0: head ?? 1.0)
+    return (result.0, result.1, result.2, result.3, result.4)
 }
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-func w6_mlpForward1_2_3_4(X: Tensor, W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, Y: Tensor, tapes: W6_mlpTapes) -> Double {
+func w6_mlpValueAndGradient1_2_3_4(X: Tensor, W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, Y: Tensor, head0: Double) -> (Double, Tensor, Tensor, Tensor, Tensor) {
     // let h = tanh(dot(X, W1) + b1)
     let v6 = dot(X, W1, at: Site(source, 7, 18))
     let v7 = elementwise(v6, b1, at: Site(source, 7, 29)) { $0 + $1 }
@@ -60,43 +41,26 @@ func w6_mlpForward1_2_3_4(X: Tensor, W1: Tensor, b1: Tensor, W2: Tensor, b2: Ten
     let v12 = elementwise(o, o, at: Site(source, 9, 18)) { $0 * $1 }
     let v13 = v12.sum()
     let v15 = v13 / 64.0
-    tapes.tape0.push(v12)
-    tapes.tape1.push(o)
-    tapes.tape2.push(v10)
-    tapes.tape3.push(v9)
-    tapes.tape4.push(h)
-    tapes.tape5.push(v6)
-    return v15
-}
-
-func w6_mlpReverse1_2_3_4(head0: Double, X: Tensor, W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, Y: Tensor, tapes: W6_mlpTapes) -> (Tensor, Tensor, Tensor, Tensor) {
-    let v32 = tapes.tape5.pop()
-    let v25 = tapes.tape4.pop()
-    let v21 = tapes.tape3.pop()
-    let v19 = tapes.tape2.pop()
-    let v13 = tapes.tape1.pop()
-    let v11 = tapes.tape0.pop()
-    // adjoint of: return sum(o * o) / 64
-    let v10 = head0 / 64.0
-    let v12 = fit(v10, like: v11)
-    var v14 = elementwise(v12, v13, at: Site(source, 9, 18)) { $0 * $1 }
-    v14.fitShape(like: v13, at: Site(source, 9, 18))
-    var v18 = elementwise(v14, v14, at: Site(source, 9, 18)) { $0 + $1 }
-    // adjoint of: let o = dot(h, W2) + b2 - Y
-    v18.fitShape(like: v19, at: Site(source, 8, 29))
-    let v22 = fit(v18, like: v21, at: Site(source, 8, 24))
-    v18.fitShape(like: b2, at: Site(source, 8, 24))
-    let v26 = dotAdjointA(v22, v25, W2, at: Site(source, 8, 13))
-    var v27 = dotAdjointB(v22, v25, W2, at: Site(source, 8, 13))
-    // adjoint of: let h = tanh(dot(X, W1) + b1)
-    let v28 = elementwise(v25, v25, at: Site(source, 7, 13)) { $0 * $1 }
-    let v30 = 1.0 - v28
-    var v31 = elementwise(v26, v30, at: Site(source, 7, 13)) { $0 * $1 }
-    let v33 = fit(v31, like: v32, at: Site(source, 7, 29))
-    v31.fitShape(like: b1, at: Site(source, 7, 29))
-    var v36 = dotAdjointB(v33, X, W1, at: Site(source, 7, 18))
-    v36.fitShape(like: W1, at: Site(source, 6, 6))
-    v27.fitShape(like: W2, at: Site(source, 6, 6))
-    let v41 = (v36, v31, v27, v18)
-    return v41
+    let v27 = head0 / 64.0
+    let v29 = fit(v27, like: v12)
+    var v31 = elementwise(v29, o, at: Site(source, 9, 18)) { $0 * $1 }
+    v31.fitShape(like: o, at: Site(source, 9, 18))
+    var v35 = elementwise(v31, v31, at: Site(source, 9, 18)) { $0 + $1 }
+    // let o = dot(h, W2) + b2 - Y
+    v35.fitShape(like: v10, at: Site(source, 8, 29))
+    let v39 = fit(v35, like: v9, at: Site(source, 8, 24))
+    v35.fitShape(like: b2, at: Site(source, 8, 24))
+    let v43 = dotAdjointA(v39, h, W2, at: Site(source, 8, 13))
+    var v44 = dotAdjointB(v39, h, W2, at: Site(source, 8, 13))
+    // let h = tanh(dot(X, W1) + b1)
+    let v45 = elementwise(h, h, at: Site(source, 7, 13)) { $0 * $1 }
+    let v47 = 1.0 - v45
+    var v48 = elementwise(v43, v47, at: Site(source, 7, 13)) { $0 * $1 }
+    let v50 = fit(v48, like: v6, at: Site(source, 7, 29))
+    v48.fitShape(like: b1, at: Site(source, 7, 29))
+    var v53 = dotAdjointB(v50, X, W1, at: Site(source, 7, 18))
+    v53.fitShape(like: W1, at: Site(source, 6, 6))
+    v44.fitShape(like: W2, at: Site(source, 6, 6))
+    let v63 = (v15, v53, v48, v44, v35)
+    return v63
 }

@@ -56,28 +56,13 @@ public func w7_rosenbrock(x: Tensor) -> Double {
 /// The value of `w7_rosenbrock` and its gradient with respect to x, by reverse mode.
 /// A nil head means ones_like of the result (the sum of its elements is differentiated).
 public func w7_rosenbrockGradient(x: Tensor, head: Double? = nil) -> (value: Double, x: Tensor) {
-    let tapes = W7_hvpTapes()
-    tapes.isTraining = true
-    let value = w7_rosenbrockForward0(x: x, tapes: tapes)
-    tapes.isTraining = false
-    let gradients = w7_rosenbrockReverse0(head0: head ?? 1.0, x: x, tapes: tapes)
-    return (value, gradients)
+    let result = w7_rosenbrockValueAndGradient0(x: x, head0: head ?? 1.0)
+    return (result.0, result.1)
 }
 
 public func w7_gradient_dot(x: Tensor, v: Tensor) -> Double {
-    w7_gradient_dot(x: x, v: v, tapes: W7_hvpTapes())
-}
-
-func w7_gradient_dot(x: Tensor, v: Tensor, tapes: W7_hvpTapes) -> Double {
     // return sum(grad(w7_rosenbrock)(x) * v)
-    let v8 = tapes.isTraining
-    tapes.isTraining = true
-    let v9 = w7_rosenbrockForward0(x: x, tapes: tapes)
-    _ = tapes.isTraining
-    tapes.isTraining = v8
-    let v11 = w7_rosenbrockReverse0(head0: 1.0, x: x, tapes: tapes)
-    let v12 = v11
-    let v3 = (v9, v12)
+    let v3 = w7_rosenbrockValueAndGradient0(x: x, head0: 1.0)
     let v4 = v3.1
     let v5 = elementwise(v4, v, at: Site(source, 17, 39)) { $0 * $1 }
     let v6 = v5.sum()
@@ -97,13 +82,13 @@ public func w7_gradient_dotGradient(x: Tensor, v: Tensor, head: Double? = nil) -
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-func w7_rosenbrockForward0(x: Tensor, tapes: W7_hvpTapes) -> Double {
+func w7_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor) {
     let v5: Int
     var s2: Double
     var i2: Int
-    var v10: Int
-    var s3: Double
     var v27: Int
+    var v40: Tensor
+    var v43: Int
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
@@ -113,7 +98,7 @@ func w7_rosenbrockForward0(x: Tensor, tapes: W7_hvpTapes) -> Double {
         let v8 = i2 < v5
         if v8 {
             // let a = x[i + 1] - x[i] * x[i]
-            v10 = i2 + 1
+            let v10 = i2 + 1
             let v11 = x.element(v10, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
             let v12 = x.element(i2, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
             let v14 = v12 * v12
@@ -125,74 +110,62 @@ func w7_rosenbrockForward0(x: Tensor, tapes: W7_hvpTapes) -> Double {
             let v21 = v20 * a
             let v22 = b * b
             let v23 = v21 + v22
-            s3 = s2 + v23
+            let s3 = s2 + v23
             let v30 = v27 + 1
             (s2, i2, v27) = (s3, v10, v30)
             continue loop1
         } else {
-            tapes.tape0.push(v27)
-            return s2
+            let v55 = Tensor.zeros(like: x)
+            (v40, v43) = (v55, v27)
+            let rank1 = v40.prepareElementUpdates()
+            var elements1 = v40.scalars.mutableSpan
+            loop5: while true {
+                let v59 = v43 > 0
+                if v59 {
+                    let v62 = v43 - 1
+                    // let b = 1 - x[i]
+                    // let a = x[i + 1] - x[i] * x[i]
+                    let v68 = x.element(v62, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+                    // let b = 1 - x[i]
+                    let v69 = 1.0 - v68
+                    // s += 100 * a * a + b * b
+                    let v70 = head0 * v69
+                    let v72 = v70 + v70
+                    // let a = x[i + 1] - x[i] * x[i]
+                    let v74 = v62 + 1
+                    let v75 = x.element(v74, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+                    let v76 = v68 * v68
+                    let v77 = v75 - v76
+                    // s += 100 * a * a + b * b
+                    let v78 = head0 * v77
+                    let v80 = 100.0 * v77
+                    let v81 = head0 * v80
+                    let v82 = v78 * 100.0
+                    let v83 = v81 + v82
+                    // let b = 1 - x[i]
+                    let v84 = -v72
+                    // let a = x[i + 1] - x[i] * x[i]
+                    let v85 = -v83
+                    let v86 = v85 * v68
+                    let v87 = v84 + v86
+                    let v89 = v87 + v86
+                    elements1.add(v89, at: v62, rank: rank1, site: Site(source, 7, 29))
+                    elements1.add(v83, at: v74, rank: rank1, site: Site(source, 7, 18))
+                    v43 = v62
+                    continue loop5
+                } else {
+                    let v95 = (s2, v40)
+                    return v95
+                }
+            }
         }
     }
 }
 
-func w7_rosenbrockReverse0(head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tensor {
-    var v7: Tensor
-    var v10: Int
-    let v22: Tensor
-    var v29: Int
-    v22 = Tensor.zeros(like: x)
-    let v31 = tapes.tape0.pop()
-    (v7, v10) = (v22, v31)
-    let rank1 = v7.prepareElementUpdates()
-    var elements1 = v7.scalars.mutableSpan
-    loop2: while true {
-        let v26 = v10 > 0
-        if v26 {
-            v29 = v10 - 1
-            // adjoint of: let b = 1 - x[i]
-            // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v35 = x.element(v29, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-            // adjoint of: let b = 1 - x[i]
-            let v36 = 1.0 - v35
-            // adjoint of: s += 100 * a * a + b * b
-            let v37 = head0 * v36
-            let v39 = v37 + v37
-            // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v41 = v29 + 1
-            let v42 = x.element(v41, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-            let v43 = v35 * v35
-            let v44 = v42 - v43
-            // adjoint of: s += 100 * a * a + b * b
-            let v45 = head0 * v44
-            let v47 = 100.0 * v44
-            let v48 = head0 * v47
-            let v49 = v45 * 100.0
-            let v50 = v48 + v49
-            // adjoint of: let b = 1 - x[i]
-            let v51 = -v39
-            // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v52 = -v50
-            let v53 = v52 * v35
-            let v54 = v51 + v53
-            let v56 = v54 + v53
-            elements1.add(v56, at: v29, rank: rank1, site: Site(source, 7, 29))
-            elements1.add(v50, at: v41, rank: rank1, site: Site(source, 7, 18))
-            v10 = v29
-            continue loop2
-        } else {
-            let v24 = v7
-            return v24
-        }
-    }
-}
-
-func w7_rosenbrockForwardForward00(x: Tensor, tapes: W7_hvpTapes) -> Double {
+func w7_rosenbrockForward0Forward0(x: Tensor, tapes: W7_hvpTapes) -> Double {
     let v5: Int
     var s2: Double
     var i2: Int
-    var v10: Int
-    var s3: Double
     var v27: Int
     var v32: Int
     // var s = 0.0
@@ -204,7 +177,7 @@ func w7_rosenbrockForwardForward00(x: Tensor, tapes: W7_hvpTapes) -> Double {
         let v8 = i2 < v5
         if v8 {
             // let a = x[i + 1] - x[i] * x[i]
-            v10 = i2 + 1
+            let v10 = i2 + 1
             let v11 = x.element(v10, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
             let v12 = x.element(i2, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
             let v14 = v12 * v12
@@ -216,7 +189,7 @@ func w7_rosenbrockForwardForward00(x: Tensor, tapes: W7_hvpTapes) -> Double {
             let v21 = v20 * a
             let v22 = b * b
             let v23 = v21 + v22
-            s3 = s2 + v23
+            let s3 = s2 + v23
             let v30 = v27 + 1
             let v35 = v32 + 1
             (s2, i2, v27, v32) = (s3, v10, v30, v35)
@@ -229,64 +202,60 @@ func w7_rosenbrockForwardForward00(x: Tensor, tapes: W7_hvpTapes) -> Double {
     }
 }
 
-func w7_rosenbrockForwardReverse00(head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tensor {
+func w7_rosenbrockForward0Reverse0(head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tensor {
     var v7: Tensor
     var v10: Int
-    let v22: Tensor
-    var v29: Int
-    v22 = Tensor.zeros(like: x)
-    let v31 = tapes.tape1.pop()
-    (v7, v10) = (v22, v31)
+    let v18 = Tensor.zeros(like: x)
+    let v27 = tapes.tape1.pop()
+    (v7, v10) = (v18, v27)
     let rank1 = v7.prepareElementUpdates()
     var elements1 = v7.scalars.mutableSpan
     loop2: while true {
-        let v26 = v10 > 0
-        if v26 {
-            v29 = v10 - 1
+        let v22 = v10 > 0
+        if v22 {
+            let v25 = v10 - 1
             // adjoint of: let b = 1 - x[i]
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v35 = x.element(v29, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+            let v31 = x.element(v25, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
             // adjoint of: let b = 1 - x[i]
-            let v36 = 1.0 - v35
+            let v32 = 1.0 - v31
             // adjoint of: s += 100 * a * a + b * b
-            let v37 = head0 * v36
-            let v39 = v37 + v37
+            let v33 = head0 * v32
+            let v35 = v33 + v33
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v41 = v29 + 1
-            let v42 = x.element(v41, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-            let v43 = v35 * v35
-            let v44 = v42 - v43
+            let v37 = v25 + 1
+            let v38 = x.element(v37, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+            let v39 = v31 * v31
+            let v40 = v38 - v39
             // adjoint of: s += 100 * a * a + b * b
-            let v45 = head0 * v44
-            let v47 = 100.0 * v44
-            let v48 = head0 * v47
-            let v49 = v45 * 100.0
-            let v50 = v48 + v49
+            let v41 = head0 * v40
+            let v43 = 100.0 * v40
+            let v44 = head0 * v43
+            let v45 = v41 * 100.0
+            let v46 = v44 + v45
             // adjoint of: let b = 1 - x[i]
-            let v51 = -v39
+            let v47 = -v35
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v52 = -v50
-            let v53 = v52 * v35
-            let v54 = v51 + v53
-            let v56 = v54 + v53
-            elements1.add(v56, at: v29, rank: rank1, site: Site(source, 7, 29))
-            elements1.add(v50, at: v41, rank: rank1, site: Site(source, 7, 18))
-            v10 = v29
+            let v48 = -v46
+            let v49 = v48 * v31
+            let v50 = v47 + v49
+            let v52 = v50 + v49
+            elements1.add(v52, at: v25, rank: rank1, site: Site(source, 7, 29))
+            elements1.add(v46, at: v37, rank: rank1, site: Site(source, 7, 18))
+            v10 = v25
             continue loop2
         } else {
-            let v24 = v7
-            return v24
+            let v20 = v7
+            return v20
         }
     }
 }
 
-func w7_rosenbrockReverseForward01(head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tensor {
+func w7_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tensor {
     var v7: Tensor
     var v10: Int
-    let v22: Tensor
-    var v29: Int
     var v61: Int
-    v22 = Tensor.zeros(like: x)
+    let v22 = Tensor.zeros(like: x)
     let v31 = tapes.tape0.pop()
     (v7, v10, v61) = (v22, v31, 0)
     tapes.tape4.reserve(tapes.tape4.count + Swift.max(0, v10 - 0))
@@ -295,29 +264,29 @@ func w7_rosenbrockReverseForward01(head0: Double, x: Tensor, tapes: W7_hvpTapes)
     loop2: while true {
         let v26 = v10 > 0
         if v26 {
-            v29 = v10 - 1
-            // adjoint of: let b = 1 - x[i]
-            // adjoint of: let a = x[i + 1] - x[i] * x[i]
+            let v29 = v10 - 1
+            // let b = 1 - x[i]
+            // let a = x[i + 1] - x[i] * x[i]
             let v35 = x.element(v29, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-            // adjoint of: let b = 1 - x[i]
+            // let b = 1 - x[i]
             let v36 = 1.0 - v35
-            // adjoint of: s += 100 * a * a + b * b
+            // s += 100 * a * a + b * b
             let v37 = head0 * v36
             let v39 = v37 + v37
-            // adjoint of: let a = x[i + 1] - x[i] * x[i]
+            // let a = x[i + 1] - x[i] * x[i]
             let v41 = v29 + 1
             let v42 = x.element(v41, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
             let v43 = v35 * v35
             let v44 = v42 - v43
-            // adjoint of: s += 100 * a * a + b * b
+            // s += 100 * a * a + b * b
             let v45 = head0 * v44
             let v47 = 100.0 * v44
             let v48 = head0 * v47
             let v49 = v45 * 100.0
             let v50 = v48 + v49
-            // adjoint of: let b = 1 - x[i]
+            // let b = 1 - x[i]
             let v51 = -v39
-            // adjoint of: let a = x[i + 1] - x[i] * x[i]
+            // let a = x[i + 1] - x[i] * x[i]
             let v52 = -v50
             let v53 = v52 * v35
             let v54 = v51 + v53
@@ -337,88 +306,86 @@ func w7_rosenbrockReverseForward01(head0: Double, x: Tensor, tapes: W7_hvpTapes)
     }
 }
 
-func w7_rosenbrockReverseReverse01(head0_: Tensor, head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tensor {
-    var v11: Tensor
-    var v12: Tensor
-    var v14: Int
-    let v26: Tensor
-    var v33: Int
-    v26 = Tensor.zeros(like: x)
-    let v34 = tapes.tape3.pop()
-    let v35 = v34
-    let v36 = fit(head0_, like: v35, at: Site(source, 4, 6))
-    let v38 = tapes.tape2.pop()
-    (v11, v12, v14) = (v26, v36, v38)
-    let rank1 = v11.prepareElementUpdates()
-    var elements1 = v11.scalars.mutableSpan
+func w7_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tensor {
+    var v8: Tensor
+    var v9: Tensor
+    var v11: Int
+    let v19 = Tensor.zeros(like: x)
+    let v27 = tapes.tape3.pop()
+    let v28 = v27
+    let v29 = fit(head0_, like: v28, at: Site(source, 4, 6))
+    let v31 = tapes.tape2.pop()
+    (v8, v9, v11) = (v19, v29, v31)
+    let rank1 = v8.prepareElementUpdates()
+    var elements1 = v8.scalars.mutableSpan
     loop2: while true {
-        let v30 = v14 > 0
-        if v30 {
-            v33 = v14 - 1
-            let v40 = tapes.tape4.pop()
+        let v23 = v11 > 0
+        if v23 {
+            let v26 = v11 - 1
+            let v33 = tapes.tape4.pop()
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            v12.fitShape(like: x, at: Site(source, 7, 18))
-            let v42 = v40 - 1
-            let v43 = v42 + 1
-            let v55 = v12.partSum(v43, at: Site(source, 7, 18))
+            v9.fitShape(like: x, at: Site(source, 7, 18))
+            let v35 = v33 - 1
+            let v36 = v35 + 1
+            let v48 = v9.partSum(v36, at: Site(source, 7, 18))
             // adjoint of: s += 100 * a * a + b * b
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v46 = x.element(v43, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-            let v47 = x.element(v42, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-            let v48 = v47 * v47
-            let v49 = v46 - v48
+            let v39 = x.element(v36, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+            let v40 = x.element(v35, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+            let v41 = v40 * v40
+            let v42 = v39 - v41
             // adjoint of: s += 100 * a * a + b * b
-            let v50 = 100.0 * v49
-            let v51 = head0 * v50
-            let v52 = head0 * v49
-            let v53 = v52 * 100.0
-            let v54 = v51 + v53
+            let v43 = 100.0 * v42
+            let v44 = head0 * v43
+            let v45 = head0 * v42
+            let v46 = v45 * 100.0
+            let v47 = v44 + v46
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v68 = v12.partSum(v42, at: Site(source, 7, 29))
+            let v61 = v9.partSum(v35, at: Site(source, 7, 29))
             // adjoint of: let b = 1 - x[i]
-            let v60 = 1.0 - v47
+            let v53 = 1.0 - v40
             // adjoint of: s += 100 * a * a + b * b
-            let v61 = head0 * v60
+            let v54 = head0 * v53
+            let v55 = v54 + v54
+            // adjoint of: let b = 1 - x[i]
+            let v56 = -v55
+            // adjoint of: let a = x[i + 1] - x[i] * x[i]
+            let v57 = -v47
+            let v58 = v57 * v40
+            let v59 = v56 + v58
+            _ = v59 + v58
             let v62 = v61 + v61
+            let v63 = v62 * v40
+            let v64 = v62 * v57
+            let v65 = -v63
+            let v66 = v48 + v65
             // adjoint of: let b = 1 - x[i]
-            let v63 = -v62
-            // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v64 = -v54
-            let v65 = v64 * v47
-            let v66 = v63 + v65
-            _ = v66 + v65
-            let v69 = v68 + v68
-            let v70 = v69 * v47
-            let v71 = v69 * v64
-            let v72 = -v70
-            let v73 = v55 + v72
-            // adjoint of: let b = 1 - x[i]
-            let v74 = -v68
+            let v67 = -v61
             // adjoint of: s += 100 * a * a + b * b
-            let v75 = v73 * 100.0
-            let v76 = v73 * head0
-            let v77 = v76 * 100.0
-            let v78 = v75 * head0
-            let v79 = v77 + v78
+            let v68 = v66 * 100.0
+            let v69 = v66 * head0
+            let v70 = v69 * 100.0
+            let v71 = v68 * head0
+            let v72 = v70 + v71
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v80 = -v79
-            let v81 = v80 * v47
-            let v82 = v71 + v81
-            let v84 = v82 + v81
-            elements1.add(v79, at: v43, rank: rank1, site: Site(source, 7, 18))
+            let v73 = -v72
+            let v74 = v73 * v40
+            let v75 = v64 + v74
+            let v77 = v75 + v74
+            elements1.add(v72, at: v36, rank: rank1, site: Site(source, 7, 18))
             // adjoint of: s += 100 * a * a + b * b
-            let v87 = v74 + v74
-            let v88 = v87 * head0
+            let v80 = v67 + v67
+            let v81 = v80 * head0
             // adjoint of: let b = 1 - x[i]
-            let v89 = -v88
-            let v90 = v84 + v89
+            let v82 = -v81
+            let v83 = v77 + v82
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            elements1.add(v90, at: v42, rank: rank1, site: Site(source, 7, 29))
-            v14 = v33
+            elements1.add(v83, at: v35, rank: rank1, site: Site(source, 7, 29))
+            v11 = v26
             continue loop2
         } else {
-            let v28 = v11
-            return v28
+            let v21 = v8
+            return v21
         }
     }
 }
@@ -427,17 +394,15 @@ func w7_gradient_dotForward0(x: Tensor, v: Tensor, tapes: W7_hvpTapes) -> Double
     // return sum(grad(w7_rosenbrock)(x) * v)
     let v8 = tapes.isTraining
     tapes.isTraining = true
-    let v9 = w7_rosenbrockForwardForward00(x: x, tapes: tapes)
+    _ = w7_rosenbrockForward0Forward0(x: x, tapes: tapes)
     _ = tapes.isTraining
     tapes.isTraining = v8
-    let v11 = w7_rosenbrockReverseForward01(head0: 1.0, x: x, tapes: tapes)
+    let v11 = w7_rosenbrockReverse0Forward1(head0: 1.0, x: x, tapes: tapes)
     let v12 = v11
-    let v3 = (v9, v12)
-    let v4 = v3.1
-    let v5 = elementwise(v4, v, at: Site(source, 17, 39)) { $0 * $1 }
+    let v5 = elementwise(v12, v, at: Site(source, 17, 39)) { $0 * $1 }
     let v6 = v5.sum()
     tapes.tape5.push(v5)
-    tapes.tape6.push(v4)
+    tapes.tape6.push(v12)
     return v6
 }
 
@@ -448,9 +413,9 @@ func w7_gradient_dotReverse0(head0: Double, x: Tensor, v: Tensor, tapes: W7_hvpT
     let v6 = fit(head0, like: v5)
     var v7 = elementwise(v6, v, at: Site(source, 17, 39)) { $0 * $1 }
     v7.fitShape(like: v8, at: Site(source, 17, 39))
-    let v11 = w7_rosenbrockReverseReverse01(head0_: v7, head0: 1.0, x: x, tapes: tapes)
+    let v11 = w7_rosenbrockReverse0Reverse1(head0_: v7, head0: 1.0, x: x, tapes: tapes)
     let v12 = v11
-    let v13 = w7_rosenbrockForwardReverse00(head0: 0.0, x: x, tapes: tapes)
+    let v13 = w7_rosenbrockForward0Reverse0(head0: 0.0, x: x, tapes: tapes)
     let v14 = v13
     var v15 = elementwise(v12, v14, at: Site(source, 17, 16)) { $0 + $1 }
     v15.fitShape(like: x, at: Site(source, 16, 6))

@@ -54,28 +54,13 @@ public func w7b_rosenbrock(x: Tensor) -> Double {
 /// The value of `w7b_rosenbrock` and its gradient with respect to x, by reverse mode.
 /// A nil head means ones_like of the result (the sum of its elements is differentiated).
 public func w7b_rosenbrockGradient(x: Tensor, head: Double? = nil) -> (value: Double, x: Tensor) {
-    let tapes = W7b_hvp_reads_againTapes()
-    tapes.isTraining = true
-    let value = w7b_rosenbrockForward0(x: x, tapes: tapes)
-    tapes.isTraining = false
-    let gradients = w7b_rosenbrockReverse0(head0: head ?? 1.0, x: x, tapes: tapes)
-    return (value, gradients)
+    let result = w7b_rosenbrockValueAndGradient0(x: x, head0: head ?? 1.0)
+    return (result.0, result.1)
 }
 
 public func w7b_gradient_dot(x: Tensor, v: Tensor) -> Double {
-    w7b_gradient_dot(x: x, v: v, tapes: W7b_hvp_reads_againTapes())
-}
-
-func w7b_gradient_dot(x: Tensor, v: Tensor, tapes: W7b_hvp_reads_againTapes) -> Double {
     // return sum(grad(w7b_rosenbrock)(x) * v)
-    let v8 = tapes.isTraining
-    tapes.isTraining = true
-    let v9 = w7b_rosenbrockForward0(x: x, tapes: tapes)
-    _ = tapes.isTraining
-    tapes.isTraining = v8
-    let v11 = w7b_rosenbrockReverse0(head0: 1.0, x: x, tapes: tapes)
-    let v12 = v11
-    let v3 = (v9, v12)
+    let v3 = w7b_rosenbrockValueAndGradient0(x: x, head0: 1.0)
     let v4 = v3.1
     let v5 = elementwise(v4, v, at: Site(source, 13, 40)) { $0 * $1 }
     let v6 = v5.sum()
@@ -95,13 +80,13 @@ public func w7b_gradient_dotGradient(x: Tensor, v: Tensor, head: Double? = nil) 
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-func w7b_rosenbrockForward0(x: Tensor, tapes: W7b_hvp_reads_againTapes) -> Double {
+func w7b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor) {
     let v5: Int
     var s2: Double
     var i2: Int
-    var v11: Int
-    var s3: Double
     var v37: Int
+    var v50: Tensor
+    var v53: Int
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
@@ -111,7 +96,7 @@ func w7b_rosenbrockForward0(x: Tensor, tapes: W7b_hvp_reads_againTapes) -> Doubl
         let v8 = i2 < v5
         if v8 {
             // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
-            v11 = i2 + 1
+            let v11 = i2 + 1
             let v12 = x.element(v11, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
             let v13 = x.element(i2, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
             let v15 = v13 * v13
@@ -121,67 +106,54 @@ func w7b_rosenbrockForward0(x: Tensor, tapes: W7b_hvp_reads_againTapes) -> Doubl
             let v28 = 1.0 - v13
             let v32 = v28 * v28
             let v33 = v25 + v32
-            s3 = s2 + v33
+            let s3 = s2 + v33
             let v40 = v37 + 1
             (s2, i2, v37) = (s3, v11, v40)
             continue loop1
         } else {
-            tapes.tape0.push(v37)
-            return s2
+            let v65 = Tensor.zeros(like: x)
+            (v50, v53) = (v65, v37)
+            let rank1 = v50.prepareElementUpdates()
+            var elements1 = v50.scalars.mutableSpan
+            loop5: while true {
+                let v69 = v53 > 0
+                if v69 {
+                    let v72 = v53 - 1
+                    let v78 = x.element(v72, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+                    let v79 = 1.0 - v78
+                    let v80 = head0 * v79
+                    let v82 = v80 + v80
+                    let v83 = -v82
+                    let v85 = v72 + 1
+                    let v86 = x.element(v85, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
+                    let v87 = v78 * v78
+                    let v88 = v86 - v87
+                    let v89 = head0 * v88
+                    let v91 = 100.0 * v88
+                    let v92 = head0 * v91
+                    let v93 = v89 * 100.0
+                    let v94 = v92 + v93
+                    let v95 = -v94
+                    let v96 = v95 * v78
+                    let v97 = v83 + v96
+                    let v99 = v97 + v96
+                    elements1.add(v99, at: v72, rank: rank1, site: Site(source, 6, 33))
+                    elements1.add(v94, at: v85, rank: rank1, site: Site(source, 6, 22))
+                    v53 = v72
+                    continue loop5
+                } else {
+                    let v105 = (s2, v50)
+                    return v105
+                }
+            }
         }
     }
 }
 
-func w7b_rosenbrockReverse0(head0: Double, x: Tensor, tapes: W7b_hvp_reads_againTapes) -> Tensor {
-    var v7: Tensor
-    var v10: Int
-    let v22: Tensor
-    var v29: Int
-    v22 = Tensor.zeros(like: x)
-    let v31 = tapes.tape0.pop()
-    (v7, v10) = (v22, v31)
-    let rank1 = v7.prepareElementUpdates()
-    var elements1 = v7.scalars.mutableSpan
-    loop2: while true {
-        let v26 = v10 > 0
-        if v26 {
-            v29 = v10 - 1
-            // adjoint of: s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
-            let v35 = x.element(v29, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-            let v36 = 1.0 - v35
-            let v37 = head0 * v36
-            let v39 = v37 + v37
-            let v40 = -v39
-            let v42 = v29 + 1
-            let v43 = x.element(v42, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-            let v44 = v35 * v35
-            let v45 = v43 - v44
-            let v46 = head0 * v45
-            let v48 = 100.0 * v45
-            let v49 = head0 * v48
-            let v50 = v46 * 100.0
-            let v51 = v49 + v50
-            let v52 = -v51
-            let v53 = v52 * v35
-            let v54 = v40 + v53
-            let v56 = v54 + v53
-            elements1.add(v56, at: v29, rank: rank1, site: Site(source, 6, 33))
-            elements1.add(v51, at: v42, rank: rank1, site: Site(source, 6, 22))
-            v10 = v29
-            continue loop2
-        } else {
-            let v24 = v7
-            return v24
-        }
-    }
-}
-
-func w7b_rosenbrockForwardForward00(x: Tensor, tapes: W7b_hvp_reads_againTapes) -> Double {
+func w7b_rosenbrockForward0Forward0(x: Tensor, tapes: W7b_hvp_reads_againTapes) -> Double {
     let v5: Int
     var s2: Double
     var i2: Int
-    var v11: Int
-    var s3: Double
     var v37: Int
     var v42: Int
     // var s = 0.0
@@ -193,7 +165,7 @@ func w7b_rosenbrockForwardForward00(x: Tensor, tapes: W7b_hvp_reads_againTapes) 
         let v8 = i2 < v5
         if v8 {
             // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
-            v11 = i2 + 1
+            let v11 = i2 + 1
             let v12 = x.element(v11, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
             let v13 = x.element(i2, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
             let v15 = v13 * v13
@@ -203,7 +175,7 @@ func w7b_rosenbrockForwardForward00(x: Tensor, tapes: W7b_hvp_reads_againTapes) 
             let v28 = 1.0 - v13
             let v32 = v28 * v28
             let v33 = v25 + v32
-            s3 = s2 + v33
+            let s3 = s2 + v33
             let v40 = v37 + 1
             let v45 = v42 + 1
             (s2, i2, v37, v42) = (s3, v11, v40, v45)
@@ -216,57 +188,53 @@ func w7b_rosenbrockForwardForward00(x: Tensor, tapes: W7b_hvp_reads_againTapes) 
     }
 }
 
-func w7b_rosenbrockForwardReverse00(head0: Double, x: Tensor, tapes: W7b_hvp_reads_againTapes) -> Tensor {
+func w7b_rosenbrockForward0Reverse0(head0: Double, x: Tensor, tapes: W7b_hvp_reads_againTapes) -> Tensor {
     var v7: Tensor
     var v10: Int
-    let v22: Tensor
-    var v29: Int
-    v22 = Tensor.zeros(like: x)
-    let v31 = tapes.tape1.pop()
-    (v7, v10) = (v22, v31)
+    let v18 = Tensor.zeros(like: x)
+    let v27 = tapes.tape1.pop()
+    (v7, v10) = (v18, v27)
     let rank1 = v7.prepareElementUpdates()
     var elements1 = v7.scalars.mutableSpan
     loop2: while true {
-        let v26 = v10 > 0
-        if v26 {
-            v29 = v10 - 1
+        let v22 = v10 > 0
+        if v22 {
+            let v25 = v10 - 1
             // adjoint of: s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
-            let v35 = x.element(v29, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-            let v36 = 1.0 - v35
-            let v37 = head0 * v36
-            let v39 = v37 + v37
-            let v40 = -v39
-            let v42 = v29 + 1
-            let v43 = x.element(v42, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-            let v44 = v35 * v35
-            let v45 = v43 - v44
-            let v46 = head0 * v45
-            let v48 = 100.0 * v45
-            let v49 = head0 * v48
-            let v50 = v46 * 100.0
-            let v51 = v49 + v50
-            let v52 = -v51
-            let v53 = v52 * v35
-            let v54 = v40 + v53
-            let v56 = v54 + v53
-            elements1.add(v56, at: v29, rank: rank1, site: Site(source, 6, 33))
-            elements1.add(v51, at: v42, rank: rank1, site: Site(source, 6, 22))
-            v10 = v29
+            let v31 = x.element(v25, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+            let v32 = 1.0 - v31
+            let v33 = head0 * v32
+            let v35 = v33 + v33
+            let v36 = -v35
+            let v38 = v25 + 1
+            let v39 = x.element(v38, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
+            let v40 = v31 * v31
+            let v41 = v39 - v40
+            let v42 = head0 * v41
+            let v44 = 100.0 * v41
+            let v45 = head0 * v44
+            let v46 = v42 * 100.0
+            let v47 = v45 + v46
+            let v48 = -v47
+            let v49 = v48 * v31
+            let v50 = v36 + v49
+            let v52 = v50 + v49
+            elements1.add(v52, at: v25, rank: rank1, site: Site(source, 6, 33))
+            elements1.add(v47, at: v38, rank: rank1, site: Site(source, 6, 22))
+            v10 = v25
             continue loop2
         } else {
-            let v24 = v7
-            return v24
+            let v20 = v7
+            return v20
         }
     }
 }
 
-func w7b_rosenbrockReverseForward01(head0: Double, x: Tensor, tapes: W7b_hvp_reads_againTapes) -> Tensor {
+func w7b_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7b_hvp_reads_againTapes) -> Tensor {
     var v7: Tensor
     var v10: Int
-    let v22: Tensor
-    var v29: Int
     var v61: Int
-    v22 = Tensor.zeros(like: x)
+    let v22 = Tensor.zeros(like: x)
     let v31 = tapes.tape0.pop()
     (v7, v10, v61) = (v22, v31, 0)
     tapes.tape4.reserve(tapes.tape4.count + Swift.max(0, v10 - 0))
@@ -275,8 +243,8 @@ func w7b_rosenbrockReverseForward01(head0: Double, x: Tensor, tapes: W7b_hvp_rea
     loop2: while true {
         let v26 = v10 > 0
         if v26 {
-            v29 = v10 - 1
-            // adjoint of: s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
+            let v29 = v10 - 1
+            // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
             let v35 = x.element(v29, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
             let v36 = 1.0 - v35
             let v37 = head0 * v36
@@ -310,74 +278,72 @@ func w7b_rosenbrockReverseForward01(head0: Double, x: Tensor, tapes: W7b_hvp_rea
     }
 }
 
-func w7b_rosenbrockReverseReverse01(head0_: Tensor, head0: Double, x: Tensor, tapes: W7b_hvp_reads_againTapes) -> Tensor {
-    var v11: Tensor
-    var v12: Tensor
-    var v14: Int
-    let v26: Tensor
-    var v33: Int
-    v26 = Tensor.zeros(like: x)
-    let v34 = tapes.tape3.pop()
-    let v35 = v34
-    let v36 = fit(head0_, like: v35, at: Site(source, 3, 6))
-    let v38 = tapes.tape2.pop()
-    (v11, v12, v14) = (v26, v36, v38)
-    let rank1 = v11.prepareElementUpdates()
-    var elements1 = v11.scalars.mutableSpan
+func w7b_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, tapes: W7b_hvp_reads_againTapes) -> Tensor {
+    var v8: Tensor
+    var v9: Tensor
+    var v11: Int
+    let v19 = Tensor.zeros(like: x)
+    let v27 = tapes.tape3.pop()
+    let v28 = v27
+    let v29 = fit(head0_, like: v28, at: Site(source, 3, 6))
+    let v31 = tapes.tape2.pop()
+    (v8, v9, v11) = (v19, v29, v31)
+    let rank1 = v8.prepareElementUpdates()
+    var elements1 = v8.scalars.mutableSpan
     loop2: while true {
-        let v30 = v14 > 0
-        if v30 {
-            v33 = v14 - 1
-            let v40 = tapes.tape4.pop()
+        let v23 = v11 > 0
+        if v23 {
+            let v26 = v11 - 1
+            let v33 = tapes.tape4.pop()
             // adjoint of: s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
-            v12.fitShape(like: x, at: Site(source, 6, 22))
-            let v42 = v40 - 1
-            let v43 = v42 + 1
-            let v55 = v12.partSum(v43, at: Site(source, 6, 22))
-            let v46 = x.element(v43, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-            let v47 = x.element(v42, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-            let v48 = v47 * v47
-            let v49 = v46 - v48
-            let v50 = 100.0 * v49
-            let v51 = head0 * v50
-            let v52 = head0 * v49
-            let v53 = v52 * 100.0
-            let v54 = v51 + v53
-            let v68 = v12.partSum(v42, at: Site(source, 6, 33))
-            let v60 = 1.0 - v47
-            let v61 = head0 * v60
+            v9.fitShape(like: x, at: Site(source, 6, 22))
+            let v35 = v33 - 1
+            let v36 = v35 + 1
+            let v48 = v9.partSum(v36, at: Site(source, 6, 22))
+            let v39 = x.element(v36, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
+            let v40 = x.element(v35, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+            let v41 = v40 * v40
+            let v42 = v39 - v41
+            let v43 = 100.0 * v42
+            let v44 = head0 * v43
+            let v45 = head0 * v42
+            let v46 = v45 * 100.0
+            let v47 = v44 + v46
+            let v61 = v9.partSum(v35, at: Site(source, 6, 33))
+            let v53 = 1.0 - v40
+            let v54 = head0 * v53
+            let v55 = v54 + v54
+            let v56 = -v55
+            let v57 = -v47
+            let v58 = v57 * v40
+            let v59 = v56 + v58
+            _ = v59 + v58
             let v62 = v61 + v61
-            let v63 = -v62
-            let v64 = -v54
-            let v65 = v64 * v47
-            let v66 = v63 + v65
-            _ = v66 + v65
-            let v69 = v68 + v68
-            let v70 = v69 * v47
-            let v71 = v69 * v64
-            let v72 = -v70
-            let v73 = v55 + v72
-            let v74 = v73 * 100.0
-            let v75 = v73 * head0
-            let v76 = v75 * 100.0
-            let v77 = v74 * head0
-            let v78 = v76 + v77
-            let v79 = -v78
-            let v80 = v79 * v47
-            let v81 = v71 + v80
-            let v83 = v81 + v80
-            elements1.add(v78, at: v43, rank: rank1, site: Site(source, 6, 22))
-            let v86 = -v68
-            let v87 = v86 + v86
-            let v88 = v87 * head0
-            let v89 = -v88
-            let v90 = v83 + v89
-            elements1.add(v90, at: v42, rank: rank1, site: Site(source, 6, 33))
-            v14 = v33
+            let v63 = v62 * v40
+            let v64 = v62 * v57
+            let v65 = -v63
+            let v66 = v48 + v65
+            let v67 = v66 * 100.0
+            let v68 = v66 * head0
+            let v69 = v68 * 100.0
+            let v70 = v67 * head0
+            let v71 = v69 + v70
+            let v72 = -v71
+            let v73 = v72 * v40
+            let v74 = v64 + v73
+            let v76 = v74 + v73
+            elements1.add(v71, at: v36, rank: rank1, site: Site(source, 6, 22))
+            let v79 = -v61
+            let v80 = v79 + v79
+            let v81 = v80 * head0
+            let v82 = -v81
+            let v83 = v76 + v82
+            elements1.add(v83, at: v35, rank: rank1, site: Site(source, 6, 33))
+            v11 = v26
             continue loop2
         } else {
-            let v28 = v11
-            return v28
+            let v21 = v8
+            return v21
         }
     }
 }
@@ -386,17 +352,15 @@ func w7b_gradient_dotForward0(x: Tensor, v: Tensor, tapes: W7b_hvp_reads_againTa
     // return sum(grad(w7b_rosenbrock)(x) * v)
     let v8 = tapes.isTraining
     tapes.isTraining = true
-    let v9 = w7b_rosenbrockForwardForward00(x: x, tapes: tapes)
+    _ = w7b_rosenbrockForward0Forward0(x: x, tapes: tapes)
     _ = tapes.isTraining
     tapes.isTraining = v8
-    let v11 = w7b_rosenbrockReverseForward01(head0: 1.0, x: x, tapes: tapes)
+    let v11 = w7b_rosenbrockReverse0Forward1(head0: 1.0, x: x, tapes: tapes)
     let v12 = v11
-    let v3 = (v9, v12)
-    let v4 = v3.1
-    let v5 = elementwise(v4, v, at: Site(source, 13, 40)) { $0 * $1 }
+    let v5 = elementwise(v12, v, at: Site(source, 13, 40)) { $0 * $1 }
     let v6 = v5.sum()
     tapes.tape5.push(v5)
-    tapes.tape6.push(v4)
+    tapes.tape6.push(v12)
     return v6
 }
 
@@ -407,9 +371,9 @@ func w7b_gradient_dotReverse0(head0: Double, x: Tensor, v: Tensor, tapes: W7b_hv
     let v6 = fit(head0, like: v5)
     var v7 = elementwise(v6, v, at: Site(source, 13, 40)) { $0 * $1 }
     v7.fitShape(like: v8, at: Site(source, 13, 40))
-    let v11 = w7b_rosenbrockReverseReverse01(head0_: v7, head0: 1.0, x: x, tapes: tapes)
+    let v11 = w7b_rosenbrockReverse0Reverse1(head0_: v7, head0: 1.0, x: x, tapes: tapes)
     let v12 = v11
-    let v13 = w7b_rosenbrockForwardReverse00(head0: 0.0, x: x, tapes: tapes)
+    let v13 = w7b_rosenbrockForward0Reverse0(head0: 0.0, x: x, tapes: tapes)
     let v14 = v13
     var v15 = elementwise(v12, v14, at: Site(source, 13, 16)) { $0 + $1 }
     v15.fitShape(like: x, at: Site(source, 12, 6))

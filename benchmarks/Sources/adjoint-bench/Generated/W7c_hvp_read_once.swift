@@ -59,28 +59,13 @@ public func w7c_rosenbrock(x: Tensor) -> Double {
 /// The value of `w7c_rosenbrock` and its gradient with respect to x, by reverse mode.
 /// A nil head means ones_like of the result (the sum of its elements is differentiated).
 public func w7c_rosenbrockGradient(x: Tensor, head: Double? = nil) -> (value: Double, x: Tensor) {
-    let tapes = W7c_hvp_read_onceTapes()
-    tapes.isTraining = true
-    let value = w7c_rosenbrockForward0(x: x, tapes: tapes)
-    tapes.isTraining = false
-    let gradients = w7c_rosenbrockReverse0(head0: head ?? 1.0, x: x, tapes: tapes)
-    return (value, gradients)
+    let result = w7c_rosenbrockValueAndGradient0(x: x, head0: head ?? 1.0)
+    return (result.0, result.1)
 }
 
 public func w7c_gradient_dot(x: Tensor, v: Tensor) -> Double {
-    w7c_gradient_dot(x: x, v: v, tapes: W7c_hvp_read_onceTapes())
-}
-
-func w7c_gradient_dot(x: Tensor, v: Tensor, tapes: W7c_hvp_read_onceTapes) -> Double {
     // return sum(grad(w7c_rosenbrock)(x) * v)
-    let v8 = tapes.isTraining
-    tapes.isTraining = true
-    let v9 = w7c_rosenbrockForward0(x: x, tapes: tapes)
-    _ = tapes.isTraining
-    tapes.isTraining = v8
-    let v11 = w7c_rosenbrockReverse0(head0: 1.0, x: x, tapes: tapes)
-    let v12 = v11
-    let v3 = (v9, v12)
+    let v3 = w7c_rosenbrockValueAndGradient0(x: x, head0: 1.0)
     let v4 = v3.1
     let v5 = elementwise(v4, v, at: Site(source, 17, 40)) { $0 * $1 }
     let v6 = v5.sum()
@@ -100,13 +85,13 @@ public func w7c_gradient_dotGradient(x: Tensor, v: Tensor, head: Double? = nil) 
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-func w7c_rosenbrockForward0(x: Tensor, tapes: W7c_hvp_read_onceTapes) -> Double {
+func w7c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor) {
     let v5: Int
     var s2: Double
     var i2: Int
-    var v11: Int
-    var s3: Double
     var v25: Int
+    var v38: Tensor
+    var v41: Int
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
@@ -118,7 +103,7 @@ func w7c_rosenbrockForward0(x: Tensor, tapes: W7c_hvp_read_onceTapes) -> Double 
             // let xi = x[i]
             let xi = x.element(i2, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
             // let xn = x[i + 1]
-            v11 = i2 + 1
+            let v11 = i2 + 1
             let xn = x.element(v11, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
             // let a = xn - xi * xi
             let v13 = xi * xi
@@ -130,77 +115,65 @@ func w7c_rosenbrockForward0(x: Tensor, tapes: W7c_hvp_read_onceTapes) -> Double 
             let v19 = v18 * a
             let v20 = b * b
             let v21 = v19 + v20
-            s3 = s2 + v21
+            let s3 = s2 + v21
             let v28 = v25 + 1
             (s2, i2, v25) = (s3, v11, v28)
             continue loop1
         } else {
-            tapes.tape0.push(v25)
-            return s2
+            let v53 = Tensor.zeros(like: x)
+            (v38, v41) = (v53, v25)
+            let rank1 = v38.prepareElementUpdates()
+            var elements1 = v38.scalars.mutableSpan
+            loop5: while true {
+                let v57 = v41 > 0
+                if v57 {
+                    let v60 = v41 - 1
+                    // let b = 1 - xi
+                    // let xi = x[i]
+                    let v66 = x.element(v60, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+                    // let b = 1 - xi
+                    let v67 = 1.0 - v66
+                    // s += 100 * a * a + b * b
+                    let v68 = head0 * v67
+                    let v70 = v68 + v68
+                    // let xn = x[i + 1]
+                    let v72 = v60 + 1
+                    let v73 = x.element(v72, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+                    // let a = xn - xi * xi
+                    let v74 = v66 * v66
+                    let v75 = v73 - v74
+                    // s += 100 * a * a + b * b
+                    let v76 = head0 * v75
+                    let v78 = 100.0 * v75
+                    let v79 = head0 * v78
+                    let v80 = v76 * 100.0
+                    let v81 = v79 + v80
+                    // let b = 1 - xi
+                    let v82 = -v70
+                    // let a = xn - xi * xi
+                    let v83 = -v81
+                    let v84 = v83 * v66
+                    let v85 = v82 + v84
+                    let v87 = v85 + v84
+                    // let xi = x[i]
+                    elements1.add(v87, at: v60, rank: rank1, site: Site(source, 6, 19))
+                    // let xn = x[i + 1]
+                    elements1.add(v81, at: v72, rank: rank1, site: Site(source, 7, 19))
+                    v41 = v60
+                    continue loop5
+                } else {
+                    let v93 = (s2, v38)
+                    return v93
+                }
+            }
         }
     }
 }
 
-func w7c_rosenbrockReverse0(head0: Double, x: Tensor, tapes: W7c_hvp_read_onceTapes) -> Tensor {
-    var v7: Tensor
-    var v10: Int
-    let v22: Tensor
-    var v29: Int
-    v22 = Tensor.zeros(like: x)
-    let v31 = tapes.tape0.pop()
-    (v7, v10) = (v22, v31)
-    let rank1 = v7.prepareElementUpdates()
-    var elements1 = v7.scalars.mutableSpan
-    loop2: while true {
-        let v26 = v10 > 0
-        if v26 {
-            v29 = v10 - 1
-            // adjoint of: let b = 1 - xi
-            // adjoint of: let xi = x[i]
-            let v35 = x.element(v29, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
-            // adjoint of: let b = 1 - xi
-            let v36 = 1.0 - v35
-            // adjoint of: s += 100 * a * a + b * b
-            let v37 = head0 * v36
-            let v39 = v37 + v37
-            // adjoint of: let xn = x[i + 1]
-            let v41 = v29 + 1
-            let v42 = x.element(v41, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
-            // adjoint of: let a = xn - xi * xi
-            let v43 = v35 * v35
-            let v44 = v42 - v43
-            // adjoint of: s += 100 * a * a + b * b
-            let v45 = head0 * v44
-            let v47 = 100.0 * v44
-            let v48 = head0 * v47
-            let v49 = v45 * 100.0
-            let v50 = v48 + v49
-            // adjoint of: let b = 1 - xi
-            let v51 = -v39
-            // adjoint of: let a = xn - xi * xi
-            let v52 = -v50
-            let v53 = v52 * v35
-            let v54 = v51 + v53
-            let v56 = v54 + v53
-            // adjoint of: let xi = x[i]
-            elements1.add(v56, at: v29, rank: rank1, site: Site(source, 6, 19))
-            // adjoint of: let xn = x[i + 1]
-            elements1.add(v50, at: v41, rank: rank1, site: Site(source, 7, 19))
-            v10 = v29
-            continue loop2
-        } else {
-            let v24 = v7
-            return v24
-        }
-    }
-}
-
-func w7c_rosenbrockForwardForward00(x: Tensor, tapes: W7c_hvp_read_onceTapes) -> Double {
+func w7c_rosenbrockForward0Forward0(x: Tensor, tapes: W7c_hvp_read_onceTapes) -> Double {
     let v5: Int
     var s2: Double
     var i2: Int
-    var v11: Int
-    var s3: Double
     var v25: Int
     var v30: Int
     // var s = 0.0
@@ -214,7 +187,7 @@ func w7c_rosenbrockForwardForward00(x: Tensor, tapes: W7c_hvp_read_onceTapes) ->
             // let xi = x[i]
             let xi = x.element(i2, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
             // let xn = x[i + 1]
-            v11 = i2 + 1
+            let v11 = i2 + 1
             let xn = x.element(v11, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
             // let a = xn - xi * xi
             let v13 = xi * xi
@@ -226,7 +199,7 @@ func w7c_rosenbrockForwardForward00(x: Tensor, tapes: W7c_hvp_read_onceTapes) ->
             let v19 = v18 * a
             let v20 = b * b
             let v21 = v19 + v20
-            s3 = s2 + v21
+            let s3 = s2 + v21
             let v28 = v25 + 1
             let v33 = v30 + 1
             (s2, i2, v25, v30) = (s3, v11, v28, v33)
@@ -239,67 +212,63 @@ func w7c_rosenbrockForwardForward00(x: Tensor, tapes: W7c_hvp_read_onceTapes) ->
     }
 }
 
-func w7c_rosenbrockForwardReverse00(head0: Double, x: Tensor, tapes: W7c_hvp_read_onceTapes) -> Tensor {
+func w7c_rosenbrockForward0Reverse0(head0: Double, x: Tensor, tapes: W7c_hvp_read_onceTapes) -> Tensor {
     var v7: Tensor
     var v10: Int
-    let v22: Tensor
-    var v29: Int
-    v22 = Tensor.zeros(like: x)
-    let v31 = tapes.tape1.pop()
-    (v7, v10) = (v22, v31)
+    let v18 = Tensor.zeros(like: x)
+    let v27 = tapes.tape1.pop()
+    (v7, v10) = (v18, v27)
     let rank1 = v7.prepareElementUpdates()
     var elements1 = v7.scalars.mutableSpan
     loop2: while true {
-        let v26 = v10 > 0
-        if v26 {
-            v29 = v10 - 1
+        let v22 = v10 > 0
+        if v22 {
+            let v25 = v10 - 1
             // adjoint of: let b = 1 - xi
             // adjoint of: let xi = x[i]
-            let v35 = x.element(v29, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+            let v31 = x.element(v25, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
             // adjoint of: let b = 1 - xi
-            let v36 = 1.0 - v35
+            let v32 = 1.0 - v31
             // adjoint of: s += 100 * a * a + b * b
-            let v37 = head0 * v36
-            let v39 = v37 + v37
+            let v33 = head0 * v32
+            let v35 = v33 + v33
             // adjoint of: let xn = x[i + 1]
-            let v41 = v29 + 1
-            let v42 = x.element(v41, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+            let v37 = v25 + 1
+            let v38 = x.element(v37, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
             // adjoint of: let a = xn - xi * xi
-            let v43 = v35 * v35
-            let v44 = v42 - v43
+            let v39 = v31 * v31
+            let v40 = v38 - v39
             // adjoint of: s += 100 * a * a + b * b
-            let v45 = head0 * v44
-            let v47 = 100.0 * v44
-            let v48 = head0 * v47
-            let v49 = v45 * 100.0
-            let v50 = v48 + v49
+            let v41 = head0 * v40
+            let v43 = 100.0 * v40
+            let v44 = head0 * v43
+            let v45 = v41 * 100.0
+            let v46 = v44 + v45
             // adjoint of: let b = 1 - xi
-            let v51 = -v39
+            let v47 = -v35
             // adjoint of: let a = xn - xi * xi
-            let v52 = -v50
-            let v53 = v52 * v35
-            let v54 = v51 + v53
-            let v56 = v54 + v53
+            let v48 = -v46
+            let v49 = v48 * v31
+            let v50 = v47 + v49
+            let v52 = v50 + v49
             // adjoint of: let xi = x[i]
-            elements1.add(v56, at: v29, rank: rank1, site: Site(source, 6, 19))
+            elements1.add(v52, at: v25, rank: rank1, site: Site(source, 6, 19))
             // adjoint of: let xn = x[i + 1]
-            elements1.add(v50, at: v41, rank: rank1, site: Site(source, 7, 19))
-            v10 = v29
+            elements1.add(v46, at: v37, rank: rank1, site: Site(source, 7, 19))
+            v10 = v25
             continue loop2
         } else {
-            let v24 = v7
-            return v24
+            let v20 = v7
+            return v20
         }
     }
 }
 
-func w7c_rosenbrockReverseForward01(head0: Double, x: Tensor, tapes: W7c_hvp_read_onceTapes) -> Tensor {
+func w7c_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7c_hvp_read_onceTapes) -> Tensor {
     var v7: Tensor
     var v10: Int
-    let v22: Tensor
-    var v29: Int
     var v61: Int
-    v22 = Tensor.zeros(like: x)
+    let v22 = Tensor.zeros(like: x)
     let v31 = tapes.tape0.pop()
     (v7, v10, v61) = (v22, v31, 0)
     tapes.tape4.reserve(tapes.tape4.count + Swift.max(0, v10 - 0))
@@ -309,37 +278,37 @@ func w7c_rosenbrockReverseForward01(head0: Double, x: Tensor, tapes: W7c_hvp_rea
     loop2: while true {
         let v26 = v10 > 0
         if v26 {
-            v29 = v10 - 1
-            // adjoint of: let b = 1 - xi
-            // adjoint of: let xi = x[i]
+            let v29 = v10 - 1
+            // let b = 1 - xi
+            // let xi = x[i]
             let v35 = x.element(v29, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
-            // adjoint of: let b = 1 - xi
+            // let b = 1 - xi
             let v36 = 1.0 - v35
-            // adjoint of: s += 100 * a * a + b * b
+            // s += 100 * a * a + b * b
             let v37 = head0 * v36
             let v39 = v37 + v37
-            // adjoint of: let xn = x[i + 1]
+            // let xn = x[i + 1]
             let v41 = v29 + 1
             let v42 = x.element(v41, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
-            // adjoint of: let a = xn - xi * xi
+            // let a = xn - xi * xi
             let v43 = v35 * v35
             let v44 = v42 - v43
-            // adjoint of: s += 100 * a * a + b * b
+            // s += 100 * a * a + b * b
             let v45 = head0 * v44
             let v47 = 100.0 * v44
             let v48 = head0 * v47
             let v49 = v45 * 100.0
             let v50 = v48 + v49
-            // adjoint of: let b = 1 - xi
+            // let b = 1 - xi
             let v51 = -v39
-            // adjoint of: let a = xn - xi * xi
+            // let a = xn - xi * xi
             let v52 = -v50
             let v53 = v52 * v35
             let v54 = v51 + v53
             let v56 = v54 + v53
-            // adjoint of: let xi = x[i]
+            // let xi = x[i]
             elements1.add(v56, at: v29, rank: rank1, site: Site(source, 6, 19))
-            // adjoint of: let xn = x[i + 1]
+            // let xn = x[i + 1]
             elements1.add(v50, at: v41, rank: rank1, site: Site(source, 7, 19))
             tapes.tape4.push(v10)
             tapes.tape5.push(v56)
@@ -355,83 +324,81 @@ func w7c_rosenbrockReverseForward01(head0: Double, x: Tensor, tapes: W7c_hvp_rea
     }
 }
 
-func w7c_rosenbrockReverseReverse01(head0_: Tensor, head0: Double, x: Tensor, tapes: W7c_hvp_read_onceTapes) -> Tensor {
-    var v11: Tensor
-    var v12: Tensor
-    var v14: Int
-    let v26: Tensor
-    var v33: Int
-    v26 = Tensor.zeros(like: x)
-    let v34 = tapes.tape3.pop()
-    let v35 = v34
-    let v36 = fit(head0_, like: v35, at: Site(source, 3, 6))
-    let v38 = tapes.tape2.pop()
-    (v11, v12, v14) = (v26, v36, v38)
-    let rank1 = v11.prepareElementUpdates()
-    var elements1 = v11.scalars.mutableSpan
+func w7c_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, tapes: W7c_hvp_read_onceTapes) -> Tensor {
+    var v8: Tensor
+    var v9: Tensor
+    var v11: Int
+    let v19 = Tensor.zeros(like: x)
+    let v27 = tapes.tape3.pop()
+    let v28 = v27
+    let v29 = fit(head0_, like: v28, at: Site(source, 3, 6))
+    let v31 = tapes.tape2.pop()
+    (v8, v9, v11) = (v19, v29, v31)
+    let rank1 = v8.prepareElementUpdates()
+    var elements1 = v8.scalars.mutableSpan
     loop2: while true {
-        let v30 = v14 > 0
-        if v30 {
-            v33 = v14 - 1
+        let v23 = v11 > 0
+        if v23 {
+            let v26 = v11 - 1
             _ = tapes.tape5.pop()
-            let v40 = tapes.tape4.pop()
+            let v33 = tapes.tape4.pop()
             // adjoint of: let xi = x[i]
-            v12.fitShape(like: x, at: Site(source, 6, 19))
-            let v42 = v40 - 1
-            let v45 = v12.partSum(v42, at: Site(source, 6, 19))
+            v9.fitShape(like: x, at: Site(source, 6, 19))
+            let v35 = v33 - 1
+            let v38 = v9.partSum(v35, at: Site(source, 6, 19))
             // adjoint of: let xn = x[i + 1]
-            let v48 = v42 + 1
-            let v60 = v12.partSum(v48, at: Site(source, 7, 19))
+            let v41 = v35 + 1
+            let v53 = v9.partSum(v41, at: Site(source, 7, 19))
             // adjoint of: s += 100 * a * a + b * b
             // adjoint of: let xn = x[i + 1]
-            let v51 = x.element(v48, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+            let v44 = x.element(v41, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
             // adjoint of: let xi = x[i]
-            let v52 = x.element(v42, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+            let v45 = x.element(v35, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
             // adjoint of: let a = xn - xi * xi
-            let v53 = v52 * v52
-            let v54 = v51 - v53
+            let v46 = v45 * v45
+            let v47 = v44 - v46
             // adjoint of: s += 100 * a * a + b * b
-            let v55 = 100.0 * v54
-            let v56 = head0 * v55
-            let v57 = head0 * v54
-            let v58 = v57 * 100.0
-            let v59 = v56 + v58
+            let v48 = 100.0 * v47
+            let v49 = head0 * v48
+            let v50 = head0 * v47
+            let v51 = v50 * 100.0
+            let v52 = v49 + v51
             // adjoint of: let xn = x[i + 1]
             // adjoint of: let a = xn - xi * xi
-            let v61 = v45 + v45
-            let v62 = v61 * v52
-            let v63 = -v59
-            let v64 = v61 * v63
-            let v65 = -v62
-            let v66 = v60 + v65
+            let v54 = v38 + v38
+            let v55 = v54 * v45
+            let v56 = -v52
+            let v57 = v54 * v56
+            let v58 = -v55
+            let v59 = v53 + v58
             // adjoint of: let b = 1 - xi
-            let v67 = -v45
+            let v60 = -v38
             // adjoint of: s += 100 * a * a + b * b
-            let v68 = v66 * 100.0
-            let v69 = v66 * head0
-            let v70 = v69 * 100.0
-            let v71 = v68 * head0
-            let v72 = v70 + v71
+            let v61 = v59 * 100.0
+            let v62 = v59 * head0
+            let v63 = v62 * 100.0
+            let v64 = v61 * head0
+            let v65 = v63 + v64
             // adjoint of: let a = xn - xi * xi
-            let v73 = -v72
-            let v74 = v73 * v52
-            let v75 = v64 + v74
-            let v77 = v75 + v74
+            let v66 = -v65
+            let v67 = v66 * v45
+            let v68 = v57 + v67
+            let v70 = v68 + v67
             // adjoint of: let xn = x[i + 1]
-            elements1.add(v72, at: v48, rank: rank1, site: Site(source, 7, 19))
+            elements1.add(v65, at: v41, rank: rank1, site: Site(source, 7, 19))
             // adjoint of: s += 100 * a * a + b * b
-            let v80 = v67 + v67
-            let v81 = v80 * head0
+            let v73 = v60 + v60
+            let v74 = v73 * head0
             // adjoint of: let b = 1 - xi
-            let v82 = -v81
-            let v83 = v77 + v82
+            let v75 = -v74
+            let v76 = v70 + v75
             // adjoint of: let xi = x[i]
-            elements1.add(v83, at: v42, rank: rank1, site: Site(source, 6, 19))
-            v14 = v33
+            elements1.add(v76, at: v35, rank: rank1, site: Site(source, 6, 19))
+            v11 = v26
             continue loop2
         } else {
-            let v28 = v11
-            return v28
+            let v21 = v8
+            return v21
         }
     }
 }
@@ -440,17 +407,15 @@ func w7c_gradient_dotForward0(x: Tensor, v: Tensor, tapes: W7c_hvp_read_onceTape
     // return sum(grad(w7c_rosenbrock)(x) * v)
     let v8 = tapes.isTraining
     tapes.isTraining = true
-    let v9 = w7c_rosenbrockForwardForward00(x: x, tapes: tapes)
+    _ = w7c_rosenbrockForward0Forward0(x: x, tapes: tapes)
     _ = tapes.isTraining
     tapes.isTraining = v8
-    let v11 = w7c_rosenbrockReverseForward01(head0: 1.0, x: x, tapes: tapes)
+    let v11 = w7c_rosenbrockReverse0Forward1(head0: 1.0, x: x, tapes: tapes)
     let v12 = v11
-    let v3 = (v9, v12)
-    let v4 = v3.1
-    let v5 = elementwise(v4, v, at: Site(source, 17, 40)) { $0 * $1 }
+    let v5 = elementwise(v12, v, at: Site(source, 17, 40)) { $0 * $1 }
     let v6 = v5.sum()
     tapes.tape6.push(v5)
-    tapes.tape7.push(v4)
+    tapes.tape7.push(v12)
     return v6
 }
 
@@ -461,9 +426,9 @@ func w7c_gradient_dotReverse0(head0: Double, x: Tensor, v: Tensor, tapes: W7c_hv
     let v6 = fit(head0, like: v5)
     var v7 = elementwise(v6, v, at: Site(source, 17, 40)) { $0 * $1 }
     v7.fitShape(like: v8, at: Site(source, 17, 40))
-    let v11 = w7c_rosenbrockReverseReverse01(head0_: v7, head0: 1.0, x: x, tapes: tapes)
+    let v11 = w7c_rosenbrockReverse0Reverse1(head0_: v7, head0: 1.0, x: x, tapes: tapes)
     let v12 = v11
-    let v13 = w7c_rosenbrockForwardReverse00(head0: 0.0, x: x, tapes: tapes)
+    let v13 = w7c_rosenbrockForward0Reverse0(head0: 0.0, x: x, tapes: tapes)
     let v14 = v13
     var v15 = elementwise(v12, v14, at: Site(source, 17, 16)) { $0 + $1 }
     v15.fitShape(like: x, at: Site(source, 16, 6))
