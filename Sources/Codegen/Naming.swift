@@ -80,12 +80,13 @@ struct Naming {
         return out.filter { $0.isLetter || $0.isNumber || $0 == "_" }
     }
 
-    /// Unique Swift names for a function's values: source names where known, `vN` otherwise.
-    static func valueNames(_ function: Function, parameters: [String]) -> [ValueID: String] {
-        var names: [ValueID: String] = [:]
+    /// Unique Swift names for a function's values, by value number: source names where known, `vN` otherwise;
+    /// and the set of the names that are not `vN` (the only ones another name can collide with).
+    static func valueNames(_ function: Function, parameters: [String]) -> (names: [String], chosen: Set<String>) {
+        var names = [String?](repeating: nil, count: function.valueTypes.count)
         var used = Set<String>(parameters)
-        for (p, name) in zip(function.parameters, parameters) { names[p] = name }
-        for (index, hint) in function.valueNames.sorted(by: { $0.key < $1.key }) where names[ValueID(index)] == nil {
+        for (p, name) in zip(function.parameters, parameters) { names[p.index] = name }
+        for (index, hint) in function.valueNames.sorted(by: { $0.key < $1.key }) where names[index] == nil {
             var name = hint
             if reserved.contains(name) { name += "_" }
             var n = 1
@@ -94,14 +95,15 @@ struct Naming {
                 name = "\(hint)\(n)"
             }
             used.insert(name)
-            names[ValueID(index)] = name
+            names[index] = name
         }
-        for index in function.valueTypes.indices where names[ValueID(index)] == nil {
+        // `vN` differs from every other `vM`: only a source name can be taken already.
+        return (names.indices.map { index in
+            if let name = names[index] { return name }
             var name = "v\(index)"
             while used.contains(name) { name += "_" }
-            used.insert(name)
-            names[ValueID(index)] = name
-        }
-        return names
+            if name.hasSuffix("_") { used.insert(name) }
+            return name
+        }, used)
     }
 }

@@ -18,7 +18,8 @@ struct SwiftFunctionEmitter {
     let source: SourceFile?
     /// The Swift expression naming the `.adj` file in sites (`source`, or `Self.source` in a namespace).
     let sourceName: String
-    private let names: [ValueID: String]
+    /// Each value's Swift name, by value number.
+    private let names: [String]
     /// Every name `names` holds, and those made since (`freshName`).
     private var usedNames: Set<String>
     /// Constants are written where they are used, not bound to names.
@@ -82,8 +83,7 @@ struct SwiftFunctionEmitter {
         self.naming = naming
         self.source = source
         self.sourceName = sourceName
-        names = Naming.valueNames(function, parameters: function.parameterNames.map(SwiftFunctionEmitter.label))
-        usedNames = Set(names.values)
+        (names, usedNames) = Naming.valueNames(function, parameters: function.parameterNames.map(SwiftFunctionEmitter.label))
         for b in function.blocks {
             for i in b.instructions where i.op == .const {
                 if let r = i.result, case .constant(let c) = i.payload { literals[r] = SwiftFunctionEmitter.literal(c) }
@@ -141,7 +141,7 @@ struct SwiftFunctionEmitter {
 
     func name(_ v: ValueID) -> String {
         if let root = storage[v] { return name(root) }
-        return literals[v] ?? names[v] ?? "v\(v.index)"
+        return literals[v] ?? (v.index < names.count ? names[v.index] : "v\(v.index)")
     }
 
     /// Whether `v` is a constant written inline as a literal.

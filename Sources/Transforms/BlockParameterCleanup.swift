@@ -19,15 +19,18 @@ public enum BlockParameterCleanup {
     /// A worklist over parameters, linear in the function's size up to the replacements' chains: a parameter
     /// is checked again only when one of the values passed to it is replaced.
     public static func run(on function: inout Function) {
-        var replacement: [ValueID: ValueID] = [:]
+        // Tables indexed by value number, not dictionaries: this runs on every sweep, and hashing was most
+        // of its time on large functions.
+        var replacement = [ValueID?](repeating: nil, count: function.valueTypes.count)
+        var replaced = false
         func resolve(_ v: ValueID) -> ValueID {
             var v = v
-            while let next = replacement[v] { v = next }
+            while let next = replacement[v.index] { v = next }
             return v
         }
         // The arguments each parameter receives, and the parameters each value is passed to.
         var incoming: [[[ValueID]]] = function.blocks.map { Array(repeating: [], count: $0.parameters.count) }
-        var receivers: [ValueID: [(block: Int, position: Int)]] = [:]
+        var receivers = [[(block: Int, position: Int)]](repeating: [], count: function.valueTypes.count)
         var hasEdges = Array(repeating: false, count: function.blocks.count)
         for block in function.blocks {
             for target in block.terminator.successors {
@@ -35,7 +38,7 @@ public enum BlockParameterCleanup {
                 hasEdges[b] = true
                 for (j, argument) in target.arguments.enumerated() where j < incoming[b].count {
                     incoming[b][j].append(argument)
-                    receivers[argument, default: []].append((b, j))
+                    receivers[argument.index].append((b, j))
                 }
             }
         }
@@ -55,25 +58,29 @@ public enum BlockParameterCleanup {
                 if other == nil { other = v } else { trivial = false; break }
             }
             guard trivial, let value = other else { continue }
-            replacement[parameter] = value
+            replacement[parameter.index] = value
+            replaced = true
             removed[b].insert(j)
             // Whatever received the parameter now receives the value: check those parameters again.
-            let moved = receivers.removeValue(forKey: parameter) ?? []
-            receivers[value, default: []] += moved
+            let moved = receivers[parameter.index]
+            receivers[parameter.index] = []
+            receivers[value.index] += moved
             work += moved.reversed()
         }
         let resolvedIncoming = incoming.map { $0.map { $0.map(resolve) } }
         for (parameter, value, block, index) in redundantGroups(function, incoming: resolvedIncoming, removed: removed) {
-            replacement[parameter] = value
+            replacement[parameter.index] = value
+            replaced = true
             removed[block].insert(index)
         }
-        guard !replacement.isEmpty else { return }
+        guard replaced else { return }
         for b in function.blocks.indices where !removed[b].isEmpty {
             function.blocks[b].parameters = function.blocks[b].parameters.enumerated()
                 .filter { !removed[b].contains($0.offset) }.map(\.element)
         }
         for b in function.blocks.indices {
-            for i in function.blocks[b].instructions.indices {
+            for i in function.blocks[b].instructions.indices
+            where function.blocks[b].instructions[i].operands.contains(where: { replacement[$0.index] != nil }) {
                 function.blocks[b].instructions[i].operands = function.blocks[b].instructions[i].operands.map(resolve)
             }
             var terminator = function.blocks[b].terminator.mappingOperands(resolve)
@@ -93,16 +100,16 @@ extension BlockParameterCleanup {
         -> [(parameter: ValueID, value: ValueID, block: Int, index: Int)] {
         // The remaining parameters, numbered; each one's arguments, and those that are parameters too.
         var nodes: [(parameter: ValueID, block: Int, index: Int)] = []
-        var number: [ValueID: Int] = [:]
+        var number = [Int](repeating: -1, count: function.valueTypes.count)
         for (b, block) in function.blocks.enumerated().dropFirst() {
             for (j, p) in block.parameters.enumerated() where !removed[b].contains(j) {
-                number[p] = nodes.count
+                number[p.index] = nodes.count
                 nodes.append((p, b, j))
             }
         }
         guard !nodes.isEmpty else { return [] }
         let arguments = nodes.map { incoming[$0.block][$0.index] }
-        let successors = arguments.map { $0.compactMap { number[$0] } }
+        let successors = arguments.map { $0.compactMap { number[$0.index] >= 0 ? number[$0.index] : nil } }
         // Tarjan's algorithm with an explicit stack.
         var order = [Int](repeating: -1, count: nodes.count), low = [Int](repeating: 0, count: nodes.count)
         var onStack = [Bool](repeating: false, count: nodes.count)

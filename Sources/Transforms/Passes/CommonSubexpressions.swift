@@ -37,8 +37,10 @@ public enum CommonSubexpressions: FunctionPass {
         for b in dominators.reversePostOrder where b.index != 0 {
             if let parent = dominators.idom[b.index] { children[parent.index].append(b.index) }
         }
-        var replacement: [ValueID: ValueID] = [:]
+        var replacement = [ValueID?](repeating: nil, count: function.valueTypes.count)
+        var replaced = false
         var seen: [Key: ValueID] = [:]
+        seen.reserveCapacity(function.valueTypes.count)
         // Depth-first over the dominator tree; each block's additions are undone when its subtree is done.
         var work: [(block: Int, leaving: Bool)] = [(0, false)]
         var added: [[Key]] = Array(repeating: [], count: function.blocks.count)
@@ -54,13 +56,16 @@ public enum CommonSubexpressions: FunctionPass {
             work.append((b, true))
             for k in function.blocks[b].instructions.indices {
                 var instruction = function.blocks[b].instructions[k]
-                instruction.operands = instruction.operands.map { replacement[$0] ?? $0 }
-                function.blocks[b].instructions[k] = instruction
+                if replaced, instruction.operands.contains(where: { replacement[$0.index] != nil }) {
+                    instruction.operands = instruction.operands.map { replacement[$0.index] ?? $0 }
+                    function.blocks[b].instructions[k] = instruction
+                }
                 guard let r = instruction.result, instruction.op.isPure else { continue }
                 if keepingPoints, instruction.op.nonSmoothPoint != nil || instruction.op.isComparison { continue }
                 let key = Key(op: instruction.op, operands: instruction.operands, payload: comparable(instruction.payload))
                 if let earlier = seen[key], function.type(of: earlier) == function.type(of: r) {
-                    replacement[r] = earlier
+                    replacement[r.index] = earlier
+                    replaced = true
                     merged[b].append(k)
                 } else if seen[key] == nil {
                     seen[key] = r
@@ -69,17 +74,21 @@ public enum CommonSubexpressions: FunctionPass {
             }
             for child in children[b].reversed() { work.append((child, false)) }
         }
-        guard !replacement.isEmpty else { return }
+        guard replaced else { return }
         for b in function.blocks.indices where !merged[b].isEmpty {
-            for k in merged[b].reversed() { function.blocks[b].instructions.remove(at: k) }
+            // One pass that keeps the rest (removing each at its index moved the block's tail every time).
+            let drop = Set(merged[b])
+            function.blocks[b].instructions = function.blocks[b].instructions.enumerated()
+                .filter { !drop.contains($0.offset) }.map(\.element)
         }
         for b in function.blocks.indices {
-            for k in function.blocks[b].instructions.indices {
+            for k in function.blocks[b].instructions.indices
+            where function.blocks[b].instructions[k].operands.contains(where: { replacement[$0.index] != nil }) {
                 function.blocks[b].instructions[k].operands = function.blocks[b].instructions[k].operands.map {
-                    replacement[$0] ?? $0
+                    replacement[$0.index] ?? $0
                 }
             }
-            function.blocks[b].terminator = function.blocks[b].terminator.mappingOperands { replacement[$0] ?? $0 }
+            function.blocks[b].terminator = function.blocks[b].terminator.mappingOperands { replacement[$0.index] ?? $0 }
         }
     }
 }

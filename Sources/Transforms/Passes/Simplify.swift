@@ -22,20 +22,26 @@ public enum Simplify: FunctionPass {
     public static let name = "simplify"
 
     public static func run(on function: inout Function) {
-        var definitions: [ValueID: Instruction] = [:]
-        for block in function.blocks {
-            for i in block.instructions { if let r = i.result { definitions[r] = i } }
+        // Where each value is defined, and what replaces it: tables by value number (no hashing).
+        var place = [(block: Int, index: Int)?](repeating: nil, count: function.valueTypes.count)
+        for (b, block) in function.blocks.enumerated() {
+            for (k, i) in block.instructions.enumerated() { if let r = i.result { place[r.index] = (b, k) } }
         }
-        var replacement: [ValueID: ValueID] = [:]
+        var replacement = [ValueID?](repeating: nil, count: function.valueTypes.count)
+        var replaced = false
         func resolve(_ v: ValueID) -> ValueID {
             var v = v
-            while let next = replacement[v] { v = next }
+            while let next = replacement[v.index] { v = next }
             return v
+        }
+        /// The instruction defining `v` as it is now (rewrites in place are seen at once).
+        func definition(_ v: ValueID) -> Instruction? {
+            place[v.index].map { function.blocks[$0.block].instructions[$0.index] }
         }
         func integer(_ v: ValueID) -> Int? {
             // A rank-0 tensor literal of a constant (reverse mode's shared zero) counts as that constant.
-            if let d = definitions[v], d.op == .tensor, case .shape([]) = d.payload { return integer(resolve(d.operands[0])) }
-            guard let d = definitions[v], d.op == .const, case .constant(let c) = d.payload else { return nil }
+            if let d = definition(v), d.op == .tensor, case .shape([]) = d.payload { return integer(resolve(d.operands[0])) }
+            guard let d = definition(v), d.op == .const, case .constant(let c) = d.payload else { return nil }
             switch c {
             case .int(let i): return i
             case .real(let n, "1"): return Int(n)
@@ -46,7 +52,7 @@ public enum Simplify: FunctionPass {
         /// The value whose shape `v` is known to have (through fits, in-place-style updates and zeros_like,
         /// and around loops).
         func shapeSource(_ v: ValueID) -> ValueID {
-            guard let d = definitions[v] else { return witnesses[v].map { shapeSource(resolve($0)) } ?? v }
+            guard let d = definition(v) else { return witnesses[v].map { shapeSource(resolve($0)) } ?? v }
             switch d.op {
             case .fit, .reshapeas: return shapeSource(resolve(d.operands[1]))
             case .addat, .setindex, .setslice, .setselect, .addselect: return shapeSource(resolve(d.operands[0]))
@@ -57,8 +63,10 @@ public enum Simplify: FunctionPass {
         for b in function.blocks.indices {
             for k in function.blocks[b].instructions.indices {
                 var instruction = function.blocks[b].instructions[k]
-                instruction.operands = instruction.operands.map(resolve)
-                function.blocks[b].instructions[k] = instruction
+                if replaced, instruction.operands.contains(where: { replacement[$0.index] != nil }) {
+                    instruction.operands = instruction.operands.map(resolve)
+                    function.blocks[b].instructions[k] = instruction
+                }
                 guard let r = instruction.result else { continue }
                 let x = instruction.operands
                 let type = function.type(of: r)
@@ -76,7 +84,7 @@ public enum Simplify: FunctionPass {
                 case .div:
                     if integer(x[1]) == 1, same(x[0]) { result = x[0] }                                 // (div x 1) => x
                 case .neg:
-                    if let d = definitions[x[0]], d.op == .neg { result = resolve(d.operands[0]) }      // (neg (neg x)) => x
+                    if let d = definition(x[0]), d.op == .neg { result = resolve(d.operands[0]) }      // (neg (neg x)) => x
                 case .fit:
                     if same(x[0]), shapeSource(x[0]) == shapeSource(x[1]) { result = x[0] }             // (fit a like) => a
                 case .pow:
@@ -85,26 +93,25 @@ public enum Simplify: FunctionPass {
                         instruction.op = .mul
                         instruction.operands = [x[0], x[0]]
                         function.blocks[b].instructions[k] = instruction
-                        definitions[r] = instruction
                         continue  // `x` names the old operands; the next run of this pass folds a constant product
                     }
                 case .extract:
-                    if let d = definitions[x[0]], d.op == .tuple, case .index(let k) = instruction.payload,   // (extract #k (tuple ...)) => xk
+                    if let d = definition(x[0]), d.op == .tuple, case .index(let k) = instruction.payload,   // (extract #k (tuple ...)) => xk
                        k < d.operands.count, same(d.operands[k]) { result = resolve(d.operands[k]) }
                 case .itor:
-                    if let d = definitions[x[0]], d.op == .const, case .constant(.int(let i)) = d.payload { // (itor c) => c
+                    if let d = definition(x[0]), d.op == .const, case .constant(.int(let i)) = d.payload { // (itor c) => c
                         instruction.op = .const
                         instruction.operands = []
                         instruction.payload = .constant(.real(numerator: "\(i)", denominator: "1"))
                         function.blocks[b].instructions[k] = instruction
-                        definitions[r] = instruction
                         continue
                     }
                 default:
                     break
                 }
                 if let result {
-                    replacement[r] = result
+                    replacement[r.index] = result
+                    replaced = true
                     continue
                 }
                 // (op c1 c2) => c
@@ -121,14 +128,15 @@ public enum Simplify: FunctionPass {
                     instruction.operands = []
                     instruction.payload = .constant(type == .int ? .int(value) : .real(numerator: "\(value)", denominator: "1"))
                     function.blocks[b].instructions[k] = instruction
-                    definitions[r] = instruction
                 }
             }
         }
         // Uses in blocks placed before the definitions they read (loop bodies after their headers) are
         // redirected here, once every replacement is known.
+        guard replaced else { return }
         for b in function.blocks.indices {
-            for k in function.blocks[b].instructions.indices {
+            for k in function.blocks[b].instructions.indices
+            where function.blocks[b].instructions[k].operands.contains(where: { replacement[$0.index] != nil }) {
                 function.blocks[b].instructions[k].operands = function.blocks[b].instructions[k].operands.map(resolve)
             }
             function.blocks[b].terminator = function.blocks[b].terminator.mappingOperands(resolve)

@@ -303,9 +303,12 @@ struct ReverseMode {
             var emitter = AdjointEmitter(source: source, activity: activity, context: context, zeros: zeros,
                                          block: id, builder: b, recomputation: recomputation,
                                          primalParameters: primalParameters, loopCounts: counts)
+            // The emitter holds the function now: `b` lets go of it, so the emitter's appends do not copy the
+            // whole function (once per block, which made reverse mode quadratic in the number of blocks).
+            b = FunctionBuilder(existing: Function(name: "", parameterNames: [], resultType: .void))
             let influenced = inert.varied
             emitter.isInfluenced = { influenced.contains($0) }
-            for (key, parameter) in zip(crossKeys, b.parameters(of: start)) {
+            for (key, parameter) in zip(crossKeys, emitter.builder.parameters(of: start)) {
                 emitter.adjoints[key] = .value(parameter)
             }
             if case .ret(let v?) = block.terminator, activity.isActive(v) {
