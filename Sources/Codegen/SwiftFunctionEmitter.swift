@@ -28,6 +28,13 @@ struct SwiftFunctionEmitter {
     private var reassigned: Set<ValueID> = []
     private var definingBlock: [ValueID: Int] = [:]
     private var useCount: [ValueID: Int] = [:]
+    /// Real arithmetic read once, later in its own block: written inline where it is read, as a person writes
+    /// `a * b + c`, not as a temporary of its own (fewer statements is also less for swiftc to check).
+    private var inlinable: Set<ValueID> = []
+    /// Whether the control flow is written as Swift's own (else as a dispatch loop).
+    private var reducible = true
+    /// The expressions of `inlinable` values already met, which `name` gives in their place.
+    private let inlined = InlinedExpressions()
     /// `fit(subtensor(g, i...), like: <a Real>)` (the adjoint of a Real written into or added to a tensor):
     /// by the subtensor's result, the fit that sums it. Emitted as one `g.partSum(...)` where the subtensor
     /// stands, so no rank-0 tensor is made per element, and the fit emits nothing.
@@ -121,7 +128,8 @@ struct SwiftFunctionEmitter {
             }
         }
         // Irreducible graphs (no dominating back edge) still loop: count every block then.
-        let inLoop = Structurizer(function) == nil ? Set(function.blocks.map { $0.id.index }) : loops.inAnyLoop
+        reducible = Structurizer(function) != nil
+        let inLoop = reducible ? loops.inAnyLoop : Set(function.blocks.map { $0.id.index })
         for b in function.blocks {
             if b.id.index != 0 { for p in b.parameters { hoisted.insert(p); reassigned.insert(p) } }
             let uses = b.instructions.flatMap(\.operands) + b.terminator.operands
@@ -137,11 +145,32 @@ struct SwiftFunctionEmitter {
                 if let r = i.result { reassigned.insert(r) }
             }
         }
+        findInlinable()
+    }
+
+    /// Fills `inlinable`: pure Real arithmetic (no trap, no effect, so it may run where it is read instead)
+    /// whose one read is in the same block, of a value no source variable names. Nothing between the two can
+    /// change its operands: Reals are assigned where defined, and block parameters only at the block's end.
+    private mutating func findInlinable() {
+        guard explain == nil, reducible else { return }
+        let arithmetic: Set<Opcode> = [.add, .sub, .mul, .div, .neg]
+        for b in function.blocks {
+            var readHere: [ValueID: Int] = [:]
+            for v in b.instructions.flatMap(\.operands) + b.terminator.operands { readHere[v, default: 0] += 1 }
+            for i in b.instructions where arithmetic.contains(i.op) {
+                guard let r = i.result, function.type(of: r) == .real, useCount[r] == 1, readHere[r] == 1,
+                      function.valueNames[r.index] == nil, !hoisted.contains(r), !reassigned.contains(r),
+                      storage[r] == nil, i.operands.allSatisfy({ function.type(of: $0) == .real }),
+                      // Literals alone have no type yet (`-2.0 < 1.0` is ambiguous beside the runtime's operators).
+                      i.operands.contains(where: { literals[$0] == nil }) else { continue }
+                inlinable.insert(r)
+            }
+        }
     }
 
     func name(_ v: ValueID) -> String {
         if let root = storage[v] { return name(root) }
-        return literals[v] ?? (v.index < names.count ? names[v.index] : "v\(v.index)")
+        return literals[v] ?? inlined.expressions[v] ?? (v.index < names.count ? names[v.index] : "v\(v.index)")
     }
 
     /// Whether `v` is a constant written inline as a literal.
@@ -321,7 +350,10 @@ struct SwiftFunctionEmitter {
         var k = 0
         while k < instructions.count {
             guard let root = spanRoot(instructions[k]) else {
-                quoteSource(instructions[k].location, into: &w)
+                // An expression written inline is quoted where it is read.
+                if !(instructions[k].result.map(inlinable.contains) ?? false) {
+                    quoteSource(instructions[k].location, into: &w)
+                }
                 emit(instructions[k], into: &w)
                 k += 1
                 continue
@@ -681,6 +713,10 @@ struct SwiftFunctionEmitter {
     }
 
     private func define(_ v: ValueID, _ expression: String, into w: inout SwiftWriter) {
+        if inlinable.contains(v) {
+            inlined.expressions[v] = "(\(expression))"
+            return
+        }
         let type = function.type(of: v)
         let isVoid = type == .void || type == .tuple([])
         if hoisted.contains(v) {
@@ -720,4 +756,9 @@ struct SwiftFunctionEmitter {
         }
         return out + "\""
     }
+}
+
+/// The expressions written inline in place of their values' names, filled as the function is written.
+final class InlinedExpressions {
+    var expressions: [ValueID: String] = [:]
 }
