@@ -19,16 +19,11 @@ public func w3_rosenbrock(x: Tensor) -> Double {
             let v10 = i2 + 1
             let v11 = x.element(v10, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
             let v12 = x.element(i2, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
-            let v14 = v12 * v12
-            let a = v11 - v14
+            let a = v11 - (v12 * v12)
             // let b = 1 - x[i]
             let b = 1.0 - v12
             // s += 100 * a * a + b * b
-            let v20 = 100.0 * a
-            let v21 = v20 * a
-            let v22 = b * b
-            let v23 = v21 + v22
-            let s3 = s2 + v23
+            let s3 = s2 + (((100.0 * a) * a) + (b * b))
             (s2, i2) = (s3, v10)
             continue loop1
         } else {
@@ -65,16 +60,11 @@ func w3_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
             let v10 = i2 + 1
             let v11 = x.element(v10, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
             let v12 = x.element(i2, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
-            let v14 = v12 * v12
-            let a = v11 - v14
+            let a = v11 - (v12 * v12)
             // let b = 1 - x[i]
             let b = 1.0 - v12
             // s += 100 * a * a + b * b
-            let v20 = 100.0 * a
-            let v21 = v20 * a
-            let v22 = b * b
-            let v23 = v21 + v22
-            let s3 = s2 + v23
+            let s3 = s2 + (((100.0 * a) * a) + (b * b))
             let v30 = v27 + 1
             (s2, i2, v27) = (s3, v10, v30)
             continue loop1
@@ -90,30 +80,17 @@ func w3_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
                     // let b = 1 - x[i]
                     // let a = x[i + 1] - x[i] * x[i]
                     let v68 = x.element(v62, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
-                    // let b = 1 - x[i]
-                    let v69 = 1.0 - v68
                     // s += 100 * a * a + b * b
-                    let v70 = head0 * v69
-                    let v72 = v70 + v70
+                    let v70 = head0 * (1.0 - v68)
                     // let a = x[i + 1] - x[i] * x[i]
                     let v74 = v62 + 1
                     let v75 = x.element(v74, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
-                    let v76 = v68 * v68
-                    let v77 = v75 - v76
+                    let v77 = v75 - (v68 * v68)
                     // s += 100 * a * a + b * b
-                    let v78 = head0 * v77
-                    let v80 = 100.0 * v77
-                    let v81 = head0 * v80
-                    let v82 = v78 * 100.0
-                    let v83 = v81 + v82
-                    // let b = 1 - x[i]
-                    let v84 = -v72
+                    let v83 = (head0 * (100.0 * v77)) + ((head0 * v77) * 100.0)
                     // let a = x[i + 1] - x[i] * x[i]
-                    let v85 = -v83
-                    let v86 = v85 * v68
-                    let v87 = v84 + v86
-                    let v89 = v87 + v86
-                    elements1.add(v89, at: v62, rank: rank1, site: Site(source, 8, 29))
+                    let v86 = (-v83) * v68
+                    elements1.add((((-(v70 + v70)) + v86) + v86), at: v62, rank: rank1, site: Site(source, 8, 29))
                     elements1.add(v83, at: v74, rank: rank1, site: Site(source, 8, 18))
                     v43 = v62
                     continue loop5

@@ -19,14 +19,9 @@ public func w3b_rosenbrock(x: Tensor) -> Double {
             let v11 = i2 + 1
             let v12 = x.element(v11, at: Site(source, 7, 22), quoting: SubscriptText("x", ["i + 1"]))
             let v13 = x.element(i2, at: Site(source, 7, 33), quoting: SubscriptText("x", ["i"]))
-            let v15 = v13 * v13
-            let v16 = v12 - v15
-            let v17 = 100.0 * v16
-            let v25 = v17 * v16
+            let v16 = v12 - (v13 * v13)
             let v28 = 1.0 - v13
-            let v32 = v28 * v28
-            let v33 = v25 + v32
-            let s3 = s2 + v33
+            let s3 = s2 + (((100.0 * v16) * v16) + (v28 * v28))
             (s2, i2) = (s3, v11)
             continue loop1
         } else {
@@ -63,14 +58,9 @@ func w3b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
             let v11 = i2 + 1
             let v12 = x.element(v11, at: Site(source, 7, 22), quoting: SubscriptText("x", ["i + 1"]))
             let v13 = x.element(i2, at: Site(source, 7, 33), quoting: SubscriptText("x", ["i"]))
-            let v15 = v13 * v13
-            let v16 = v12 - v15
-            let v17 = 100.0 * v16
-            let v25 = v17 * v16
+            let v16 = v12 - (v13 * v13)
             let v28 = 1.0 - v13
-            let v32 = v28 * v28
-            let v33 = v25 + v32
-            let s3 = s2 + v33
+            let s3 = s2 + (((100.0 * v16) * v16) + (v28 * v28))
             let v40 = v37 + 1
             (s2, i2, v37) = (s3, v11, v40)
             continue loop1
@@ -84,24 +74,13 @@ func w3b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
                 if v69 {
                     let v72 = v53 - 1
                     let v78 = x.element(v72, at: Site(source, 7, 33), quoting: SubscriptText("x", ["i"]))
-                    let v79 = 1.0 - v78
-                    let v80 = head0 * v79
-                    let v82 = v80 + v80
-                    let v83 = -v82
+                    let v80 = head0 * (1.0 - v78)
                     let v85 = v72 + 1
                     let v86 = x.element(v85, at: Site(source, 7, 22), quoting: SubscriptText("x", ["i + 1"]))
-                    let v87 = v78 * v78
-                    let v88 = v86 - v87
-                    let v89 = head0 * v88
-                    let v91 = 100.0 * v88
-                    let v92 = head0 * v91
-                    let v93 = v89 * 100.0
-                    let v94 = v92 + v93
-                    let v95 = -v94
-                    let v96 = v95 * v78
-                    let v97 = v83 + v96
-                    let v99 = v97 + v96
-                    elements1.add(v99, at: v72, rank: rank1, site: Site(source, 7, 33))
+                    let v88 = v86 - (v78 * v78)
+                    let v94 = (head0 * (100.0 * v88)) + ((head0 * v88) * 100.0)
+                    let v96 = (-v94) * v78
+                    elements1.add((((-(v80 + v80)) + v96) + v96), at: v72, rank: rank1, site: Site(source, 7, 33))
                     elements1.add(v94, at: v85, rank: rank1, site: Site(source, 7, 22))
                     v53 = v72
                     continue loop5

@@ -21,16 +21,11 @@ public func w3c_rosenbrock(x: Tensor) -> Double {
             let v11 = i2 + 1
             let xn = x.element(v11, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
             // let a = xn - xi * xi
-            let v13 = xi * xi
-            let a = xn - v13
+            let a = xn - (xi * xi)
             // let b = 1 - xi
             let b = 1.0 - xi
             // s += 100 * a * a + b * b
-            let v18 = 100.0 * a
-            let v19 = v18 * a
-            let v20 = b * b
-            let v21 = v19 + v20
-            let s3 = s2 + v21
+            let s3 = s2 + (((100.0 * a) * a) + (b * b))
             (s2, i2) = (s3, v11)
             continue loop1
         } else {
@@ -69,16 +64,11 @@ func w3c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
             let v11 = i2 + 1
             let xn = x.element(v11, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
             // let a = xn - xi * xi
-            let v13 = xi * xi
-            let a = xn - v13
+            let a = xn - (xi * xi)
             // let b = 1 - xi
             let b = 1.0 - xi
             // s += 100 * a * a + b * b
-            let v18 = 100.0 * a
-            let v19 = v18 * a
-            let v20 = b * b
-            let v21 = v19 + v20
-            let s3 = s2 + v21
+            let s3 = s2 + (((100.0 * a) * a) + (b * b))
             let v28 = v25 + 1
             (s2, i2, v25) = (s3, v11, v28)
             continue loop1
@@ -94,32 +84,19 @@ func w3c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
                     // let b = 1 - xi
                     // let xi = x[i]
                     let v66 = x.element(v60, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
-                    // let b = 1 - xi
-                    let v67 = 1.0 - v66
                     // s += 100 * a * a + b * b
-                    let v68 = head0 * v67
-                    let v70 = v68 + v68
+                    let v68 = head0 * (1.0 - v66)
                     // let xn = x[i + 1]
                     let v72 = v60 + 1
                     let v73 = x.element(v72, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
                     // let a = xn - xi * xi
-                    let v74 = v66 * v66
-                    let v75 = v73 - v74
+                    let v75 = v73 - (v66 * v66)
                     // s += 100 * a * a + b * b
-                    let v76 = head0 * v75
-                    let v78 = 100.0 * v75
-                    let v79 = head0 * v78
-                    let v80 = v76 * 100.0
-                    let v81 = v79 + v80
-                    // let b = 1 - xi
-                    let v82 = -v70
+                    let v81 = (head0 * (100.0 * v75)) + ((head0 * v75) * 100.0)
                     // let a = xn - xi * xi
-                    let v83 = -v81
-                    let v84 = v83 * v66
-                    let v85 = v82 + v84
-                    let v87 = v85 + v84
+                    let v84 = (-v81) * v66
                     // let xi = x[i]
-                    elements1.add(v87, at: v60, rank: rank1, site: Site(source, 6, 19))
+                    elements1.add((((-(v68 + v68)) + v84) + v84), at: v60, rank: rank1, site: Site(source, 6, 19))
                     // let xn = x[i + 1]
                     elements1.add(v81, at: v72, rank: rank1, site: Site(source, 7, 19))
                     v41 = v60

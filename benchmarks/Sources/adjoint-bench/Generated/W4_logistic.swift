@@ -23,9 +23,7 @@ public func w4_logistic(x0: Double, r: Double, n: Int) -> Double {
         let v6 = i2 < n
         if v6 {
             // x = r * x * (1 - x)
-            let v7 = r * x
-            let v9 = 1.0 - x
-            let x2 = v7 * v9
+            let x2 = (r * x) * (1.0 - x)
             // for i in 0..<n {
             let v12 = i2 + 1
             (x, i2) = (x2, v12)
@@ -60,9 +58,7 @@ func w4_logisticForward0_1(x0: Double, r: Double, n: Int, tapes: W4_logisticTape
         let v6 = i2 < n
         if v6 {
             // x = r * x * (1 - x)
-            let v7 = r * x
-            let v9 = 1.0 - x
-            let x2 = v7 * v9
+            let x2 = (r * x) * (1.0 - x)
             tapes.tape1.push(x)
             // for i in 0..<n {
             let v12 = i2 + 1
@@ -88,16 +84,8 @@ func w4_logisticReverse0_1(head0: Double, x0: Double, r: Double, n: Int, tapes: 
             let v35 = v14 - 1
             let v39 = tapes.tape1.pop()
             // adjoint of: x = r * x * (1 - x)
-            let v40 = 1.0 - v39
-            let v41 = v12 * v40
-            let v42 = r * v39
-            let v43 = v12 * v42
-            let v44 = -v43
-            let v46 = v41 * v39
-            let v47 = v11 + v46
-            let v48 = v41 * r
-            let v49 = v44 + v48
-            (v11, v12, v14) = (v47, v49, v35)
+            let v41 = v12 * (1.0 - v39)
+            (v11, v12, v14) = ((v11 + (v41 * v39)), ((-(v12 * (r * v39))) + (v41 * r)), v35)
             continue loop2
         } else {
             let v29 = (v12, v11)

@@ -92,21 +92,9 @@ func w4b_logisticReverse0_1(head0: Double, x0: Double, r: Double, n: Int, tapes:
             let v35 = v14 - 1
             let v39 = tapes.tape1.pop()
             // adjoint of: let z = 1 - x
-            let v40 = 1.0 - v39
             // adjoint of: x = y * z
-            let v41 = v12 * v40
-            // adjoint of: let y = r * x
-            let v42 = r * v39
-            // adjoint of: x = y * z
-            let v43 = v12 * v42
-            // adjoint of: let z = 1 - x
-            let v44 = -v43
-            // adjoint of: let y = r * x
-            let v46 = v41 * v39
-            let v47 = v11 + v46
-            let v48 = v41 * r
-            let v49 = v44 + v48
-            (v11, v12, v14) = (v47, v49, v35)
+            let v41 = v12 * (1.0 - v39)
+            (v11, v12, v14) = ((v11 + (v41 * v39)), ((-(v12 * (r * v39))) + (v41 * r)), v35)
             continue loop2
         } else {
             let v29 = (v12, v11)

@@ -34,8 +34,7 @@ public func w5_piecewise(x: Tensor) -> Double {
                 let v9 = xi > 0.0
                 if v9 {
                     // s += xi * xi
-                    let v10 = xi * xi
-                    let s3 = s2 + v10
+                    let s3 = s2 + (xi * xi)
                     s5 = s3
                     break block6
                 } else {
@@ -92,8 +91,7 @@ func w5_piecewiseForward0(x: Tensor, tapes: W5_piecewiseTapes) -> Double {
                 let v9 = xi > 0.0
                 if v9 {
                     // s += xi * xi
-                    let v10 = xi * xi
-                    let s3 = s2 + v10
+                    let s3 = s2 + (xi * xi)
                     (s5, v19) = (s3, 0)
                     break block6
                 } else {
@@ -139,18 +137,14 @@ func w5_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5_piecewiseTapes) ->
                     let v80 = x.element(v65, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
                     // adjoint of: s += xi * xi
                     let v81 = head0 * v80
-                    let v84 = v81 + v81
-                    v25 = v84
+                    v25 = (v81 + v81)
                     break block3
                 } else {
-                    // adjoint of: s -= sin(xi)
-                    let v72 = -head0
                     // adjoint of: let xi = x[i]
                     let v74 = x.element(v65, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
                     // adjoint of: s -= sin(xi)
                     let v75 = cos(v74)
-                    let v76 = v72 * v75
-                    v25 = v76
+                    v25 = ((-head0) * v75)
                     break block3
                 }
             }

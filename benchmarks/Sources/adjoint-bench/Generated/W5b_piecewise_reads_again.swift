@@ -33,8 +33,7 @@ public func w5b_piecewise(x: Tensor) -> Double {
                 let v9 = v7 > 0.0
                 if v9 {
                     // s += x[i] * x[i]
-                    let v12 = v7 * v7
-                    let s3 = s2 + v12
+                    let s3 = s2 + (v7 * v7)
                     s5 = s3
                     break block6
                 } else {
@@ -90,8 +89,7 @@ func w5b_piecewiseForward0(x: Tensor, tapes: W5b_piecewise_reads_againTapes) -> 
                 let v9 = v7 > 0.0
                 if v9 {
                     // s += x[i] * x[i]
-                    let v12 = v7 * v7
-                    let s3 = s2 + v12
+                    let s3 = s2 + (v7 * v7)
                     (s5, v22) = (s3, 0)
                     break block6
                 } else {
@@ -137,18 +135,14 @@ func w5b_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5b_piecewise_reads_
                     let v80 = x.element(v65, at: Site(source, 6, 13), quoting: SubscriptText("x", ["i"]))
                     // adjoint of: s += x[i] * x[i]
                     let v81 = head0 * v80
-                    let v84 = v81 + v81
-                    v25 = v84
+                    v25 = (v81 + v81)
                     break block3
                 } else {
-                    // adjoint of: s -= sin(x[i])
-                    let v72 = -head0
                     // adjoint of: if x[i] > 0 {
                     let v74 = x.element(v65, at: Site(source, 6, 13), quoting: SubscriptText("x", ["i"]))
                     // adjoint of: s -= sin(x[i])
                     let v75 = cos(v74)
-                    let v76 = v72 * v75
-                    v25 = v76
+                    v25 = ((-head0) * v75)
                     break block3
                 }
             }

@@ -33,8 +33,7 @@ public func w5c_piecewise(x: Tensor) -> Double {
                 let positive = v7 > 0.0
                 if positive {
                     // s = s + x[i] * x[i]
-                    let v12 = v7 * v7
-                    let s3 = s2 + v12
+                    let s3 = s2 + (v7 * v7)
                     s5 = s3
                     break block6
                 } else {
@@ -90,8 +89,7 @@ func w5c_piecewiseForward0(x: Tensor, tapes: W5c_piecewise_condition_onceTapes) 
                 let positive = v7 > 0.0
                 if positive {
                     // s = s + x[i] * x[i]
-                    let v12 = v7 * v7
-                    let s3 = s2 + v12
+                    let s3 = s2 + (v7 * v7)
                     (s5, v22) = (s3, 0)
                     break block6
                 } else {
@@ -137,18 +135,14 @@ func w5c_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5c_piecewise_condit
                     let v80 = x.element(v65, at: Site(source, 7, 25), quoting: SubscriptText("x", ["i"]))
                     // adjoint of: s = s + x[i] * x[i]
                     let v81 = head0 * v80
-                    let v84 = v81 + v81
-                    v25 = v84
+                    v25 = (v81 + v81)
                     break block3
                 } else {
-                    // adjoint of: s = s - sin(x[i])
-                    let v72 = -head0
                     // adjoint of: let positive = x[i] > 0
                     let v74 = x.element(v65, at: Site(source, 7, 25), quoting: SubscriptText("x", ["i"]))
                     // adjoint of: s = s - sin(x[i])
                     let v75 = cos(v74)
-                    let v76 = v72 * v75
-                    v25 = v76
+                    v25 = ((-head0) * v75)
                     break block3
                 }
             }

@@ -15,8 +15,7 @@ public func w6_mlp(X: Tensor, W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, Y:
     // return sum(o * o) / 64
     let v12 = elementwise(o, o, at: Site(source, 9, 18)) { $0 * $1 }
     let v13 = v12.sum()
-    let v15 = v13 / 64.0
-    return v15
+    return (v13 / 64.0)
 }
 
 /// The value of `w6_mlp` and its gradient with respect to W1, b1, W2, b2, by reverse mode.
@@ -40,9 +39,7 @@ func w6_mlpValueAndGradient1_2_3_4(X: Tensor, W1: Tensor, b1: Tensor, W2: Tensor
     // return sum(o * o) / 64
     let v12 = elementwise(o, o, at: Site(source, 9, 18)) { $0 * $1 }
     let v13 = v12.sum()
-    let v15 = v13 / 64.0
-    let v27 = head0 / 64.0
-    let v29 = fit(v27, like: v12)
+    let v29 = fit((head0 / 64.0), like: v12)
     var v31 = elementwise(v29, o, at: Site(source, 9, 18)) { $0 * $1 }
     v31.fitShape(like: o, at: Site(source, 9, 18))
     var v35 = elementwise(v31, v31, at: Site(source, 9, 18)) { $0 + $1 }
@@ -61,6 +58,6 @@ func w6_mlpValueAndGradient1_2_3_4(X: Tensor, W1: Tensor, b1: Tensor, W2: Tensor
     var v53 = dotAdjointB(v50, X, W1, at: Site(source, 7, 18))
     v53.fitShape(like: W1, at: Site(source, 6, 6))
     v44.fitShape(like: W2, at: Site(source, 6, 6))
-    let v63 = (v15, v53, v48, v44, v35)
+    let v63 = ((v13 / 64.0), v53, v48, v44, v35)
     return v63
 }

@@ -35,16 +35,11 @@ public func w7_rosenbrock(x: Tensor) -> Double {
             let v10 = i2 + 1
             let v11 = x.element(v10, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
             let v12 = x.element(i2, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-            let v14 = v12 * v12
-            let a = v11 - v14
+            let a = v11 - (v12 * v12)
             // let b = 1 - x[i]
             let b = 1.0 - v12
             // s += 100 * a * a + b * b
-            let v20 = 100.0 * a
-            let v21 = v20 * a
-            let v22 = b * b
-            let v23 = v21 + v22
-            let s3 = s2 + v23
+            let s3 = s2 + (((100.0 * a) * a) + (b * b))
             (s2, i2) = (s3, v10)
             continue loop1
         } else {
@@ -101,16 +96,11 @@ func w7_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
             let v10 = i2 + 1
             let v11 = x.element(v10, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
             let v12 = x.element(i2, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-            let v14 = v12 * v12
-            let a = v11 - v14
+            let a = v11 - (v12 * v12)
             // let b = 1 - x[i]
             let b = 1.0 - v12
             // s += 100 * a * a + b * b
-            let v20 = 100.0 * a
-            let v21 = v20 * a
-            let v22 = b * b
-            let v23 = v21 + v22
-            let s3 = s2 + v23
+            let s3 = s2 + (((100.0 * a) * a) + (b * b))
             let v30 = v27 + 1
             (s2, i2, v27) = (s3, v10, v30)
             continue loop1
@@ -126,30 +116,17 @@ func w7_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
                     // let b = 1 - x[i]
                     // let a = x[i + 1] - x[i] * x[i]
                     let v68 = x.element(v62, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-                    // let b = 1 - x[i]
-                    let v69 = 1.0 - v68
                     // s += 100 * a * a + b * b
-                    let v70 = head0 * v69
-                    let v72 = v70 + v70
+                    let v70 = head0 * (1.0 - v68)
                     // let a = x[i + 1] - x[i] * x[i]
                     let v74 = v62 + 1
                     let v75 = x.element(v74, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-                    let v76 = v68 * v68
-                    let v77 = v75 - v76
+                    let v77 = v75 - (v68 * v68)
                     // s += 100 * a * a + b * b
-                    let v78 = head0 * v77
-                    let v80 = 100.0 * v77
-                    let v81 = head0 * v80
-                    let v82 = v78 * 100.0
-                    let v83 = v81 + v82
-                    // let b = 1 - x[i]
-                    let v84 = -v72
+                    let v83 = (head0 * (100.0 * v77)) + ((head0 * v77) * 100.0)
                     // let a = x[i + 1] - x[i] * x[i]
-                    let v85 = -v83
-                    let v86 = v85 * v68
-                    let v87 = v84 + v86
-                    let v89 = v87 + v86
-                    elements1.add(v89, at: v62, rank: rank1, site: Site(source, 7, 29))
+                    let v86 = (-v83) * v68
+                    elements1.add((((-(v70 + v70)) + v86) + v86), at: v62, rank: rank1, site: Site(source, 7, 29))
                     elements1.add(v83, at: v74, rank: rank1, site: Site(source, 7, 18))
                     v43 = v62
                     continue loop5
@@ -180,16 +157,11 @@ func w7_rosenbrockForward0Forward0(x: Tensor, tapes: W7_hvpTapes) -> Double {
             let v10 = i2 + 1
             let v11 = x.element(v10, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
             let v12 = x.element(i2, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-            let v14 = v12 * v12
-            let a = v11 - v14
+            let a = v11 - (v12 * v12)
             // let b = 1 - x[i]
             let b = 1.0 - v12
             // s += 100 * a * a + b * b
-            let v20 = 100.0 * a
-            let v21 = v20 * a
-            let v22 = b * b
-            let v23 = v21 + v22
-            let s3 = s2 + v23
+            let s3 = s2 + (((100.0 * a) * a) + (b * b))
             let v30 = v27 + 1
             let v35 = v32 + 1
             (s2, i2, v27, v32) = (s3, v10, v30, v35)
@@ -217,30 +189,17 @@ func w7_rosenbrockForward0Reverse0(head0: Double, x: Tensor, tapes: W7_hvpTapes)
             // adjoint of: let b = 1 - x[i]
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
             let v31 = x.element(v25, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-            // adjoint of: let b = 1 - x[i]
-            let v32 = 1.0 - v31
             // adjoint of: s += 100 * a * a + b * b
-            let v33 = head0 * v32
-            let v35 = v33 + v33
+            let v33 = head0 * (1.0 - v31)
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
             let v37 = v25 + 1
             let v38 = x.element(v37, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-            let v39 = v31 * v31
-            let v40 = v38 - v39
+            let v40 = v38 - (v31 * v31)
             // adjoint of: s += 100 * a * a + b * b
-            let v41 = head0 * v40
-            let v43 = 100.0 * v40
-            let v44 = head0 * v43
-            let v45 = v41 * 100.0
-            let v46 = v44 + v45
-            // adjoint of: let b = 1 - x[i]
-            let v47 = -v35
+            let v46 = (head0 * (100.0 * v40)) + ((head0 * v40) * 100.0)
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v48 = -v46
-            let v49 = v48 * v31
-            let v50 = v47 + v49
-            let v52 = v50 + v49
-            elements1.add(v52, at: v25, rank: rank1, site: Site(source, 7, 29))
+            let v49 = (-v46) * v31
+            elements1.add((((-(v33 + v33)) + v49) + v49), at: v25, rank: rank1, site: Site(source, 7, 29))
             elements1.add(v46, at: v37, rank: rank1, site: Site(source, 7, 18))
             v10 = v25
             continue loop2
@@ -268,30 +227,17 @@ func w7_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7_hvpTapes)
             // let b = 1 - x[i]
             // let a = x[i + 1] - x[i] * x[i]
             let v35 = x.element(v29, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-            // let b = 1 - x[i]
-            let v36 = 1.0 - v35
             // s += 100 * a * a + b * b
-            let v37 = head0 * v36
-            let v39 = v37 + v37
+            let v37 = head0 * (1.0 - v35)
             // let a = x[i + 1] - x[i] * x[i]
             let v41 = v29 + 1
             let v42 = x.element(v41, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-            let v43 = v35 * v35
-            let v44 = v42 - v43
+            let v44 = v42 - (v35 * v35)
             // s += 100 * a * a + b * b
-            let v45 = head0 * v44
-            let v47 = 100.0 * v44
-            let v48 = head0 * v47
-            let v49 = v45 * 100.0
-            let v50 = v48 + v49
-            // let b = 1 - x[i]
-            let v51 = -v39
+            let v50 = (head0 * (100.0 * v44)) + ((head0 * v44) * 100.0)
             // let a = x[i + 1] - x[i] * x[i]
-            let v52 = -v50
-            let v53 = v52 * v35
-            let v54 = v51 + v53
-            let v56 = v54 + v53
-            elements1.add(v56, at: v29, rank: rank1, site: Site(source, 7, 29))
+            let v53 = (-v50) * v35
+            elements1.add((((-(v37 + v37)) + v53) + v53), at: v29, rank: rank1, site: Site(source, 7, 29))
             elements1.add(v50, at: v41, rank: rank1, site: Site(source, 7, 18))
             tapes.tape4.push(v10)
             let v64 = v61 + 1
@@ -332,55 +278,28 @@ func w7_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, tap
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
             let v39 = x.element(v36, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
             let v40 = x.element(v35, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-            let v41 = v40 * v40
-            let v42 = v39 - v41
+            let v42 = v39 - (v40 * v40)
             // adjoint of: s += 100 * a * a + b * b
-            let v43 = 100.0 * v42
-            let v44 = head0 * v43
-            let v45 = head0 * v42
-            let v46 = v45 * 100.0
-            let v47 = v44 + v46
+            let v47 = (head0 * (100.0 * v42)) + ((head0 * v42) * 100.0)
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
             let v61 = v9.partSum(v35, at: Site(source, 7, 29))
             // adjoint of: let b = 1 - x[i]
-            let v53 = 1.0 - v40
             // adjoint of: s += 100 * a * a + b * b
-            let v54 = head0 * v53
-            let v55 = v54 + v54
-            // adjoint of: let b = 1 - x[i]
-            let v56 = -v55
+            let v54 = head0 * (1.0 - v40)
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
             let v57 = -v47
             let v58 = v57 * v40
-            let v59 = v56 + v58
-            _ = v59 + v58
+            _ = ((-(v54 + v54)) + v58) + v58
             let v62 = v61 + v61
-            let v63 = v62 * v40
-            let v64 = v62 * v57
-            let v65 = -v63
-            let v66 = v48 + v65
+            let v66 = v48 + (-(v62 * v40))
             // adjoint of: let b = 1 - x[i]
             let v67 = -v61
             // adjoint of: s += 100 * a * a + b * b
-            let v68 = v66 * 100.0
-            let v69 = v66 * head0
-            let v70 = v69 * 100.0
-            let v71 = v68 * head0
-            let v72 = v70 + v71
+            let v72 = ((v66 * head0) * 100.0) + ((v66 * 100.0) * head0)
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v73 = -v72
-            let v74 = v73 * v40
-            let v75 = v64 + v74
-            let v77 = v75 + v74
+            let v74 = (-v72) * v40
             elements1.add(v72, at: v36, rank: rank1, site: Site(source, 7, 18))
-            // adjoint of: s += 100 * a * a + b * b
-            let v80 = v67 + v67
-            let v81 = v80 * head0
-            // adjoint of: let b = 1 - x[i]
-            let v82 = -v81
-            let v83 = v77 + v82
-            // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            elements1.add(v83, at: v35, rank: rank1, site: Site(source, 7, 29))
+            elements1.add(((((v62 * v57) + v74) + v74) + (-((v67 + v67) * head0))), at: v35, rank: rank1, site: Site(source, 7, 29))
             v11 = v26
             continue loop2
         } else {

@@ -35,14 +35,9 @@ public func w7b_rosenbrock(x: Tensor) -> Double {
             let v11 = i2 + 1
             let v12 = x.element(v11, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
             let v13 = x.element(i2, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-            let v15 = v13 * v13
-            let v16 = v12 - v15
-            let v17 = 100.0 * v16
-            let v25 = v17 * v16
+            let v16 = v12 - (v13 * v13)
             let v28 = 1.0 - v13
-            let v32 = v28 * v28
-            let v33 = v25 + v32
-            let s3 = s2 + v33
+            let s3 = s2 + (((100.0 * v16) * v16) + (v28 * v28))
             (s2, i2) = (s3, v11)
             continue loop1
         } else {
@@ -99,14 +94,9 @@ func w7b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
             let v11 = i2 + 1
             let v12 = x.element(v11, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
             let v13 = x.element(i2, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-            let v15 = v13 * v13
-            let v16 = v12 - v15
-            let v17 = 100.0 * v16
-            let v25 = v17 * v16
+            let v16 = v12 - (v13 * v13)
             let v28 = 1.0 - v13
-            let v32 = v28 * v28
-            let v33 = v25 + v32
-            let s3 = s2 + v33
+            let s3 = s2 + (((100.0 * v16) * v16) + (v28 * v28))
             let v40 = v37 + 1
             (s2, i2, v37) = (s3, v11, v40)
             continue loop1
@@ -120,24 +110,13 @@ func w7b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
                 if v69 {
                     let v72 = v53 - 1
                     let v78 = x.element(v72, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-                    let v79 = 1.0 - v78
-                    let v80 = head0 * v79
-                    let v82 = v80 + v80
-                    let v83 = -v82
+                    let v80 = head0 * (1.0 - v78)
                     let v85 = v72 + 1
                     let v86 = x.element(v85, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-                    let v87 = v78 * v78
-                    let v88 = v86 - v87
-                    let v89 = head0 * v88
-                    let v91 = 100.0 * v88
-                    let v92 = head0 * v91
-                    let v93 = v89 * 100.0
-                    let v94 = v92 + v93
-                    let v95 = -v94
-                    let v96 = v95 * v78
-                    let v97 = v83 + v96
-                    let v99 = v97 + v96
-                    elements1.add(v99, at: v72, rank: rank1, site: Site(source, 6, 33))
+                    let v88 = v86 - (v78 * v78)
+                    let v94 = (head0 * (100.0 * v88)) + ((head0 * v88) * 100.0)
+                    let v96 = (-v94) * v78
+                    elements1.add((((-(v80 + v80)) + v96) + v96), at: v72, rank: rank1, site: Site(source, 6, 33))
                     elements1.add(v94, at: v85, rank: rank1, site: Site(source, 6, 22))
                     v53 = v72
                     continue loop5
@@ -168,14 +147,9 @@ func w7b_rosenbrockForward0Forward0(x: Tensor, tapes: W7b_hvp_reads_againTapes) 
             let v11 = i2 + 1
             let v12 = x.element(v11, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
             let v13 = x.element(i2, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-            let v15 = v13 * v13
-            let v16 = v12 - v15
-            let v17 = 100.0 * v16
-            let v25 = v17 * v16
+            let v16 = v12 - (v13 * v13)
             let v28 = 1.0 - v13
-            let v32 = v28 * v28
-            let v33 = v25 + v32
-            let s3 = s2 + v33
+            let s3 = s2 + (((100.0 * v16) * v16) + (v28 * v28))
             let v40 = v37 + 1
             let v45 = v42 + 1
             (s2, i2, v37, v42) = (s3, v11, v40, v45)
@@ -202,24 +176,13 @@ func w7b_rosenbrockForward0Reverse0(head0: Double, x: Tensor, tapes: W7b_hvp_rea
             let v25 = v10 - 1
             // adjoint of: s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
             let v31 = x.element(v25, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-            let v32 = 1.0 - v31
-            let v33 = head0 * v32
-            let v35 = v33 + v33
-            let v36 = -v35
+            let v33 = head0 * (1.0 - v31)
             let v38 = v25 + 1
             let v39 = x.element(v38, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-            let v40 = v31 * v31
-            let v41 = v39 - v40
-            let v42 = head0 * v41
-            let v44 = 100.0 * v41
-            let v45 = head0 * v44
-            let v46 = v42 * 100.0
-            let v47 = v45 + v46
-            let v48 = -v47
-            let v49 = v48 * v31
-            let v50 = v36 + v49
-            let v52 = v50 + v49
-            elements1.add(v52, at: v25, rank: rank1, site: Site(source, 6, 33))
+            let v41 = v39 - (v31 * v31)
+            let v47 = (head0 * (100.0 * v41)) + ((head0 * v41) * 100.0)
+            let v49 = (-v47) * v31
+            elements1.add((((-(v33 + v33)) + v49) + v49), at: v25, rank: rank1, site: Site(source, 6, 33))
             elements1.add(v47, at: v38, rank: rank1, site: Site(source, 6, 22))
             v10 = v25
             continue loop2
@@ -246,24 +209,13 @@ func w7b_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7b_hvp_rea
             let v29 = v10 - 1
             // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
             let v35 = x.element(v29, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-            let v36 = 1.0 - v35
-            let v37 = head0 * v36
-            let v39 = v37 + v37
-            let v40 = -v39
+            let v37 = head0 * (1.0 - v35)
             let v42 = v29 + 1
             let v43 = x.element(v42, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-            let v44 = v35 * v35
-            let v45 = v43 - v44
-            let v46 = head0 * v45
-            let v48 = 100.0 * v45
-            let v49 = head0 * v48
-            let v50 = v46 * 100.0
-            let v51 = v49 + v50
-            let v52 = -v51
-            let v53 = v52 * v35
-            let v54 = v40 + v53
-            let v56 = v54 + v53
-            elements1.add(v56, at: v29, rank: rank1, site: Site(source, 6, 33))
+            let v45 = v43 - (v35 * v35)
+            let v51 = (head0 * (100.0 * v45)) + ((head0 * v45) * 100.0)
+            let v53 = (-v51) * v35
+            elements1.add((((-(v37 + v37)) + v53) + v53), at: v29, rank: rank1, site: Site(source, 6, 33))
             elements1.add(v51, at: v42, rank: rank1, site: Site(source, 6, 22))
             tapes.tape4.push(v10)
             let v64 = v61 + 1
@@ -302,43 +254,20 @@ func w7b_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, ta
             let v48 = v9.partSum(v36, at: Site(source, 6, 22))
             let v39 = x.element(v36, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
             let v40 = x.element(v35, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-            let v41 = v40 * v40
-            let v42 = v39 - v41
-            let v43 = 100.0 * v42
-            let v44 = head0 * v43
-            let v45 = head0 * v42
-            let v46 = v45 * 100.0
-            let v47 = v44 + v46
+            let v42 = v39 - (v40 * v40)
+            let v47 = (head0 * (100.0 * v42)) + ((head0 * v42) * 100.0)
             let v61 = v9.partSum(v35, at: Site(source, 6, 33))
-            let v53 = 1.0 - v40
-            let v54 = head0 * v53
-            let v55 = v54 + v54
-            let v56 = -v55
+            let v54 = head0 * (1.0 - v40)
             let v57 = -v47
             let v58 = v57 * v40
-            let v59 = v56 + v58
-            _ = v59 + v58
+            _ = ((-(v54 + v54)) + v58) + v58
             let v62 = v61 + v61
-            let v63 = v62 * v40
-            let v64 = v62 * v57
-            let v65 = -v63
-            let v66 = v48 + v65
-            let v67 = v66 * 100.0
-            let v68 = v66 * head0
-            let v69 = v68 * 100.0
-            let v70 = v67 * head0
-            let v71 = v69 + v70
-            let v72 = -v71
-            let v73 = v72 * v40
-            let v74 = v64 + v73
-            let v76 = v74 + v73
+            let v66 = v48 + (-(v62 * v40))
+            let v71 = ((v66 * head0) * 100.0) + ((v66 * 100.0) * head0)
+            let v73 = (-v71) * v40
             elements1.add(v71, at: v36, rank: rank1, site: Site(source, 6, 22))
             let v79 = -v61
-            let v80 = v79 + v79
-            let v81 = v80 * head0
-            let v82 = -v81
-            let v83 = v76 + v82
-            elements1.add(v83, at: v35, rank: rank1, site: Site(source, 6, 33))
+            elements1.add(((((v62 * v57) + v73) + v73) + (-((v79 + v79) * head0))), at: v35, rank: rank1, site: Site(source, 6, 33))
             v11 = v26
             continue loop2
         } else {

@@ -38,16 +38,11 @@ public func w7c_rosenbrock(x: Tensor) -> Double {
             let v11 = i2 + 1
             let xn = x.element(v11, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
             // let a = xn - xi * xi
-            let v13 = xi * xi
-            let a = xn - v13
+            let a = xn - (xi * xi)
             // let b = 1 - xi
             let b = 1.0 - xi
             // s += 100 * a * a + b * b
-            let v18 = 100.0 * a
-            let v19 = v18 * a
-            let v20 = b * b
-            let v21 = v19 + v20
-            let s3 = s2 + v21
+            let s3 = s2 + (((100.0 * a) * a) + (b * b))
             (s2, i2) = (s3, v11)
             continue loop1
         } else {
@@ -106,16 +101,11 @@ func w7c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
             let v11 = i2 + 1
             let xn = x.element(v11, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
             // let a = xn - xi * xi
-            let v13 = xi * xi
-            let a = xn - v13
+            let a = xn - (xi * xi)
             // let b = 1 - xi
             let b = 1.0 - xi
             // s += 100 * a * a + b * b
-            let v18 = 100.0 * a
-            let v19 = v18 * a
-            let v20 = b * b
-            let v21 = v19 + v20
-            let s3 = s2 + v21
+            let s3 = s2 + (((100.0 * a) * a) + (b * b))
             let v28 = v25 + 1
             (s2, i2, v25) = (s3, v11, v28)
             continue loop1
@@ -131,32 +121,19 @@ func w7c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
                     // let b = 1 - xi
                     // let xi = x[i]
                     let v66 = x.element(v60, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
-                    // let b = 1 - xi
-                    let v67 = 1.0 - v66
                     // s += 100 * a * a + b * b
-                    let v68 = head0 * v67
-                    let v70 = v68 + v68
+                    let v68 = head0 * (1.0 - v66)
                     // let xn = x[i + 1]
                     let v72 = v60 + 1
                     let v73 = x.element(v72, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
                     // let a = xn - xi * xi
-                    let v74 = v66 * v66
-                    let v75 = v73 - v74
+                    let v75 = v73 - (v66 * v66)
                     // s += 100 * a * a + b * b
-                    let v76 = head0 * v75
-                    let v78 = 100.0 * v75
-                    let v79 = head0 * v78
-                    let v80 = v76 * 100.0
-                    let v81 = v79 + v80
-                    // let b = 1 - xi
-                    let v82 = -v70
+                    let v81 = (head0 * (100.0 * v75)) + ((head0 * v75) * 100.0)
                     // let a = xn - xi * xi
-                    let v83 = -v81
-                    let v84 = v83 * v66
-                    let v85 = v82 + v84
-                    let v87 = v85 + v84
+                    let v84 = (-v81) * v66
                     // let xi = x[i]
-                    elements1.add(v87, at: v60, rank: rank1, site: Site(source, 6, 19))
+                    elements1.add((((-(v68 + v68)) + v84) + v84), at: v60, rank: rank1, site: Site(source, 6, 19))
                     // let xn = x[i + 1]
                     elements1.add(v81, at: v72, rank: rank1, site: Site(source, 7, 19))
                     v41 = v60
@@ -190,16 +167,11 @@ func w7c_rosenbrockForward0Forward0(x: Tensor, tapes: W7c_hvp_read_onceTapes) ->
             let v11 = i2 + 1
             let xn = x.element(v11, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
             // let a = xn - xi * xi
-            let v13 = xi * xi
-            let a = xn - v13
+            let a = xn - (xi * xi)
             // let b = 1 - xi
             let b = 1.0 - xi
             // s += 100 * a * a + b * b
-            let v18 = 100.0 * a
-            let v19 = v18 * a
-            let v20 = b * b
-            let v21 = v19 + v20
-            let s3 = s2 + v21
+            let s3 = s2 + (((100.0 * a) * a) + (b * b))
             let v28 = v25 + 1
             let v33 = v30 + 1
             (s2, i2, v25, v30) = (s3, v11, v28, v33)
@@ -227,32 +199,19 @@ func w7c_rosenbrockForward0Reverse0(head0: Double, x: Tensor, tapes: W7c_hvp_rea
             // adjoint of: let b = 1 - xi
             // adjoint of: let xi = x[i]
             let v31 = x.element(v25, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
-            // adjoint of: let b = 1 - xi
-            let v32 = 1.0 - v31
             // adjoint of: s += 100 * a * a + b * b
-            let v33 = head0 * v32
-            let v35 = v33 + v33
+            let v33 = head0 * (1.0 - v31)
             // adjoint of: let xn = x[i + 1]
             let v37 = v25 + 1
             let v38 = x.element(v37, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
             // adjoint of: let a = xn - xi * xi
-            let v39 = v31 * v31
-            let v40 = v38 - v39
+            let v40 = v38 - (v31 * v31)
             // adjoint of: s += 100 * a * a + b * b
-            let v41 = head0 * v40
-            let v43 = 100.0 * v40
-            let v44 = head0 * v43
-            let v45 = v41 * 100.0
-            let v46 = v44 + v45
-            // adjoint of: let b = 1 - xi
-            let v47 = -v35
+            let v46 = (head0 * (100.0 * v40)) + ((head0 * v40) * 100.0)
             // adjoint of: let a = xn - xi * xi
-            let v48 = -v46
-            let v49 = v48 * v31
-            let v50 = v47 + v49
-            let v52 = v50 + v49
+            let v49 = (-v46) * v31
             // adjoint of: let xi = x[i]
-            elements1.add(v52, at: v25, rank: rank1, site: Site(source, 6, 19))
+            elements1.add((((-(v33 + v33)) + v49) + v49), at: v25, rank: rank1, site: Site(source, 6, 19))
             // adjoint of: let xn = x[i + 1]
             elements1.add(v46, at: v37, rank: rank1, site: Site(source, 7, 19))
             v10 = v25
@@ -282,30 +241,18 @@ func w7c_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7c_hvp_rea
             // let b = 1 - xi
             // let xi = x[i]
             let v35 = x.element(v29, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
-            // let b = 1 - xi
-            let v36 = 1.0 - v35
             // s += 100 * a * a + b * b
-            let v37 = head0 * v36
-            let v39 = v37 + v37
+            let v37 = head0 * (1.0 - v35)
             // let xn = x[i + 1]
             let v41 = v29 + 1
             let v42 = x.element(v41, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
             // let a = xn - xi * xi
-            let v43 = v35 * v35
-            let v44 = v42 - v43
+            let v44 = v42 - (v35 * v35)
             // s += 100 * a * a + b * b
-            let v45 = head0 * v44
-            let v47 = 100.0 * v44
-            let v48 = head0 * v47
-            let v49 = v45 * 100.0
-            let v50 = v48 + v49
-            // let b = 1 - xi
-            let v51 = -v39
+            let v50 = (head0 * (100.0 * v44)) + ((head0 * v44) * 100.0)
             // let a = xn - xi * xi
-            let v52 = -v50
-            let v53 = v52 * v35
-            let v54 = v51 + v53
-            let v56 = v54 + v53
+            let v53 = (-v50) * v35
+            let v56 = ((-(v37 + v37)) + v53) + v53
             // let xi = x[i]
             elements1.add(v56, at: v29, rank: rank1, site: Site(source, 6, 19))
             // let xn = x[i + 1]
@@ -355,45 +302,23 @@ func w7c_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, ta
             // adjoint of: let xi = x[i]
             let v45 = x.element(v35, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
             // adjoint of: let a = xn - xi * xi
-            let v46 = v45 * v45
-            let v47 = v44 - v46
+            let v47 = v44 - (v45 * v45)
             // adjoint of: s += 100 * a * a + b * b
-            let v48 = 100.0 * v47
-            let v49 = head0 * v48
-            let v50 = head0 * v47
-            let v51 = v50 * 100.0
-            let v52 = v49 + v51
+            let v52 = (head0 * (100.0 * v47)) + ((head0 * v47) * 100.0)
             // adjoint of: let xn = x[i + 1]
             // adjoint of: let a = xn - xi * xi
             let v54 = v38 + v38
-            let v55 = v54 * v45
-            let v56 = -v52
-            let v57 = v54 * v56
-            let v58 = -v55
-            let v59 = v53 + v58
+            let v59 = v53 + (-(v54 * v45))
             // adjoint of: let b = 1 - xi
             let v60 = -v38
             // adjoint of: s += 100 * a * a + b * b
-            let v61 = v59 * 100.0
-            let v62 = v59 * head0
-            let v63 = v62 * 100.0
-            let v64 = v61 * head0
-            let v65 = v63 + v64
+            let v65 = ((v59 * head0) * 100.0) + ((v59 * 100.0) * head0)
             // adjoint of: let a = xn - xi * xi
-            let v66 = -v65
-            let v67 = v66 * v45
-            let v68 = v57 + v67
-            let v70 = v68 + v67
+            let v67 = (-v65) * v45
             // adjoint of: let xn = x[i + 1]
             elements1.add(v65, at: v41, rank: rank1, site: Site(source, 7, 19))
-            // adjoint of: s += 100 * a * a + b * b
-            let v73 = v60 + v60
-            let v74 = v73 * head0
-            // adjoint of: let b = 1 - xi
-            let v75 = -v74
-            let v76 = v70 + v75
             // adjoint of: let xi = x[i]
-            elements1.add(v76, at: v35, rank: rank1, site: Site(source, 6, 19))
+            elements1.add(((((v54 * (-v52)) + v67) + v67) + (-((v60 + v60) * head0))), at: v35, rank: rank1, site: Site(source, 6, 19))
             v11 = v26
             continue loop2
         } else {
