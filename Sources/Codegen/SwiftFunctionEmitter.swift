@@ -31,8 +31,6 @@ struct SwiftFunctionEmitter {
     /// Real arithmetic read once, later in its own block: written inline where it is read, as a person writes
     /// `a * b + c`, not as a temporary of its own (fewer statements is also less for swiftc to check).
     private var inlinable: Set<ValueID> = []
-    /// Whether the control flow is written as Swift's own (else as a dispatch loop).
-    private var reducible = true
     /// The expressions of `inlinable` values already met, which `name` gives in their place.
     private let inlined = InlinedExpressions()
     /// `fit(subtensor(g, i...), like: <a Real>)` (the adjoint of a Real written into or added to a tensor):
@@ -62,8 +60,10 @@ struct SwiftFunctionEmitter {
     private var loops: Loops
     /// The block whose instructions are being written.
     private var currentBlock = 0
+    /// The function's control flow as Swift's own, or nil for an irreducible graph (written as a dispatch loop).
+    private let structurizer: Structurizer?
     /// Whether the function is written as structured Swift control flow (not a dispatch loop).
-    private var structured = true
+    private var structured: Bool { structurizer != nil }
     private var lastQuotedLine = 0
 
     /// Tapes that store one byte per entry (see `SwiftEmitter.byteTapes`).
@@ -128,8 +128,8 @@ struct SwiftFunctionEmitter {
             }
         }
         // Irreducible graphs (no dominating back edge) still loop: count every block then.
-        reducible = Structurizer(function) != nil
-        let inLoop = reducible ? loops.inAnyLoop : Set(function.blocks.map { $0.id.index })
+        structurizer = Structurizer(function)
+        let inLoop = structured ? loops.inAnyLoop : Set(function.blocks.map { $0.id.index })
         for b in function.blocks {
             if b.id.index != 0 { for p in b.parameters { hoisted.insert(p); reassigned.insert(p) } }
             let uses = b.instructions.flatMap(\.operands) + b.terminator.operands
@@ -152,7 +152,7 @@ struct SwiftFunctionEmitter {
     /// whose one read is in the same block, of a value no source variable names. Nothing between the two can
     /// change its operands: Reals are assigned where defined, and block parameters only at the block's end.
     private mutating func findInlinable() {
-        guard explain == nil, reducible else { return }
+        guard explain == nil, structured else { return }
         let arithmetic: Set<Opcode> = [.add, .sub, .mul, .div, .neg]
         for b in function.blocks {
             var readHere: [ValueID: Int] = [:]
@@ -200,8 +200,6 @@ struct SwiftFunctionEmitter {
         }
         let result = function.resultType == .void ? "" : " -> \(SwiftFunctionEmitter.swiftType(function.resultType))"
         w.block("\(access)func \(naming.function(function.name))(\(parameters.joined(separator: ", ")))\(result) {") { w in
-            let structurizer = Structurizer(function)
-            structured = structurizer != nil
             for v in hoisted.sorted() {
                 let type = function.type(of: v)
                 if structurizer == nil {
