@@ -41,6 +41,7 @@ struct Naming {
     /// A sweep is named after its function and role (`fForward0_1`, `fReverse`, `fTangent0`); `source`
     /// gives the name of a function made earlier in the module.
     static func swiftName(for function: Function, sourceOf source: (String) -> String?) -> String {
+        if let base = OneElementVersion.base(of: function).flatMap(source) { return base + "OneElement" }
         guard let key = function.role.sweep else { return swiftName(forFunction: function.name) }
         let kind: String
         switch function.role {

@@ -73,6 +73,8 @@ struct SwiftFunctionEmitter {
     let tapesType: String
     /// When `--explain` records this function: the values that depend on the differentiated inputs.
     let explain: Set<ValueID>?
+    /// The function's version on Doubles (`OneElementVersion`), called when this Tensor parameter holds one element.
+    var oneElementVersion: (version: String, tensorParameter: Int)?
     /// The dominators that tell an entry into a loop from its back edge (for `--explain`).
     private let dominators: Dominators
     /// Where tensors are live: their storage moves on or is released after the last read.
@@ -200,6 +202,11 @@ struct SwiftFunctionEmitter {
         }
         let result = function.resultType == .void ? "" : " -> \(SwiftFunctionEmitter.swiftType(function.resultType))"
         w.block("\(access)func \(naming.function(function.name))(\(parameters.joined(separator: ", ")))\(result) {") { w in
+            if let (version, k) = oneElementVersion {
+                let labels = function.parameterNames.map(SwiftFunctionEmitter.label)
+                let arguments = labels.map { "\($0): \($0)" }.joined(separator: ", ")
+                w.line("if \(labels[k]).count == 1 { return \(naming.function(version))(\(arguments)) }")
+            }
             for v in hoisted.sorted() {
                 let type = function.type(of: v)
                 if structurizer == nil {

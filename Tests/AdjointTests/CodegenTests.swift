@@ -359,3 +359,86 @@ func generatedSwiftBuildsWithoutWarnings(name: String) throws {
         ["swiftc", "-Onone", program.path, "-o", directory.appendingPathComponent("program").path], errors: true)
     #expect(built == 0, "\(log.prefix(2000))")
 }
+
+@Test func oneElementVersionsEqualTheTensorCodeBitForBit() throws {
+    // A function whose only Tensor parameter holds one element runs on Doubles (`OneElementVersion`); every
+    // operation must give the bits the tensor runtime gives, in every shape that holds one element ([1], [],
+    // [1, 1]), at -0.0, where `exp` overflows and `norm` would, and beside a three-element call that takes
+    // the tensor path. The interpreter is the oracle: it never sees the version.
+    let source = """
+    func elementwise(a: Tensor) -> Real {
+        let b = exp(a) * 2 + sin(a) - cos(a) / 3 + tanh(a) * sigmoid(a) + relu(a) - abs(a) + sign(a) * floor(a * 10)
+        let c = max(b, a) + min(a, 0.5) + pow(a, 3) + a ^ 2 + sqrt(abs(a) + 1) + log(abs(a) + 1) + tan(a * 0.1)
+        return sum(c) + mean(c * c) + prod(c) + max(c) + min(b) + norm(a) + real(size(a))
+    }
+
+    func scaled(a: Tensor, s: Real) -> Tensor {
+        var b = a * s
+        if sum(b) == 0 {
+            b = b - s
+        }
+        return b / (1 + s) + zeros_like(a) * s + ones_like(b) - b * b
+    }
+
+    func reductions(a: Tensor) -> (Real, Real, Real, Real, Real, Tensor) {
+        let b = a * 3
+        return (sum(b), mean(b), prod(b), norm(b), max(b), b)
+    }
+
+    func doubling(a: Tensor) -> Real {
+        var b = a * 2
+        while norm(b) < 1000 {
+            b = b * 2
+        }
+        var c = b
+        if sum(b) <= 0 {
+            c = 100 * b
+        }
+        return sum(c)
+    }
+
+    func check(a: Tensor) {
+        print(elementwise(a))
+        print(a == a * 1)
+        let (s, m, p, n, x, b) = reductions(a)
+        print(s, m, p, n, x, b)
+        print(grad(elementwise)(a))
+        print(scaled(a, 0.5))
+        let (da, ds) = grad(scaled, wrt: a, s)(a, 0.5)
+        print(da)
+        print(ds)
+        if sum(abs(a)) > 0 {
+            print(doubling(a))
+            print(grad(doubling)(a))
+        }
+    }
+
+    func main() {
+        check([0.37])
+        check([-0.37])
+        check([-0.0])
+        check([800.0])
+        check([1e200])
+        check(sum(reshape([0.25], 1, 1), axis: 0))
+        check(sum([0.25], axis: 0))
+        check(reshape([-1.5], 1, 1))
+        check([0.5, -1.0, 2.0])
+    }
+    """
+    let compilation = try compile(source, path: "one.adj")
+    let printed = try compilation.evaluate(EvalRequest(function: "main", arguments: [])) { _ in }.output
+    let interpreted = printed.joined(separator: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    let swift = try compilation.swiftSource(includeRuntime: false, entryPoint: false, namespace: "One")
+    for function in ["elementwiseOneElement(", "reductionsOneElement(", "scaledOneElement(", "doublingOneElement(",
+                     "elementwiseValueAndGradient0OneElement(", "doublingValueAndGradient0OneElement("] {
+        #expect(swift.contains("func " + function), "no \(function) in the generated Swift")
+    }
+    let (status, output) = try buildAndRun(["one.swift": swift, "runtime.swift": try Compilation.runtimeFile(),
+                                            "main.swift": "One.main()\n"], name: "one")
+    try #require(status == 0, "\(output.prefix(4000))")
+    let compiled = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).dropLast()
+    #expect(compiled.count == interpreted.count)
+    let differing = zip(compiled, interpreted).enumerated().first { $0.element.0 != $0.element.1 }
+    let where_: String = differing.map { "line \($0.offset): compiled \($0.element.0.prefix(300)) interpreted \($0.element.1.prefix(300))" } ?? ""
+    #expect(differing == nil, "\(where_)")
+}

@@ -4,6 +4,7 @@ import Foundation
 private let source: StaticString = "head_gradient.adj"
 
 public func z(x: Tensor) -> Tensor {
+    if x.count == 1 { return zOneElement(x: x) }
     // let y = 2 * x
     let y = 2.0 * x
     // return y * x
@@ -19,6 +20,17 @@ public func zGradient(x: Tensor, head: Tensor? = nil) -> (value: Tensor, x: Tens
 }
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
+
+// `z` on the element of its one-element Tensor parameter: no tensor per operation.
+func zOneElement(x: Tensor) -> Tensor {
+    // func z(x: Tensor) -> Tensor {
+    let xElement = toReal(x, at: Site(source, 3, 6))
+    // let y = 2 * x
+    let y = 2.0 * xElement
+    // return y * x
+    let v5 = fit((y * xElement), like: x)
+    return v5
+}
 
 func zValueAndGradient0(x: Tensor, head0: Tensor) -> (Tensor, Tensor) {
     // let y = 2 * x

@@ -4,6 +4,7 @@ import Foundation
 private let source: StaticString = "W2_control_flow.adj"
 
 public func w2_control(a: Tensor) -> Double {
+    if a.count == 1 { return w2_controlOneElement(a: a) }
     var b2: Tensor
     var c2: Tensor
     // var b = a * 2
@@ -49,7 +50,46 @@ public func w2_controlGradient(a: Tensor, head: Double? = nil) -> (value: Double
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
+// `w2_control` on the element of its one-element Tensor parameter: no tensor per operation.
+func w2_controlOneElement(a: Tensor) -> Double {
+    var b2: Double
+    var c2: Double
+    // func w2_control(a: Tensor) -> Real {
+    let aElement = toReal(a, at: Site(source, 4, 6))
+    // var b = a * 2
+    let b = aElement * 2.0
+    b2 = b
+    loop1: while true {
+        // while norm(b) < 1000 {
+        let v4 = sqrt((0.0 + (b2 * b2)))
+        let v6 = v4 < 1000.0
+        if v6 {
+            // b = b * 2
+            let b3 = b2 * 2.0
+            b2 = b3
+            continue loop1
+        } else {
+            block5: do {
+                // if sum(b) <= 0 {
+                let v11 = (0.0 + b2) <= 0.0
+                if v11 {
+                    // c = 100 * b
+                    let c = 100.0 * b2
+                    c2 = c
+                    break block5
+                } else {
+                    c2 = b2
+                    break block5
+                }
+            }
+            // return sum(c)
+            return (0.0 + c2)
+        }
+    }
+}
+
 func w2_controlValueAndGradient0(a: Tensor, head0: Double) -> (Double, Tensor) {
+    if a.count == 1 { return w2_controlValueAndGradient0OneElement(a: a, head0: head0) }
     var b2: Tensor
     var c2: Tensor
     let v15: Double
@@ -116,6 +156,78 @@ func w2_controlValueAndGradient0(a: Tensor, head0: Double) -> (Double, Tensor) {
                     let v56 = v34 * 2.0
                     let v82 = (v15, v56)
                     return v82
+                }
+            }
+        }
+    }
+}
+
+// `w2_controlValueAndGradient0` on the element of its one-element Tensor parameter: no tensor per operation.
+func w2_controlValueAndGradient0OneElement(a: Tensor, head0: Double) -> (Double, Tensor) {
+    var b2: Double
+    var c2: Double
+    let v15: Double
+    var v16: Int
+    var v18: Int
+    var v34: Double
+    var v37: Int
+    var v39: Double
+    // func w2_control(a: Tensor) -> Real {
+    let aElement = toReal(a, at: Site(source, 4, 6))
+    // var b = a * 2
+    let b = aElement * 2.0
+    (b2, v16) = (b, 0)
+    loop1: while true {
+        // while norm(b) < 1000 {
+        let v4 = sqrt((0.0 + (b2 * b2)))
+        let v6 = v4 < 1000.0
+        if v6 {
+            // b = b * 2
+            let b3 = b2 * 2.0
+            let v22 = v16 + 1
+            (b2, v16) = (b3, v22)
+            continue loop1
+        } else {
+            block5: do {
+                // if sum(b) <= 0 {
+                let v11 = (0.0 + b2) <= 0.0
+                if v11 {
+                    // c = 100 * b
+                    let c = 100.0 * b2
+                    (c2, v18) = (c, 1)
+                    break block5
+                } else {
+                    (c2, v18) = (b2, 0)
+                    break block5
+                }
+            }
+            block8: do {
+                // return sum(c)
+                v15 = 0.0 + c2
+                let v74 = v18 == 0
+                if v74 {
+                    v39 = head0
+                    break block8
+                } else {
+                    // c = 100 * b
+                    v39 = (head0 * 100.0)
+                    break block8
+                }
+            }
+            (v34, v37) = (v39, v16)
+            loop7: while true {
+                let v61 = v37 > 0
+                if v61 {
+                    let v65 = v37 - 1
+                    (v34, v37) = ((v34 * 2.0), v65)
+                    continue loop7
+                } else {
+                    let v82 = (v15, (v34 * 2.0))
+                    let v89 = v82.0
+                    let v90 = v82.1
+                    let v91 = fit(v90, like: a)
+                    let v92 = (v89, v91)
+                    return v92
                 }
             }
         }
