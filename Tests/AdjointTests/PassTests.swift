@@ -2,7 +2,9 @@
 // order constraints; and the optimized corpus giving exactly the unoptimized results.
 import Testing
 import AdjointIR
-import AdjointTransforms
+@testable import AdjointTransforms
+import AdjointInterpreter
+import AdjointExact
 import AdjointBasic
 @testable import AdjointDriver
 
@@ -144,4 +146,71 @@ func optimizationKeepsExactResults(c: GradCase) throws {
     let plain = try Compilation(SourceFile(path: "test.adj", text: c.source),
                                 options: DifferentiationOptions(optimize: false)).gradient(request) { _ in }
     #expect(optimized.json == plain.json)
+}
+
+@Test func adjointFactoringLeavesOneMultiplyOnTheLoopCarriedAdjoint() throws {
+    // The reverse loop of x = r * x * (1 - x), as reverse mode builds it: x̄ arrives as %4 and leaves as
+    // -(x̄ * (r * x)) + (x̄ * (1 - x)) * r, three operations deep on x̄. Factored, x̄ leaves as x̄ times a
+    // coefficient of r and x alone; r̄ (%5) as r̄ + x̄ * ((1 - x) * x). Outside loops nothing changes.
+    var module = try IRParser.parse("""
+    func @g(h: Real, r: Real, x: Real, n: Int) -> (Real, Real) {
+    bb0(%0: Real, %1: Real, %2: Real, %3: Int):
+      %30 = mul %0, %2 : Real
+      %31 = mul %30, %1 : Real
+      %32 = const 0 : Real
+      br bb1(%31, %32, %3)
+    bb1(%4: Real, %5: Real, %6: Int):
+      %7 = const 0 : Int
+      %8 = gt %6, %7 : Bool
+      condbr %8, bb2, bb3
+    bb2:
+      %9 = const 1 : Real
+      %10 = sub %9, %2 : Real
+      %11 = mul %4, %10 : Real
+      %12 = mul %11, %2 : Real
+      %13 = add %5, %12 : Real
+      %14 = mul %1, %2 : Real
+      %15 = mul %4, %14 : Real
+      %16 = neg %15 : Real
+      %17 = mul %11, %1 : Real
+      %18 = add %16, %17 : Real
+      %19 = const 1 : Int
+      %20 = sub %6, %19 : Int
+      br bb1(%18, %13, %20)
+    bb3:
+      %21 = tuple %4, %5 : (Real, Real)
+      ret %21
+    }
+    """)
+    try Verifier.verify(module)
+    let built = module
+    #expect(AdjointFactoring.run(on: &module.functions[0], heads: [module.functions[0].parameters[0]]))
+    DeadCode.run(on: &module.functions[0])
+    try Verifier.verify(module)
+    let f = module.functions[0]
+    let body = f.blocks[2]
+    guard case .branch(let back) = body.terminator else { Issue.record("no back edge"); return }
+    let definitions = Dictionary(uniqueKeysWithValues: body.instructions.compactMap { i in i.result.map { ($0, i) } })
+    // x̄ out: one multiply whose other operand does not read x̄ at all.
+    let xbar = try #require(definitions[back.arguments[0]])
+    #expect(xbar.op == .mul && xbar.operands[0] == ValueID(4), "\(IRPrinter.print(module))")
+    func reads(_ v: ValueID, _ target: ValueID) -> Bool {
+        v == target || (definitions[v]?.operands.contains { reads($0, target) } ?? false)
+    }
+    #expect(!reads(xbar.operands[1], ValueID(4)))
+    // r̄ out: r̄ plus x̄ times a coefficient of x alone.
+    let rbar = try #require(definitions[back.arguments[1]])
+    #expect(rbar.op == .add && rbar.operands[0] == ValueID(5))
+    let term = try #require(definitions[rbar.operands[1]])
+    #expect(term.op == .mul && term.operands[0] == ValueID(4) && !reads(term.operands[1], ValueID(4)))
+    // The entry block, in no loop, keeps its own arithmetic.
+    #expect(f.blocks[0].instructions.map(\.op) == [.mul, .mul, .const])
+    // The same numbers, exactly, over three trips from h = 1, r = 7/2, x = 1/3 (the exact engine).
+    let arguments: [Value<ExactReal>] = [.real(ExactReal(1)), .real(try ExactReal(numerator: "7", denominator: "2")),
+                                         .real(try ExactReal(numerator: "1", denominator: "3")), .int(3)]
+    var before = Interpreter<ExactReal>(module: built, output: { _ in })
+    var after = Interpreter<ExactReal>(module: module, output: { _ in })
+    let expected = "\(try before.call("g", arguments))"
+    #expect("\(try after.call("g", arguments))" == expected)
+    #expect("\(expected)".contains("/"), "\(expected)")
 }

@@ -180,6 +180,11 @@ final class DifferentiationContext {
             }
             BlockParameterCleanup.run(on: &forward)
             BlockParameterCleanup.run(on: &reverse)
+            // The heads come first, then the primal parameters.
+            let heads = reverse.parameters.prefix(reverse.parameters.count - source.parameters.count)
+            if AdjointFactoring.run(on: &reverse, heads: Array(heads)) {
+                for pass in Pipeline.standard { pass.run(on: &reverse) }
+            }
         }
         add(forward)
         add(reverse)

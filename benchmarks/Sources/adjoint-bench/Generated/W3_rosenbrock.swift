@@ -80,23 +80,23 @@ func w3_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
                     // let b = 1 - x[i]
                     // let a = x[i + 1] - x[i] * x[i]
                     let v68 = x.element(v62, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
-                    // s += 100 * a * a + b * b
-                    let v70 = head0 * (1.0 - v68)
+                    // let b = 1 - x[i]
+                    let v69 = 1.0 - v68
                     // let a = x[i + 1] - x[i] * x[i]
                     let v74 = v62 + 1
                     let v75 = x.element(v74, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
                     let v77 = v75 - (v68 * v68)
                     // s += 100 * a * a + b * b
-                    let v83 = (head0 * (100.0 * v77)) + ((head0 * v77) * 100.0)
+                    let v96 = (100.0 * v77) + (v77 * 100.0)
                     // let a = x[i + 1] - x[i] * x[i]
-                    let v86 = (-v83) * v68
-                    elements1.add((((-(v70 + v70)) + v86) + v86), at: v62, rank: rank1, site: Site(source, 8, 29))
-                    elements1.add(v83, at: v74, rank: rank1, site: Site(source, 8, 18))
+                    let v97 = v96 * v68
+                    elements1.add((-(head0 * (((v69 + v69) + v97) + v97))), at: v62, rank: rank1, site: Site(source, 8, 29))
+                    elements1.add((head0 * v96), at: v74, rank: rank1, site: Site(source, 8, 18))
                     v43 = v62
                     continue loop5
                 } else {
-                    let v95 = (s2, v40)
-                    return v95
+                    let v102 = (s2, v40)
+                    return v102
                 }
             }
         }

@@ -74,19 +74,19 @@ func w3b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
                 if v69 {
                     let v72 = v53 - 1
                     let v78 = x.element(v72, at: Site(source, 7, 33), quoting: SubscriptText("x", ["i"]))
-                    let v80 = head0 * (1.0 - v78)
+                    let v79 = 1.0 - v78
                     let v85 = v72 + 1
                     let v86 = x.element(v85, at: Site(source, 7, 22), quoting: SubscriptText("x", ["i + 1"]))
                     let v88 = v86 - (v78 * v78)
-                    let v94 = (head0 * (100.0 * v88)) + ((head0 * v88) * 100.0)
-                    let v96 = (-v94) * v78
-                    elements1.add((((-(v80 + v80)) + v96) + v96), at: v72, rank: rank1, site: Site(source, 7, 33))
-                    elements1.add(v94, at: v85, rank: rank1, site: Site(source, 7, 22))
+                    let v106 = (100.0 * v88) + (v88 * 100.0)
+                    let v107 = v106 * v78
+                    elements1.add((-(head0 * (((v79 + v79) + v107) + v107))), at: v72, rank: rank1, site: Site(source, 7, 33))
+                    elements1.add((head0 * v106), at: v85, rank: rank1, site: Site(source, 7, 22))
                     v53 = v72
                     continue loop5
                 } else {
-                    let v105 = (s2, v50)
-                    return v105
+                    let v112 = (s2, v50)
+                    return v112
                 }
             }
         }

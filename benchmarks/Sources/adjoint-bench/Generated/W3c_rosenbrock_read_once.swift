@@ -84,26 +84,26 @@ func w3c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
                     // let b = 1 - xi
                     // let xi = x[i]
                     let v66 = x.element(v60, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
-                    // s += 100 * a * a + b * b
-                    let v68 = head0 * (1.0 - v66)
+                    // let b = 1 - xi
+                    let v67 = 1.0 - v66
                     // let xn = x[i + 1]
                     let v72 = v60 + 1
                     let v73 = x.element(v72, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
                     // let a = xn - xi * xi
                     let v75 = v73 - (v66 * v66)
                     // s += 100 * a * a + b * b
-                    let v81 = (head0 * (100.0 * v75)) + ((head0 * v75) * 100.0)
+                    let v94 = (100.0 * v75) + (v75 * 100.0)
                     // let a = xn - xi * xi
-                    let v84 = (-v81) * v66
+                    let v95 = v94 * v66
                     // let xi = x[i]
-                    elements1.add((((-(v68 + v68)) + v84) + v84), at: v60, rank: rank1, site: Site(source, 6, 19))
+                    elements1.add((-(head0 * (((v67 + v67) + v95) + v95))), at: v60, rank: rank1, site: Site(source, 6, 19))
                     // let xn = x[i + 1]
-                    elements1.add(v81, at: v72, rank: rank1, site: Site(source, 7, 19))
+                    elements1.add((head0 * v94), at: v72, rank: rank1, site: Site(source, 7, 19))
                     v41 = v60
                     continue loop5
                 } else {
-                    let v93 = (s2, v38)
-                    return v93
+                    let v100 = (s2, v38)
+                    return v100
                 }
             }
         }

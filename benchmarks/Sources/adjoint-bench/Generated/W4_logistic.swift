@@ -84,8 +84,8 @@ func w4_logisticReverse0_1(head0: Double, x0: Double, r: Double, n: Int, tapes: 
             let v35 = v14 - 1
             let v39 = tapes.tape1.pop()
             // adjoint of: x = r * x * (1 - x)
-            let v41 = v12 * (1.0 - v39)
-            (v11, v12, v14) = ((v11 + (v41 * v39)), ((-(v12 * (r * v39))) + (v41 * r)), v35)
+            let v40 = 1.0 - v39
+            (v11, v12, v14) = ((v11 + (v12 * (v40 * v39))), (v12 * ((v40 * r) - (r * v39))), v35)
             continue loop2
         } else {
             let v29 = (v12, v11)

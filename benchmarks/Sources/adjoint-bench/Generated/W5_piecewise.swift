@@ -135,16 +135,13 @@ func w5_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5_piecewiseTapes) ->
                 if v87 {
                     // adjoint of: let xi = x[i]
                     let v80 = x.element(v65, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
-                    // adjoint of: s += xi * xi
-                    let v81 = head0 * v80
-                    v25 = (v81 + v81)
+                    v25 = (head0 * (v80 + v80))
                     break block3
                 } else {
-                    // adjoint of: let xi = x[i]
                     let v74 = x.element(v65, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
                     // adjoint of: s -= sin(xi)
                     let v75 = cos(v74)
-                    v25 = ((-head0) * v75)
+                    v25 = (-(head0 * v75))
                     break block3
                 }
             }

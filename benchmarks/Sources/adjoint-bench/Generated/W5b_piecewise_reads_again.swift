@@ -133,16 +133,13 @@ func w5b_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5b_piecewise_reads_
                 if v87 {
                     // adjoint of: if x[i] > 0 {
                     let v80 = x.element(v65, at: Site(source, 6, 13), quoting: SubscriptText("x", ["i"]))
-                    // adjoint of: s += x[i] * x[i]
-                    let v81 = head0 * v80
-                    v25 = (v81 + v81)
+                    v25 = (head0 * (v80 + v80))
                     break block3
                 } else {
-                    // adjoint of: if x[i] > 0 {
                     let v74 = x.element(v65, at: Site(source, 6, 13), quoting: SubscriptText("x", ["i"]))
                     // adjoint of: s -= sin(x[i])
                     let v75 = cos(v74)
-                    v25 = ((-head0) * v75)
+                    v25 = (-(head0 * v75))
                     break block3
                 }
             }

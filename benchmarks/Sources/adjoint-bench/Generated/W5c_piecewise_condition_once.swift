@@ -133,16 +133,13 @@ func w5c_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5c_piecewise_condit
                 if v87 {
                     // adjoint of: let positive = x[i] > 0
                     let v80 = x.element(v65, at: Site(source, 7, 25), quoting: SubscriptText("x", ["i"]))
-                    // adjoint of: s = s + x[i] * x[i]
-                    let v81 = head0 * v80
-                    v25 = (v81 + v81)
+                    v25 = (head0 * (v80 + v80))
                     break block3
                 } else {
-                    // adjoint of: let positive = x[i] > 0
                     let v74 = x.element(v65, at: Site(source, 7, 25), quoting: SubscriptText("x", ["i"]))
                     // adjoint of: s = s - sin(x[i])
                     let v75 = cos(v74)
-                    v25 = ((-head0) * v75)
+                    v25 = (-(head0 * v75))
                     break block3
                 }
             }

@@ -116,23 +116,23 @@ func w7_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
                     // let b = 1 - x[i]
                     // let a = x[i + 1] - x[i] * x[i]
                     let v68 = x.element(v62, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-                    // s += 100 * a * a + b * b
-                    let v70 = head0 * (1.0 - v68)
+                    // let b = 1 - x[i]
+                    let v69 = 1.0 - v68
                     // let a = x[i + 1] - x[i] * x[i]
                     let v74 = v62 + 1
                     let v75 = x.element(v74, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
                     let v77 = v75 - (v68 * v68)
                     // s += 100 * a * a + b * b
-                    let v83 = (head0 * (100.0 * v77)) + ((head0 * v77) * 100.0)
+                    let v96 = (100.0 * v77) + (v77 * 100.0)
                     // let a = x[i + 1] - x[i] * x[i]
-                    let v86 = (-v83) * v68
-                    elements1.add((((-(v70 + v70)) + v86) + v86), at: v62, rank: rank1, site: Site(source, 7, 29))
-                    elements1.add(v83, at: v74, rank: rank1, site: Site(source, 7, 18))
+                    let v97 = v96 * v68
+                    elements1.add((-(head0 * (((v69 + v69) + v97) + v97))), at: v62, rank: rank1, site: Site(source, 7, 29))
+                    elements1.add((head0 * v96), at: v74, rank: rank1, site: Site(source, 7, 18))
                     v43 = v62
                     continue loop5
                 } else {
-                    let v95 = (s2, v40)
-                    return v95
+                    let v102 = (s2, v40)
+                    return v102
                 }
             }
         }
@@ -189,18 +189,18 @@ func w7_rosenbrockForward0Reverse0(head0: Double, x: Tensor, tapes: W7_hvpTapes)
             // adjoint of: let b = 1 - x[i]
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
             let v31 = x.element(v25, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-            // adjoint of: s += 100 * a * a + b * b
-            let v33 = head0 * (1.0 - v31)
+            // adjoint of: let b = 1 - x[i]
+            let v32 = 1.0 - v31
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
             let v37 = v25 + 1
             let v38 = x.element(v37, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
             let v40 = v38 - (v31 * v31)
             // adjoint of: s += 100 * a * a + b * b
-            let v46 = (head0 * (100.0 * v40)) + ((head0 * v40) * 100.0)
+            let v59 = (100.0 * v40) + (v40 * 100.0)
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v49 = (-v46) * v31
-            elements1.add((((-(v33 + v33)) + v49) + v49), at: v25, rank: rank1, site: Site(source, 7, 29))
-            elements1.add(v46, at: v37, rank: rank1, site: Site(source, 7, 18))
+            let v60 = v59 * v31
+            elements1.add((-(head0 * (((v32 + v32) + v60) + v60))), at: v25, rank: rank1, site: Site(source, 7, 29))
+            elements1.add((head0 * v59), at: v37, rank: rank1, site: Site(source, 7, 18))
             v10 = v25
             continue loop2
         } else {
@@ -213,10 +213,10 @@ func w7_rosenbrockForward0Reverse0(head0: Double, x: Tensor, tapes: W7_hvpTapes)
 func w7_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tensor {
     var v7: Tensor
     var v10: Int
-    var v61: Int
+    var v68: Int
     let v22 = Tensor.zeros(like: x)
     let v31 = tapes.tape0.pop()
-    (v7, v10, v61) = (v22, v31, 0)
+    (v7, v10, v68) = (v22, v31, 0)
     tapes.tape4.reserve(tapes.tape4.count + Swift.max(0, v10 - 0))
     let rank1 = v7.prepareElementUpdates()
     var elements1 = v7.scalars.mutableSpan
@@ -227,24 +227,24 @@ func w7_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7_hvpTapes)
             // let b = 1 - x[i]
             // let a = x[i + 1] - x[i] * x[i]
             let v35 = x.element(v29, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-            // s += 100 * a * a + b * b
-            let v37 = head0 * (1.0 - v35)
+            // let b = 1 - x[i]
+            let v36 = 1.0 - v35
             // let a = x[i + 1] - x[i] * x[i]
             let v41 = v29 + 1
             let v42 = x.element(v41, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
             let v44 = v42 - (v35 * v35)
             // s += 100 * a * a + b * b
-            let v50 = (head0 * (100.0 * v44)) + ((head0 * v44) * 100.0)
+            let v63 = (100.0 * v44) + (v44 * 100.0)
             // let a = x[i + 1] - x[i] * x[i]
-            let v53 = (-v50) * v35
-            elements1.add((((-(v37 + v37)) + v53) + v53), at: v29, rank: rank1, site: Site(source, 7, 29))
-            elements1.add(v50, at: v41, rank: rank1, site: Site(source, 7, 18))
+            let v64 = v63 * v35
+            elements1.add((-(head0 * (((v36 + v36) + v64) + v64))), at: v29, rank: rank1, site: Site(source, 7, 29))
+            elements1.add((head0 * v63), at: v41, rank: rank1, site: Site(source, 7, 18))
             tapes.tape4.push(v10)
-            let v64 = v61 + 1
-            (v10, v61) = (v29, v64)
+            let v71 = v68 + 1
+            (v10, v68) = (v29, v71)
             continue loop2
         } else {
-            tapes.tape2.push(v61)
+            tapes.tape2.push(v68)
             let v24 = v7
             tapes.tape3.push(v24)
             return v24
@@ -273,33 +273,33 @@ func w7_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, tap
             v9.fitShape(like: x, at: Site(source, 7, 18))
             let v35 = v33 - 1
             let v36 = v35 + 1
-            let v48 = v9.partSum(v36, at: Site(source, 7, 18))
+            let v47 = v9.partSum(v36, at: Site(source, 7, 18))
             // adjoint of: s += 100 * a * a + b * b
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
             let v39 = x.element(v36, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
             let v40 = x.element(v35, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
             let v42 = v39 - (v40 * v40)
             // adjoint of: s += 100 * a * a + b * b
-            let v47 = (head0 * (100.0 * v42)) + ((head0 * v42) * 100.0)
+            let v45 = (100.0 * v42) + (v42 * 100.0)
+            _ = head0 * v45
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v61 = v9.partSum(v35, at: Site(source, 7, 29))
+            let v59 = v9.partSum(v35, at: Site(source, 7, 29))
             // adjoint of: let b = 1 - x[i]
-            // adjoint of: s += 100 * a * a + b * b
-            let v54 = head0 * (1.0 - v40)
+            let v52 = 1.0 - v40
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v57 = -v47
-            let v58 = v57 * v40
-            _ = ((-(v54 + v54)) + v58) + v58
-            let v62 = v61 + v61
-            let v66 = v48 + (-(v62 * v40))
-            // adjoint of: let b = 1 - x[i]
-            let v67 = -v61
+            let v54 = v45 * v40
+            _ = -(head0 * (((v52 + v52) + v54) + v54))
+            let v82 = head0 + head0
             // adjoint of: s += 100 * a * a + b * b
-            let v72 = ((v66 * head0) * 100.0) + ((v66 * 100.0) * head0)
+            let v85 = (v82 * v40) * 100.0
+            let v86 = head0 * 100.0
+            let v87 = v85 + v85
+            let v88 = v86 + v86
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v74 = (-v72) * v40
-            elements1.add(v72, at: v36, rank: rank1, site: Site(source, 7, 18))
-            elements1.add(((((v62 * v57) + v74) + v74) + (-((v67 + v67) * head0))), at: v35, rank: rank1, site: Site(source, 7, 29))
+            let v91 = v87 * v40
+            let v92 = v88 * v40
+            elements1.add(((v47 * v88) - (v59 * v87)), at: v36, rank: rank1, site: Site(source, 7, 18))
+            elements1.add(((v59 * (((v91 - (v82 * v45)) + v91) + v82)) - (v47 * (v92 + v92))), at: v35, rank: rank1, site: Site(source, 7, 29))
             v11 = v26
             continue loop2
         } else {

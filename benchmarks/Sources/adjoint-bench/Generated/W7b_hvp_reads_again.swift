@@ -110,19 +110,19 @@ func w7b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
                 if v69 {
                     let v72 = v53 - 1
                     let v78 = x.element(v72, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-                    let v80 = head0 * (1.0 - v78)
+                    let v79 = 1.0 - v78
                     let v85 = v72 + 1
                     let v86 = x.element(v85, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
                     let v88 = v86 - (v78 * v78)
-                    let v94 = (head0 * (100.0 * v88)) + ((head0 * v88) * 100.0)
-                    let v96 = (-v94) * v78
-                    elements1.add((((-(v80 + v80)) + v96) + v96), at: v72, rank: rank1, site: Site(source, 6, 33))
-                    elements1.add(v94, at: v85, rank: rank1, site: Site(source, 6, 22))
+                    let v106 = (100.0 * v88) + (v88 * 100.0)
+                    let v107 = v106 * v78
+                    elements1.add((-(head0 * (((v79 + v79) + v107) + v107))), at: v72, rank: rank1, site: Site(source, 6, 33))
+                    elements1.add((head0 * v106), at: v85, rank: rank1, site: Site(source, 6, 22))
                     v53 = v72
                     continue loop5
                 } else {
-                    let v105 = (s2, v50)
-                    return v105
+                    let v112 = (s2, v50)
+                    return v112
                 }
             }
         }
@@ -176,14 +176,14 @@ func w7b_rosenbrockForward0Reverse0(head0: Double, x: Tensor, tapes: W7b_hvp_rea
             let v25 = v10 - 1
             // adjoint of: s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
             let v31 = x.element(v25, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-            let v33 = head0 * (1.0 - v31)
+            let v32 = 1.0 - v31
             let v38 = v25 + 1
             let v39 = x.element(v38, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
             let v41 = v39 - (v31 * v31)
-            let v47 = (head0 * (100.0 * v41)) + ((head0 * v41) * 100.0)
-            let v49 = (-v47) * v31
-            elements1.add((((-(v33 + v33)) + v49) + v49), at: v25, rank: rank1, site: Site(source, 6, 33))
-            elements1.add(v47, at: v38, rank: rank1, site: Site(source, 6, 22))
+            let v59 = (100.0 * v41) + (v41 * 100.0)
+            let v60 = v59 * v31
+            elements1.add((-(head0 * (((v32 + v32) + v60) + v60))), at: v25, rank: rank1, site: Site(source, 6, 33))
+            elements1.add((head0 * v59), at: v38, rank: rank1, site: Site(source, 6, 22))
             v10 = v25
             continue loop2
         } else {
@@ -196,10 +196,10 @@ func w7b_rosenbrockForward0Reverse0(head0: Double, x: Tensor, tapes: W7b_hvp_rea
 func w7b_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7b_hvp_reads_againTapes) -> Tensor {
     var v7: Tensor
     var v10: Int
-    var v61: Int
+    var v68: Int
     let v22 = Tensor.zeros(like: x)
     let v31 = tapes.tape0.pop()
-    (v7, v10, v61) = (v22, v31, 0)
+    (v7, v10, v68) = (v22, v31, 0)
     tapes.tape4.reserve(tapes.tape4.count + Swift.max(0, v10 - 0))
     let rank1 = v7.prepareElementUpdates()
     var elements1 = v7.scalars.mutableSpan
@@ -209,20 +209,20 @@ func w7b_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7b_hvp_rea
             let v29 = v10 - 1
             // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
             let v35 = x.element(v29, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-            let v37 = head0 * (1.0 - v35)
+            let v36 = 1.0 - v35
             let v42 = v29 + 1
             let v43 = x.element(v42, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
             let v45 = v43 - (v35 * v35)
-            let v51 = (head0 * (100.0 * v45)) + ((head0 * v45) * 100.0)
-            let v53 = (-v51) * v35
-            elements1.add((((-(v37 + v37)) + v53) + v53), at: v29, rank: rank1, site: Site(source, 6, 33))
-            elements1.add(v51, at: v42, rank: rank1, site: Site(source, 6, 22))
+            let v63 = (100.0 * v45) + (v45 * 100.0)
+            let v64 = v63 * v35
+            elements1.add((-(head0 * (((v36 + v36) + v64) + v64))), at: v29, rank: rank1, site: Site(source, 6, 33))
+            elements1.add((head0 * v63), at: v42, rank: rank1, site: Site(source, 6, 22))
             tapes.tape4.push(v10)
-            let v64 = v61 + 1
-            (v10, v61) = (v29, v64)
+            let v71 = v68 + 1
+            (v10, v68) = (v29, v71)
             continue loop2
         } else {
-            tapes.tape2.push(v61)
+            tapes.tape2.push(v68)
             let v24 = v7
             tapes.tape3.push(v24)
             return v24
@@ -251,23 +251,25 @@ func w7b_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, ta
             v9.fitShape(like: x, at: Site(source, 6, 22))
             let v35 = v33 - 1
             let v36 = v35 + 1
-            let v48 = v9.partSum(v36, at: Site(source, 6, 22))
+            let v47 = v9.partSum(v36, at: Site(source, 6, 22))
             let v39 = x.element(v36, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
             let v40 = x.element(v35, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
             let v42 = v39 - (v40 * v40)
-            let v47 = (head0 * (100.0 * v42)) + ((head0 * v42) * 100.0)
-            let v61 = v9.partSum(v35, at: Site(source, 6, 33))
-            let v54 = head0 * (1.0 - v40)
-            let v57 = -v47
-            let v58 = v57 * v40
-            _ = ((-(v54 + v54)) + v58) + v58
-            let v62 = v61 + v61
-            let v66 = v48 + (-(v62 * v40))
-            let v71 = ((v66 * head0) * 100.0) + ((v66 * 100.0) * head0)
-            let v73 = (-v71) * v40
-            elements1.add(v71, at: v36, rank: rank1, site: Site(source, 6, 22))
-            let v79 = -v61
-            elements1.add(((((v62 * v57) + v73) + v73) + (-((v79 + v79) * head0))), at: v35, rank: rank1, site: Site(source, 6, 33))
+            let v45 = (100.0 * v42) + (v42 * 100.0)
+            _ = head0 * v45
+            let v59 = v9.partSum(v35, at: Site(source, 6, 33))
+            let v52 = 1.0 - v40
+            let v54 = v45 * v40
+            _ = -(head0 * (((v52 + v52) + v54) + v54))
+            let v82 = head0 + head0
+            let v85 = (v82 * v40) * 100.0
+            let v86 = head0 * 100.0
+            let v87 = v85 + v85
+            let v88 = v86 + v86
+            let v91 = v87 * v40
+            let v92 = v88 * v40
+            elements1.add(((v47 * v88) - (v59 * v87)), at: v36, rank: rank1, site: Site(source, 6, 22))
+            elements1.add(((v59 * (((v91 - (v82 * v45)) + v91) + v82)) - (v47 * (v92 + v92))), at: v35, rank: rank1, site: Site(source, 6, 33))
             v11 = v26
             continue loop2
         } else {

@@ -121,26 +121,26 @@ func w7c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
                     // let b = 1 - xi
                     // let xi = x[i]
                     let v66 = x.element(v60, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
-                    // s += 100 * a * a + b * b
-                    let v68 = head0 * (1.0 - v66)
+                    // let b = 1 - xi
+                    let v67 = 1.0 - v66
                     // let xn = x[i + 1]
                     let v72 = v60 + 1
                     let v73 = x.element(v72, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
                     // let a = xn - xi * xi
                     let v75 = v73 - (v66 * v66)
                     // s += 100 * a * a + b * b
-                    let v81 = (head0 * (100.0 * v75)) + ((head0 * v75) * 100.0)
+                    let v94 = (100.0 * v75) + (v75 * 100.0)
                     // let a = xn - xi * xi
-                    let v84 = (-v81) * v66
+                    let v95 = v94 * v66
                     // let xi = x[i]
-                    elements1.add((((-(v68 + v68)) + v84) + v84), at: v60, rank: rank1, site: Site(source, 6, 19))
+                    elements1.add((-(head0 * (((v67 + v67) + v95) + v95))), at: v60, rank: rank1, site: Site(source, 6, 19))
                     // let xn = x[i + 1]
-                    elements1.add(v81, at: v72, rank: rank1, site: Site(source, 7, 19))
+                    elements1.add((head0 * v94), at: v72, rank: rank1, site: Site(source, 7, 19))
                     v41 = v60
                     continue loop5
                 } else {
-                    let v93 = (s2, v38)
-                    return v93
+                    let v100 = (s2, v38)
+                    return v100
                 }
             }
         }
@@ -199,21 +199,21 @@ func w7c_rosenbrockForward0Reverse0(head0: Double, x: Tensor, tapes: W7c_hvp_rea
             // adjoint of: let b = 1 - xi
             // adjoint of: let xi = x[i]
             let v31 = x.element(v25, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
-            // adjoint of: s += 100 * a * a + b * b
-            let v33 = head0 * (1.0 - v31)
+            // adjoint of: let b = 1 - xi
+            let v32 = 1.0 - v31
             // adjoint of: let xn = x[i + 1]
             let v37 = v25 + 1
             let v38 = x.element(v37, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
             // adjoint of: let a = xn - xi * xi
             let v40 = v38 - (v31 * v31)
             // adjoint of: s += 100 * a * a + b * b
-            let v46 = (head0 * (100.0 * v40)) + ((head0 * v40) * 100.0)
+            let v59 = (100.0 * v40) + (v40 * 100.0)
             // adjoint of: let a = xn - xi * xi
-            let v49 = (-v46) * v31
+            let v60 = v59 * v31
             // adjoint of: let xi = x[i]
-            elements1.add((((-(v33 + v33)) + v49) + v49), at: v25, rank: rank1, site: Site(source, 6, 19))
+            elements1.add((-(head0 * (((v32 + v32) + v60) + v60))), at: v25, rank: rank1, site: Site(source, 6, 19))
             // adjoint of: let xn = x[i + 1]
-            elements1.add(v46, at: v37, rank: rank1, site: Site(source, 7, 19))
+            elements1.add((head0 * v59), at: v37, rank: rank1, site: Site(source, 7, 19))
             v10 = v25
             continue loop2
         } else {
@@ -226,10 +226,10 @@ func w7c_rosenbrockForward0Reverse0(head0: Double, x: Tensor, tapes: W7c_hvp_rea
 func w7c_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7c_hvp_read_onceTapes) -> Tensor {
     var v7: Tensor
     var v10: Int
-    var v61: Int
+    var v68: Int
     let v22 = Tensor.zeros(like: x)
     let v31 = tapes.tape0.pop()
-    (v7, v10, v61) = (v22, v31, 0)
+    (v7, v10, v68) = (v22, v31, 0)
     tapes.tape4.reserve(tapes.tape4.count + Swift.max(0, v10 - 0))
     tapes.tape5.reserve(tapes.tape5.count + Swift.max(0, v10 - 0))
     let rank1 = v7.prepareElementUpdates()
@@ -241,29 +241,29 @@ func w7c_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7c_hvp_rea
             // let b = 1 - xi
             // let xi = x[i]
             let v35 = x.element(v29, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
-            // s += 100 * a * a + b * b
-            let v37 = head0 * (1.0 - v35)
+            // let b = 1 - xi
+            let v36 = 1.0 - v35
             // let xn = x[i + 1]
             let v41 = v29 + 1
             let v42 = x.element(v41, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
             // let a = xn - xi * xi
             let v44 = v42 - (v35 * v35)
             // s += 100 * a * a + b * b
-            let v50 = (head0 * (100.0 * v44)) + ((head0 * v44) * 100.0)
+            let v63 = (100.0 * v44) + (v44 * 100.0)
             // let a = xn - xi * xi
-            let v53 = (-v50) * v35
-            let v56 = ((-(v37 + v37)) + v53) + v53
+            let v64 = v63 * v35
+            let v56 = -(head0 * (((v36 + v36) + v64) + v64))
             // let xi = x[i]
             elements1.add(v56, at: v29, rank: rank1, site: Site(source, 6, 19))
             // let xn = x[i + 1]
-            elements1.add(v50, at: v41, rank: rank1, site: Site(source, 7, 19))
+            elements1.add((head0 * v63), at: v41, rank: rank1, site: Site(source, 7, 19))
             tapes.tape4.push(v10)
             tapes.tape5.push(v56)
-            let v64 = v61 + 1
-            (v10, v61) = (v29, v64)
+            let v71 = v68 + 1
+            (v10, v68) = (v29, v71)
             continue loop2
         } else {
-            tapes.tape2.push(v61)
+            tapes.tape2.push(v68)
             let v24 = v7
             tapes.tape3.push(v24)
             return v24
@@ -295,7 +295,7 @@ func w7c_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, ta
             let v38 = v9.partSum(v35, at: Site(source, 6, 19))
             // adjoint of: let xn = x[i + 1]
             let v41 = v35 + 1
-            let v53 = v9.partSum(v41, at: Site(source, 7, 19))
+            let v52 = v9.partSum(v41, at: Site(source, 7, 19))
             // adjoint of: s += 100 * a * a + b * b
             // adjoint of: let xn = x[i + 1]
             let v44 = x.element(v41, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
@@ -304,21 +304,23 @@ func w7c_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, ta
             // adjoint of: let a = xn - xi * xi
             let v47 = v44 - (v45 * v45)
             // adjoint of: s += 100 * a * a + b * b
-            let v52 = (head0 * (100.0 * v47)) + ((head0 * v47) * 100.0)
+            let v50 = (100.0 * v47) + (v47 * 100.0)
+            _ = head0 * v50
             // adjoint of: let xn = x[i + 1]
             // adjoint of: let a = xn - xi * xi
-            let v54 = v38 + v38
-            let v59 = v53 + (-(v54 * v45))
-            // adjoint of: let b = 1 - xi
-            let v60 = -v38
+            let v75 = head0 + head0
             // adjoint of: s += 100 * a * a + b * b
-            let v65 = ((v59 * head0) * 100.0) + ((v59 * 100.0) * head0)
+            let v78 = (v75 * v45) * 100.0
+            let v79 = head0 * 100.0
+            let v80 = v78 + v78
+            let v81 = v79 + v79
             // adjoint of: let a = xn - xi * xi
-            let v67 = (-v65) * v45
+            let v84 = v80 * v45
+            let v85 = v81 * v45
             // adjoint of: let xn = x[i + 1]
-            elements1.add(v65, at: v41, rank: rank1, site: Site(source, 7, 19))
+            elements1.add(((v52 * v81) - (v38 * v80)), at: v41, rank: rank1, site: Site(source, 7, 19))
             // adjoint of: let xi = x[i]
-            elements1.add(((((v54 * (-v52)) + v67) + v67) + (-((v60 + v60) * head0))), at: v35, rank: rank1, site: Site(source, 6, 19))
+            elements1.add(((v38 * (((v84 - (v75 * v50)) + v84) + v75)) - (v52 * (v85 + v85))), at: v35, rank: rank1, site: Site(source, 6, 19))
             v11 = v26
             continue loop2
         } else {
