@@ -300,7 +300,10 @@ struct SwiftFunctionEmitter {
         for argument in target.arguments where function.type(of: argument) == .tensor {
             // A coalesced update lives in its operand's variable: that variable is the one to let go of.
             let variable = storage[argument] ?? argument
-            guard isBlockParameter(variable), definingBlock[variable] != 0, hoisted.contains(variable),
+            // A block parameter, or a value of another block assigned more than once (a `var`): an update's
+            // result passed on to a join.
+            guard isBlockParameter(variable) || reassigned.contains(variable), definingBlock[variable] != 0,
+                  hoisted.contains(variable),
                   !parameters.contains(name(variable)), !released.contains(name(variable)),
                   isUnread(variable, from: target.block.index), isUnread(argument, from: target.block.index) else { continue }
             released.insert(name(variable))
@@ -595,6 +598,15 @@ struct SwiftFunctionEmitter {
         return isDead(v, after: currentBlock)
     }
 
+    /// Whether `v` is read for the last time here and lives in a block parameter's variable (it is the parameter,
+    /// or updates of it coalesced there), which can let go of its storage for an update to take it over.
+    private func handsOverParameter(_ v: ValueID) -> Bool {
+        let root = storage[v] ?? v
+        guard structured, function.type(of: v) == .tensor, literals[v] == nil, !function.parameters.contains(root),
+              isBlockParameter(root), hoisted.contains(root) else { return false }
+        return isDead(v, after: currentBlock)
+    }
+
     private func isBlockParameter(_ v: ValueID) -> Bool {
         function.blocks[definingBlock[v] ?? 0].parameters.contains(v)
     }
@@ -639,6 +651,16 @@ struct SwiftFunctionEmitter {
             x[0] = "consume \(x[0])"
             // The old tensor is dead: update it in place under the new name rather than copying it.
             w.line(hoisted.contains(r) ? "\(name(r)) = \(x[0])" : "var \(name(r)) = \(x[0])")
+            emitInPlace(instruction, variable: name(r), operands: x, into: &w)
+            return
+        }
+        if SwiftFunctionEmitter.updatesInPlace.contains(instruction.op), let r = instruction.result,
+           handsOverParameter(instruction.operands[0]) {
+            // A block parameter (a `var`) read for the last time hands its storage to the result: the reference
+            // is copied, the parameter lets go of it, and the update happens in place. A loop-carried adjoint
+            // updated in a block after its header, then joined from two branches, is never copied.
+            w.line(hoisted.contains(r) ? "\(name(r)) = \(x[0])" : "var \(name(r)) = \(x[0])")
+            w.line("\(x[0]).release()")
             emitInPlace(instruction, variable: name(r), operands: x, into: &w)
             return
         }

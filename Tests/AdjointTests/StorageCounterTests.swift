@@ -81,6 +81,59 @@ private let loopPrograms: [(name: String, source: String, call: @Sendable (Int) 
      """, { n in "row_sumsGradient(m: input(\(n)).reshaped(\(n), 1))" }),
 ]
 
+/// Random loop programs (seeded, so the test is the same every run): a loop over `x` whose body reads
+/// `x[i]` and its neighbours in expressions of random shape, keeps Reals across iterations, branches on
+/// the data, and sometimes writes or adds into a tensor of x's shape; the gradient must make and copy as
+/// many tensors at n = 100 as at n = 10,000, like the workloads.
+private func randomLoopPrograms(count: Int, seed: UInt64) -> [(name: String, source: String, call: @Sendable (Int) -> String)] {
+    var state = seed
+    func below(_ n: Int) -> Int {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Int((state >> 33) % UInt64(n))
+    }
+    func pick(_ choices: [String]) -> String { choices[below(choices.count)] }
+    return (0..<count).map { k in
+        let name = "random_loop\(k)"
+        var scalars = ["s"]
+        let reads = ["x[i]", "x[i - 1]", "x[i + 1]"]
+        /// An expression of the reads, the Reals so far and constants, at most `depth` operations deep.
+        func expression(_ depth: Int) -> String {
+            if depth == 0 || below(4) == 0 {
+                return below(3) == 0 ? pick(scalars.map { "(0.5 * \($0))" } + ["0.5", "2.0"]) : pick(reads)
+            }
+            switch below(6) {
+            case 0: return "(\(expression(depth - 1)) + \(expression(depth - 1)))"
+            case 1: return "(\(expression(depth - 1)) - \(expression(depth - 1)))"
+            case 2, 3: return "\(expression(depth - 1)) * \(expression(depth - 1))"
+            case 4: return "\(pick(["sin", "tanh", "cos"]))(\(expression(depth - 1)))"
+            default: return "\(expression(depth - 1)) ^ 2"
+            }
+        }
+        let writes = below(2) == 0
+        var body: [String] = []
+        for j in 0..<(1 + below(3)) {
+            switch below(4) {
+            case 0:
+                body.append("let a\(j) = \(expression(2))")
+                scalars.append("a\(j)")
+            case 1:
+                body += ["if \(pick(reads)) > \(pick(["0.9", "1.0", "1.2"])) {", "    s += \(expression(2))",
+                         "} else {", "    s -= \(expression(2))", "}"]
+            case 2 where writes:
+                body.append("y[i\(pick(["", " - 1", " + 1"]))] \(pick(["=", "+="])) \(expression(2))")
+            default:
+                body.append("s = 0.5 * s + \(expression(2))")
+            }
+        }
+        body.append("s += \(expression(1)) * 0.001")
+        let source = (["@differentiable", "func \(name)(x: Tensor) -> Real {", "    var s = 0.0"]
+            + (writes ? ["    var y = zeros_like(x)"] : [])
+            + ["    for i in 1..<size(x) - 1 {"] + body.map { "        " + $0 } + ["    }",
+               "    return s\(writes ? " + sum(y * y)" : "")", "}"]).joined(separator: "\n")
+        return ("random loop \(k)", source, { n in "\(name)Gradient(x: input(\(n)))" })
+    }
+}
+
 /// The programs whose primal makes tensors in its loop, with the call of the primal.
 private let primalCalls: [String: @Sendable (Int) -> String] = [
     "rows with ':'": { n in "row_sums(m: input(\(n)).reshaped(\(n), 1))" },
@@ -93,7 +146,8 @@ private let primalCalls: [String: @Sendable (Int) -> String] = [
     extension Tensor { func reshaped(_ a: Int, _ b: Int) -> Tensor { Tensor(shape: [a, b], scalars: scalars) } }
 
     """
-    for (i, program) in loopPrograms.enumerated() {
+    let programs = loopPrograms + randomLoopPrograms(count: 12, seed: 2026)
+    for (i, program) in programs.enumerated() {
         let compilation = try compile(program.source, path: "program\(i).adj")
         declarations += try compilation.swiftSource(includeRuntime: false, entryPoint: false, namespace: "Program\(i)") + "\n"
         for n in [100, 10_000] {
@@ -125,8 +179,8 @@ private let primalCalls: [String: @Sendable (Int) -> String] = [
     let (runStatus, printed) = try SwiftBuild.capture(binary, errors: true)
     try #require(runStatus == 0, "\(printed.prefix(3000))")
     let rows = printed.split(separator: "\n").map { $0.split(separator: " ").compactMap { Int($0) } }
-    try #require(rows.count == 2 * loopPrograms.count, "\(printed)")
-    for (i, program) in loopPrograms.enumerated() {
+    try #require(rows.count == 2 * programs.count, "\(printed)")
+    for (i, program) in programs.enumerated() {
         let small = rows[2 * i], large = rows[2 * i + 1]
         if primalCalls[program.name] != nil {
             // Per iteration, the gradient makes at most three times what the primal makes (the forward sweep
