@@ -183,7 +183,12 @@ extension Compilation {
                 throw noParameter(name, of: function)
             }
             guard function.parameterTypes[i].isDifferentiable else {
-                throw DriverError.user("\(file.path): error: \(DiagnosticMessages.wrtNotDifferentiable(name, function.parameterTypes[i].description))\n")
+                let message = DiagnosticMessages.wrtNotDifferentiable(name, function.parameterTypes[i].description)
+                // At the parameter's declaration, when the function is the source's.
+                if let declared = checked.functions[function.name]?.parameters.first(where: { $0.name.name == name }) {
+                    throw DriverError.user(Diagnostic(at: declared.name.location, message).rendered(in: file))
+                }
+                throw DriverError.user("\(file.path): error: \(message)\n")
             }
             return i
         }

@@ -536,6 +536,17 @@ func executableExitStatus(_ testCase: ExitStatusCase) throws {
     #expect(result.stderr == "bad.adj:2:13: error: unexpected character '$'\n  let y = x $ 2\n            ^\n")
 }
 
+@Test func gradWrtAnIntParameterPointsAtItsDeclaration() throws {
+    let directory = try scratchDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    try "func f(x: Real, k: Int) -> Real {\n  return x * real(k)\n}\n"
+        .write(to: directory.appendingPathComponent("int.adj"), atomically: true, encoding: .utf8)
+    let result = try runAdjoint(["grad", "int.adj", "-f", "f", "--wrt", "k", "--arg", "x=2", "--arg", "k=3"], in: directory)
+    #expect(result.status == 1)
+    #expect(result.stderr == "int.adj:1:17: error: cannot differentiate with respect to 'k': it is Int, not Real or Tensor\n"
+            + "func f(x: Real, k: Int) -> Real {\n                ^\n")
+}
+
 // MARK: - The nearest known name (issue 16's diagnostics)
 
 @Test func unknownNamesSuggestTheNearestKnownOne() throws {
