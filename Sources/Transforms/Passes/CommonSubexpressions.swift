@@ -62,7 +62,11 @@ public enum CommonSubexpressions: FunctionPass {
                 }
                 guard let r = instruction.result, instruction.op.isPure else { continue }
                 if keepingPoints, instruction.op.nonSmoothPoint != nil || instruction.op.isComparison { continue }
-                let key = Key(op: instruction.op, operands: instruction.operands, payload: comparable(instruction.payload))
+                // `a * b` and `b * a` are one value: IEEE addition and multiplication commute exactly, of Reals,
+                // Ints and tensors alike (the adjoint of `100 * a * a` builds both).
+                let commutes = (instruction.op == .add || instruction.op == .mul) && instruction.operands.count == 2
+                let operands = commutes ? instruction.operands.sorted() : instruction.operands
+                let key = Key(op: instruction.op, operands: operands, payload: comparable(instruction.payload))
                 if let earlier = seen[key], function.type(of: earlier) == function.type(of: r) {
                     replacement[r.index] = earlier
                     replaced = true

@@ -85,9 +85,9 @@ func w3_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
                     // let a = x[i + 1] - x[i] * x[i]
                     let v74 = v62 + 1
                     let v75 = x.element(v74, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
-                    let v77 = v75 - (v68 * v68)
                     // s += 100 * a * a + b * b
-                    let v96 = (100.0 * v77) + (v77 * 100.0)
+                    let v80 = 100.0 * (v75 - (v68 * v68))
+                    let v96 = v80 + v80
                     // let a = x[i + 1] - x[i] * x[i]
                     let v97 = v96 * v68
                     elements1.add((-(head0 * (((v69 + v69) + v97) + v97))), at: v62, rank: rank1, site: Site(source, 8, 29))

@@ -77,8 +77,8 @@ func w3b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
                     let v79 = 1.0 - v78
                     let v85 = v72 + 1
                     let v86 = x.element(v85, at: Site(source, 7, 22), quoting: SubscriptText("x", ["i + 1"]))
-                    let v88 = v86 - (v78 * v78)
-                    let v106 = (100.0 * v88) + (v88 * 100.0)
+                    let v91 = 100.0 * (v86 - (v78 * v78))
+                    let v106 = v91 + v91
                     let v107 = v106 * v78
                     elements1.add((-(head0 * (((v79 + v79) + v107) + v107))), at: v72, rank: rank1, site: Site(source, 7, 33))
                     elements1.add((head0 * v106), at: v85, rank: rank1, site: Site(source, 7, 22))

@@ -89,10 +89,9 @@ func w3c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
                     // let xn = x[i + 1]
                     let v72 = v60 + 1
                     let v73 = x.element(v72, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
-                    // let a = xn - xi * xi
-                    let v75 = v73 - (v66 * v66)
                     // s += 100 * a * a + b * b
-                    let v94 = (100.0 * v75) + (v75 * 100.0)
+                    let v78 = 100.0 * (v73 - (v66 * v66))
+                    let v94 = v78 + v78
                     // let a = xn - xi * xi
                     let v95 = v94 * v66
                     // let xi = x[i]

@@ -121,9 +121,9 @@ func w7_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
                     // let a = x[i + 1] - x[i] * x[i]
                     let v74 = v62 + 1
                     let v75 = x.element(v74, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-                    let v77 = v75 - (v68 * v68)
                     // s += 100 * a * a + b * b
-                    let v96 = (100.0 * v77) + (v77 * 100.0)
+                    let v80 = 100.0 * (v75 - (v68 * v68))
+                    let v96 = v80 + v80
                     // let a = x[i + 1] - x[i] * x[i]
                     let v97 = v96 * v68
                     elements1.add((-(head0 * (((v69 + v69) + v97) + v97))), at: v62, rank: rank1, site: Site(source, 7, 29))
@@ -194,9 +194,9 @@ func w7_rosenbrockForward0Reverse0(head0: Double, x: Tensor, tapes: W7_hvpTapes)
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
             let v37 = v25 + 1
             let v38 = x.element(v37, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-            let v40 = v38 - (v31 * v31)
             // adjoint of: s += 100 * a * a + b * b
-            let v59 = (100.0 * v40) + (v40 * 100.0)
+            let v43 = 100.0 * (v38 - (v31 * v31))
+            let v59 = v43 + v43
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
             let v60 = v59 * v31
             elements1.add((-(head0 * (((v32 + v32) + v60) + v60))), at: v25, rank: rank1, site: Site(source, 7, 29))
@@ -232,9 +232,9 @@ func w7_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7_hvpTapes)
             // let a = x[i + 1] - x[i] * x[i]
             let v41 = v29 + 1
             let v42 = x.element(v41, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-            let v44 = v42 - (v35 * v35)
             // s += 100 * a * a + b * b
-            let v63 = (100.0 * v44) + (v44 * 100.0)
+            let v47 = 100.0 * (v42 - (v35 * v35))
+            let v63 = v47 + v47
             // let a = x[i + 1] - x[i] * x[i]
             let v64 = v63 * v35
             elements1.add((-(head0 * (((v36 + v36) + v64) + v64))), at: v29, rank: rank1, site: Site(source, 7, 29))
@@ -273,33 +273,32 @@ func w7_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, tap
             v9.fitShape(like: x, at: Site(source, 7, 18))
             let v35 = v33 - 1
             let v36 = v35 + 1
-            let v47 = v9.partSum(v36, at: Site(source, 7, 18))
+            let v46 = v9.partSum(v36, at: Site(source, 7, 18))
             // adjoint of: s += 100 * a * a + b * b
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
             let v39 = x.element(v36, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
             let v40 = x.element(v35, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-            let v42 = v39 - (v40 * v40)
             // adjoint of: s += 100 * a * a + b * b
-            let v45 = (100.0 * v42) + (v42 * 100.0)
-            _ = head0 * v45
+            let v43 = 100.0 * (v39 - (v40 * v40))
+            let v44 = v43 + v43
+            _ = head0 * v44
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v59 = v9.partSum(v35, at: Site(source, 7, 29))
+            let v58 = v9.partSum(v35, at: Site(source, 7, 29))
             // adjoint of: let b = 1 - x[i]
-            let v52 = 1.0 - v40
+            let v51 = 1.0 - v40
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v54 = v45 * v40
-            _ = -(head0 * (((v52 + v52) + v54) + v54))
-            let v82 = head0 + head0
+            let v53 = v44 * v40
+            _ = -(head0 * (((v51 + v51) + v53) + v53))
+            let v80 = head0 + head0
+            let v81 = v80 * v40
             // adjoint of: s += 100 * a * a + b * b
-            let v85 = (v82 * v40) * 100.0
-            let v86 = head0 * 100.0
-            let v87 = v85 + v85
-            let v88 = v86 + v86
+            let v85 = (v81 + v81) * 100.0
+            let v86 = v80 * 100.0
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v91 = v87 * v40
-            let v92 = v88 * v40
-            elements1.add(((v47 * v88) - (v59 * v87)), at: v36, rank: rank1, site: Site(source, 7, 18))
-            elements1.add(((v59 * (((v91 - (v82 * v45)) + v91) + v82)) - (v47 * (v92 + v92))), at: v35, rank: rank1, site: Site(source, 7, 29))
+            let v89 = v85 * v40
+            let v90 = v86 * v40
+            elements1.add(((v46 * v86) - (v58 * v85)), at: v36, rank: rank1, site: Site(source, 7, 18))
+            elements1.add(((v58 * (((v89 - (v80 * v44)) + v89) + v80)) - (v46 * (v90 + v90))), at: v35, rank: rank1, site: Site(source, 7, 29))
             v11 = v26
             continue loop2
         } else {

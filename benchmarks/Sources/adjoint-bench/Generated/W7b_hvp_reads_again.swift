@@ -113,8 +113,8 @@ func w7b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
                     let v79 = 1.0 - v78
                     let v85 = v72 + 1
                     let v86 = x.element(v85, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-                    let v88 = v86 - (v78 * v78)
-                    let v106 = (100.0 * v88) + (v88 * 100.0)
+                    let v91 = 100.0 * (v86 - (v78 * v78))
+                    let v106 = v91 + v91
                     let v107 = v106 * v78
                     elements1.add((-(head0 * (((v79 + v79) + v107) + v107))), at: v72, rank: rank1, site: Site(source, 6, 33))
                     elements1.add((head0 * v106), at: v85, rank: rank1, site: Site(source, 6, 22))
@@ -179,8 +179,8 @@ func w7b_rosenbrockForward0Reverse0(head0: Double, x: Tensor, tapes: W7b_hvp_rea
             let v32 = 1.0 - v31
             let v38 = v25 + 1
             let v39 = x.element(v38, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-            let v41 = v39 - (v31 * v31)
-            let v59 = (100.0 * v41) + (v41 * 100.0)
+            let v44 = 100.0 * (v39 - (v31 * v31))
+            let v59 = v44 + v44
             let v60 = v59 * v31
             elements1.add((-(head0 * (((v32 + v32) + v60) + v60))), at: v25, rank: rank1, site: Site(source, 6, 33))
             elements1.add((head0 * v59), at: v38, rank: rank1, site: Site(source, 6, 22))
@@ -212,8 +212,8 @@ func w7b_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7b_hvp_rea
             let v36 = 1.0 - v35
             let v42 = v29 + 1
             let v43 = x.element(v42, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-            let v45 = v43 - (v35 * v35)
-            let v63 = (100.0 * v45) + (v45 * 100.0)
+            let v48 = 100.0 * (v43 - (v35 * v35))
+            let v63 = v48 + v48
             let v64 = v63 * v35
             elements1.add((-(head0 * (((v36 + v36) + v64) + v64))), at: v29, rank: rank1, site: Site(source, 6, 33))
             elements1.add((head0 * v63), at: v42, rank: rank1, site: Site(source, 6, 22))
@@ -251,25 +251,24 @@ func w7b_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, ta
             v9.fitShape(like: x, at: Site(source, 6, 22))
             let v35 = v33 - 1
             let v36 = v35 + 1
-            let v47 = v9.partSum(v36, at: Site(source, 6, 22))
+            let v46 = v9.partSum(v36, at: Site(source, 6, 22))
             let v39 = x.element(v36, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
             let v40 = x.element(v35, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-            let v42 = v39 - (v40 * v40)
-            let v45 = (100.0 * v42) + (v42 * 100.0)
-            _ = head0 * v45
-            let v59 = v9.partSum(v35, at: Site(source, 6, 33))
-            let v52 = 1.0 - v40
-            let v54 = v45 * v40
-            _ = -(head0 * (((v52 + v52) + v54) + v54))
-            let v82 = head0 + head0
-            let v85 = (v82 * v40) * 100.0
-            let v86 = head0 * 100.0
-            let v87 = v85 + v85
-            let v88 = v86 + v86
-            let v91 = v87 * v40
-            let v92 = v88 * v40
-            elements1.add(((v47 * v88) - (v59 * v87)), at: v36, rank: rank1, site: Site(source, 6, 22))
-            elements1.add(((v59 * (((v91 - (v82 * v45)) + v91) + v82)) - (v47 * (v92 + v92))), at: v35, rank: rank1, site: Site(source, 6, 33))
+            let v43 = 100.0 * (v39 - (v40 * v40))
+            let v44 = v43 + v43
+            _ = head0 * v44
+            let v58 = v9.partSum(v35, at: Site(source, 6, 33))
+            let v51 = 1.0 - v40
+            let v53 = v44 * v40
+            _ = -(head0 * (((v51 + v51) + v53) + v53))
+            let v80 = head0 + head0
+            let v81 = v80 * v40
+            let v85 = (v81 + v81) * 100.0
+            let v86 = v80 * 100.0
+            let v89 = v85 * v40
+            let v90 = v86 * v40
+            elements1.add(((v46 * v86) - (v58 * v85)), at: v36, rank: rank1, site: Site(source, 6, 22))
+            elements1.add(((v58 * (((v89 - (v80 * v44)) + v89) + v80)) - (v46 * (v90 + v90))), at: v35, rank: rank1, site: Site(source, 6, 33))
             v11 = v26
             continue loop2
         } else {

@@ -126,10 +126,9 @@ func w7c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
                     // let xn = x[i + 1]
                     let v72 = v60 + 1
                     let v73 = x.element(v72, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
-                    // let a = xn - xi * xi
-                    let v75 = v73 - (v66 * v66)
                     // s += 100 * a * a + b * b
-                    let v94 = (100.0 * v75) + (v75 * 100.0)
+                    let v78 = 100.0 * (v73 - (v66 * v66))
+                    let v94 = v78 + v78
                     // let a = xn - xi * xi
                     let v95 = v94 * v66
                     // let xi = x[i]
@@ -204,10 +203,9 @@ func w7c_rosenbrockForward0Reverse0(head0: Double, x: Tensor, tapes: W7c_hvp_rea
             // adjoint of: let xn = x[i + 1]
             let v37 = v25 + 1
             let v38 = x.element(v37, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
-            // adjoint of: let a = xn - xi * xi
-            let v40 = v38 - (v31 * v31)
             // adjoint of: s += 100 * a * a + b * b
-            let v59 = (100.0 * v40) + (v40 * 100.0)
+            let v43 = 100.0 * (v38 - (v31 * v31))
+            let v59 = v43 + v43
             // adjoint of: let a = xn - xi * xi
             let v60 = v59 * v31
             // adjoint of: let xi = x[i]
@@ -246,10 +244,9 @@ func w7c_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7c_hvp_rea
             // let xn = x[i + 1]
             let v41 = v29 + 1
             let v42 = x.element(v41, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
-            // let a = xn - xi * xi
-            let v44 = v42 - (v35 * v35)
             // s += 100 * a * a + b * b
-            let v63 = (100.0 * v44) + (v44 * 100.0)
+            let v47 = 100.0 * (v42 - (v35 * v35))
+            let v63 = v47 + v47
             // let a = xn - xi * xi
             let v64 = v63 * v35
             let v56 = -(head0 * (((v36 + v36) + v64) + v64))
@@ -295,32 +292,30 @@ func w7c_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, ta
             let v38 = v9.partSum(v35, at: Site(source, 6, 19))
             // adjoint of: let xn = x[i + 1]
             let v41 = v35 + 1
-            let v52 = v9.partSum(v41, at: Site(source, 7, 19))
+            let v51 = v9.partSum(v41, at: Site(source, 7, 19))
             // adjoint of: s += 100 * a * a + b * b
             // adjoint of: let xn = x[i + 1]
             let v44 = x.element(v41, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
             // adjoint of: let xi = x[i]
             let v45 = x.element(v35, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
-            // adjoint of: let a = xn - xi * xi
-            let v47 = v44 - (v45 * v45)
             // adjoint of: s += 100 * a * a + b * b
-            let v50 = (100.0 * v47) + (v47 * 100.0)
-            _ = head0 * v50
+            let v48 = 100.0 * (v44 - (v45 * v45))
+            let v49 = v48 + v48
+            _ = head0 * v49
             // adjoint of: let xn = x[i + 1]
             // adjoint of: let a = xn - xi * xi
-            let v75 = head0 + head0
+            let v73 = head0 + head0
+            let v74 = v73 * v45
             // adjoint of: s += 100 * a * a + b * b
-            let v78 = (v75 * v45) * 100.0
-            let v79 = head0 * 100.0
-            let v80 = v78 + v78
-            let v81 = v79 + v79
+            let v78 = (v74 + v74) * 100.0
+            let v79 = v73 * 100.0
             // adjoint of: let a = xn - xi * xi
-            let v84 = v80 * v45
-            let v85 = v81 * v45
+            let v82 = v78 * v45
+            let v83 = v79 * v45
             // adjoint of: let xn = x[i + 1]
-            elements1.add(((v52 * v81) - (v38 * v80)), at: v41, rank: rank1, site: Site(source, 7, 19))
+            elements1.add(((v51 * v79) - (v38 * v78)), at: v41, rank: rank1, site: Site(source, 7, 19))
             // adjoint of: let xi = x[i]
-            elements1.add(((v38 * (((v84 - (v75 * v50)) + v84) + v75)) - (v52 * (v85 + v85))), at: v35, rank: rank1, site: Site(source, 6, 19))
+            elements1.add(((v38 * (((v82 - (v73 * v49)) + v82) + v73)) - (v51 * (v83 + v83))), at: v35, rank: rank1, site: Site(source, 6, 19))
             v11 = v26
             continue loop2
         } else {
