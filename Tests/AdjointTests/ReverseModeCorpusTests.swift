@@ -9,6 +9,7 @@
 // empty after every gradient, and the three checks of the autograd chapter through the JSON API.
 import Foundation
 import Testing
+import AdjointIR
 @testable import AdjointDriver
 
 // MARK: - Arguments
@@ -1655,4 +1656,42 @@ func z(x: Tensor) -> Tensor {
         #expect(exact.gradients[0].json == "[[\"0\"], [\"4\"], [\"4/5\"], [\"3/25\"]]")
         #expect(jsonLeaves(exact.gradients[0].json) == ["0", "4", "4/5", "3/25"])
     }
+}
+
+@Test func aGradientsValueThatNothingReadsGetsNoAdjoint() throws {
+    // `grad(f)(x)` inside a differentiated function is (value, gradient); only the gradient is read here.
+    // The value's part of the tuple is not useful, so the call of f's forward sweep is a plain call (it
+    // records only its trip count, an Int) and the reverse sweep runs no reverse of it: a loop over x and a
+    // tensor of zeros fewer per gradient (W7). The Hessian-vector product itself is checked by W7's tests.
+    let source = """
+    func f(x: Tensor) -> Real {
+        var s = 0.0
+        for i in 0..<size(x) - 1 {
+            s += x[i + 1] * x[i] * x[i]
+        }
+        return s
+    }
+
+    @differentiable(wrt: x)
+    func g(x: Tensor, v: Tensor) -> Real {
+        return sum(grad(f)(x) * v)
+    }
+    """
+    let compilation = try compile(source)
+    let module = try compilation.differentiate(DifferentiationRequests(sweeps: [SweepKey(of: "g", wrt: [0])]))
+    func callees(_ name: String) throws -> [String] {
+        let function = try #require(module.function(named: name))
+        return function.blocks.flatMap(\.instructions).compactMap {
+            if case .callee(let callee) = $0.payload { return callee }
+            return nil
+        }
+    }
+    let forward = try callees("g.fwd.0"), reverse = try callees("g.rev.0")
+    #expect(forward.contains("f.fwd.0"), "\(forward)")
+    #expect(!reverse.contains("f.fwd.0.rev.0"), "\(reverse)")
+    // H·v of f at x = [1, 2, 3] with v = [1, 0, 2], exactly: f = x1·x0² + x2·x1².
+    // H = [[2·x1, 2·x0, 0], [2·x0, 2·x2, 2·x1], [0, 2·x1, 0]], so H·v = [4, 10, 0].
+    let request = GradRequest(function: "g", arguments: [("x", "[1, 2, 3]"), ("v", "[1, 0, 2]")], wrt: ["x"], engine: .exact)
+    let json = try compilation.gradient(request) { _ in }.json
+    #expect(json.contains("[\"4\", \"10\", \"0\"]"), "\(json)")
 }

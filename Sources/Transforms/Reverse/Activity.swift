@@ -59,6 +59,24 @@ public struct ActivityInfo: Sendable {
                 for v in instruction.operands where differentiable(v) { useful.insert(v) }
             }
         }
+        // A tuple read only by `extract`s is useful part by part: `grad` inside a differentiated function is
+        // (value, gradients...), and a value nothing extracts (the forward sweep's, say) needs no adjoint.
+        var readWhole = Set<ValueID>()
+        var extractsOf: [ValueID: [(index: Int, result: ValueID)]] = [:]
+        for block in function.blocks {
+            for instruction in block.instructions {
+                if instruction.op == .extract, case .index(let k) = instruction.payload, let r = instruction.result {
+                    extractsOf[instruction.operands[0], default: []].append((k, r))
+                } else {
+                    readWhole.formUnion(instruction.operands)
+                }
+            }
+            readWhole.formUnion(block.terminator.operands)
+        }
+        func isUsefulOperand(_ j: Int, of instruction: Instruction) -> Bool {
+            guard instruction.op == .tuple, let r = instruction.result, !readWhole.contains(r) else { return true }
+            return extractsOf[r, default: []].contains { $0.index == j && useful.contains($0.result) }
+        }
         changed = true
         while changed {
             changed = false
@@ -73,7 +91,8 @@ public struct ActivityInfo: Sendable {
                 }
                 for instruction in block.instructions.reversed() {
                     guard let r = instruction.result, useful.contains(r), instruction.op.propagatesDerivatives else { continue }
-                    for v in instruction.operands where !useful.contains(v) && differentiable(v) {
+                    for (j, v) in instruction.operands.enumerated()
+                    where !useful.contains(v) && differentiable(v) && isUsefulOperand(j, of: instruction) {
                         useful.insert(v)
                         changed = true
                     }

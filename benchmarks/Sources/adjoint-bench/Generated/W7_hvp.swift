@@ -8,14 +8,13 @@ final class W7_hvpTapes: TapeSet {
     @exclusivity(unchecked) var isTraining = false
     @exclusivity(unchecked) var tape0 = Tape<Int>()
     @exclusivity(unchecked) var tape1 = Tape<Int>()
-    @exclusivity(unchecked) var tape2 = Tape<Int>()
-    @exclusivity(unchecked) var tape3 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape4 = Tape<Int>()
+    @exclusivity(unchecked) var tape2 = Tape<Tensor>()
+    @exclusivity(unchecked) var tape3 = Tape<Int>()
+    @exclusivity(unchecked) var tape4 = Tape<Tensor>()
     @exclusivity(unchecked) var tape5 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape6 = Tape<Tensor>()
 
-    var statistics: [TapeStatistics] { [tape0.statistics, tape1.statistics, tape2.statistics, tape3.statistics, tape4.statistics, tape5.statistics, tape6.statistics] }
-    var tensorBuffers: [(address: UInt, bytes: Int)] { tape5.tensorBuffers() + tape6.tensorBuffers() }
+    var statistics: [TapeStatistics] { [tape0.statistics, tape1.statistics, tape2.statistics, tape3.statistics, tape4.statistics, tape5.statistics] }
+    var tensorBuffers: [(address: UInt, bytes: Int)] { tape4.tensorBuffers() + tape5.tensorBuffers() }
 }
 
 
@@ -76,6 +75,38 @@ public func w7_gradient_dotGradient(x: Tensor, v: Tensor, head: Double? = nil) -
 }
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
+
+func w7_rosenbrockForward0(x: Tensor, tapes: W7_hvpTapes) -> Double {
+    let v5: Int
+    var s2: Double
+    var i2: Int
+    var v27: Int
+    // var s = 0.0
+    // for i in 0..<size(x) - 1 {
+    let v3 = x.count
+    v5 = v3 - 1
+    (s2, i2, v27) = (0.0, 0, 0)
+    loop1: while true {
+        let v8 = i2 < v5
+        if v8 {
+            // let a = x[i + 1] - x[i] * x[i]
+            let v10 = i2 + 1
+            let v11 = x.element(v10, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+            let v12 = x.element(i2, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+            let a = v11 - (v12 * v12)
+            // let b = 1 - x[i]
+            let b = 1.0 - v12
+            // s += 100 * a * a + b * b
+            let s3 = s2 + (((100.0 * a) * a) + (b * b))
+            let v30 = v27 + 1
+            (s2, i2, v27) = (s3, v10, v30)
+            continue loop1
+        } else {
+            tapes.tape0.push(v27)
+            return s2
+        }
+    }
+}
 
 func w7_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor) {
     let v5: Int
@@ -139,77 +170,6 @@ func w7_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
     }
 }
 
-func w7_rosenbrockForward0Forward0(x: Tensor, tapes: W7_hvpTapes) -> Double {
-    let v5: Int
-    var s2: Double
-    var i2: Int
-    var v27: Int
-    var v32: Int
-    // var s = 0.0
-    // for i in 0..<size(x) - 1 {
-    let v3 = x.count
-    v5 = v3 - 1
-    (s2, i2, v27, v32) = (0.0, 0, 0, 0)
-    loop1: while true {
-        let v8 = i2 < v5
-        if v8 {
-            // let a = x[i + 1] - x[i] * x[i]
-            let v10 = i2 + 1
-            let v11 = x.element(v10, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-            let v12 = x.element(i2, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-            let a = v11 - (v12 * v12)
-            // let b = 1 - x[i]
-            let b = 1.0 - v12
-            // s += 100 * a * a + b * b
-            let s3 = s2 + (((100.0 * a) * a) + (b * b))
-            let v30 = v27 + 1
-            let v35 = v32 + 1
-            (s2, i2, v27, v32) = (s3, v10, v30, v35)
-            continue loop1
-        } else {
-            tapes.tape1.push(v32)
-            tapes.tape0.push(v27)
-            return s2
-        }
-    }
-}
-
-func w7_rosenbrockForward0Reverse0(head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tensor {
-    var v7: Tensor
-    var v10: Int
-    let v18 = Tensor.zeros(like: x)
-    let v27 = tapes.tape1.pop()
-    (v7, v10) = (v18, v27)
-    let rank1 = v7.prepareElementUpdates()
-    var elements1 = v7.scalars.mutableSpan
-    loop2: while true {
-        let v22 = v10 > 0
-        if v22 {
-            let v25 = v10 - 1
-            // adjoint of: let b = 1 - x[i]
-            // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v31 = x.element(v25, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-            // adjoint of: let b = 1 - x[i]
-            let v32 = 1.0 - v31
-            // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v37 = v25 + 1
-            let v38 = x.element(v37, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-            // adjoint of: s += 100 * a * a + b * b
-            let v43 = 100.0 * (v38 - (v31 * v31))
-            let v59 = v43 + v43
-            // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v60 = v59 * v31
-            elements1.add((-(head0 * (((v32 + v32) + v60) + v60))), at: v25, rank: rank1, site: Site(source, 7, 29))
-            elements1.add((head0 * v59), at: v37, rank: rank1, site: Site(source, 7, 18))
-            v10 = v25
-            continue loop2
-        } else {
-            let v20 = v7
-            return v20
-        }
-    }
-}
-
 func w7_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tensor {
     var v7: Tensor
     var v10: Int
@@ -217,7 +177,7 @@ func w7_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7_hvpTapes)
     let v22 = Tensor.zeros(like: x)
     let v31 = tapes.tape0.pop()
     (v7, v10, v68) = (v22, v31, 0)
-    tapes.tape4.reserve(tapes.tape4.count + Swift.max(0, v10 - 0))
+    tapes.tape3.reserve(tapes.tape3.count + Swift.max(0, v10 - 0))
     let rank1 = v7.prepareElementUpdates()
     var elements1 = v7.scalars.mutableSpan
     loop2: while true {
@@ -239,14 +199,14 @@ func w7_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7_hvpTapes)
             let v64 = v63 * v35
             elements1.add((-(head0 * (((v36 + v36) + v64) + v64))), at: v29, rank: rank1, site: Site(source, 7, 29))
             elements1.add((head0 * v63), at: v41, rank: rank1, site: Site(source, 7, 18))
-            tapes.tape4.push(v10)
+            tapes.tape3.push(v10)
             let v71 = v68 + 1
             (v10, v68) = (v29, v71)
             continue loop2
         } else {
-            tapes.tape2.push(v68)
+            tapes.tape1.push(v68)
             let v24 = v7
-            tapes.tape3.push(v24)
+            tapes.tape2.push(v24)
             return v24
         }
     }
@@ -257,10 +217,10 @@ func w7_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, tap
     var v9: Tensor
     var v11: Int
     let v19 = Tensor.zeros(like: x)
-    let v27 = tapes.tape3.pop()
+    let v27 = tapes.tape2.pop()
     let v28 = v27
     let v29 = fit(head0_, like: v28, at: Site(source, 4, 6))
-    let v31 = tapes.tape2.pop()
+    let v31 = tapes.tape1.pop()
     (v8, v9, v11) = (v19, v29, v31)
     let rank1 = v8.prepareElementUpdates()
     var elements1 = v8.scalars.mutableSpan
@@ -268,7 +228,7 @@ func w7_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, tap
         let v23 = v11 > 0
         if v23 {
             let v26 = v11 - 1
-            let v33 = tapes.tape4.pop()
+            let v33 = tapes.tape3.pop()
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
             v9.fitShape(like: x, at: Site(source, 7, 18))
             let v35 = v33 - 1
@@ -312,31 +272,28 @@ func w7_gradient_dotForward0(x: Tensor, v: Tensor, tapes: W7_hvpTapes) -> Double
     // return sum(grad(w7_rosenbrock)(x) * v)
     let v8 = tapes.isTraining
     tapes.isTraining = true
-    _ = w7_rosenbrockForward0Forward0(x: x, tapes: tapes)
+    _ = w7_rosenbrockForward0(x: x, tapes: tapes)
     _ = tapes.isTraining
     tapes.isTraining = v8
     let v11 = w7_rosenbrockReverse0Forward1(head0: 1.0, x: x, tapes: tapes)
     let v12 = v11
     let v5 = elementwise(v12, v, at: Site(source, 17, 39)) { $0 * $1 }
     let v6 = v5.sum()
-    tapes.tape5.push(v5)
-    tapes.tape6.push(v12)
+    tapes.tape4.push(v5)
+    tapes.tape5.push(v12)
     return v6
 }
 
 func w7_gradient_dotReverse0(head0: Double, x: Tensor, v: Tensor, tapes: W7_hvpTapes) -> Tensor {
-    let v8 = tapes.tape6.pop()
-    let v5 = tapes.tape5.pop()
+    let v8 = tapes.tape5.pop()
+    let v5 = tapes.tape4.pop()
     // adjoint of: return sum(grad(w7_rosenbrock)(x) * v)
     let v6 = fit(head0, like: v5)
     var v7 = elementwise(v6, v, at: Site(source, 17, 39)) { $0 * $1 }
     v7.fitShape(like: v8, at: Site(source, 17, 39))
     let v11 = w7_rosenbrockReverse0Reverse1(head0_: v7, head0: 1.0, x: x, tapes: tapes)
-    let v12 = v11
-    let v13 = w7_rosenbrockForward0Reverse0(head0: 0.0, x: x, tapes: tapes)
-    let v14 = v13
-    var v15 = elementwise(v12, v14, at: Site(source, 17, 16)) { $0 + $1 }
-    v15.fitShape(like: x, at: Site(source, 16, 6))
-    let v17 = v15
-    return v17
+    var v12 = v11
+    v12.fitShape(like: x, at: Site(source, 16, 6))
+    let v14 = v12
+    return v14
 }

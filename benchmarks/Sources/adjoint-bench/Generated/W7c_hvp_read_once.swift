@@ -8,15 +8,14 @@ final class W7c_hvp_read_onceTapes: TapeSet {
     @exclusivity(unchecked) var isTraining = false
     @exclusivity(unchecked) var tape0 = Tape<Int>()
     @exclusivity(unchecked) var tape1 = Tape<Int>()
-    @exclusivity(unchecked) var tape2 = Tape<Int>()
-    @exclusivity(unchecked) var tape3 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape4 = Tape<Int>()
-    @exclusivity(unchecked) var tape5 = Tape<Double>()
+    @exclusivity(unchecked) var tape2 = Tape<Tensor>()
+    @exclusivity(unchecked) var tape3 = Tape<Int>()
+    @exclusivity(unchecked) var tape4 = Tape<Double>()
+    @exclusivity(unchecked) var tape5 = Tape<Tensor>()
     @exclusivity(unchecked) var tape6 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape7 = Tape<Tensor>()
 
-    var statistics: [TapeStatistics] { [tape0.statistics, tape1.statistics, tape2.statistics, tape3.statistics, tape4.statistics, tape5.statistics, tape6.statistics, tape7.statistics] }
-    var tensorBuffers: [(address: UInt, bytes: Int)] { tape6.tensorBuffers() + tape7.tensorBuffers() }
+    var statistics: [TapeStatistics] { [tape0.statistics, tape1.statistics, tape2.statistics, tape3.statistics, tape4.statistics, tape5.statistics, tape6.statistics] }
+    var tensorBuffers: [(address: UInt, bytes: Int)] { tape5.tensorBuffers() + tape6.tensorBuffers() }
 }
 
 
@@ -79,6 +78,40 @@ public func w7c_gradient_dotGradient(x: Tensor, v: Tensor, head: Double? = nil) 
 }
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
+
+func w7c_rosenbrockForward0(x: Tensor, tapes: W7c_hvp_read_onceTapes) -> Double {
+    let v5: Int
+    var s2: Double
+    var i2: Int
+    var v25: Int
+    // var s = 0.0
+    // for i in 0..<size(x) - 1 {
+    let v3 = x.count
+    v5 = v3 - 1
+    (s2, i2, v25) = (0.0, 0, 0)
+    loop1: while true {
+        let v8 = i2 < v5
+        if v8 {
+            // let xi = x[i]
+            let xi = x.element(i2, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+            // let xn = x[i + 1]
+            let v11 = i2 + 1
+            let xn = x.element(v11, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+            // let a = xn - xi * xi
+            let a = xn - (xi * xi)
+            // let b = 1 - xi
+            let b = 1.0 - xi
+            // s += 100 * a * a + b * b
+            let s3 = s2 + (((100.0 * a) * a) + (b * b))
+            let v28 = v25 + 1
+            (s2, i2, v25) = (s3, v11, v28)
+            continue loop1
+        } else {
+            tapes.tape0.push(v25)
+            return s2
+        }
+    }
+}
 
 func w7c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor) {
     let v5: Int
@@ -146,81 +179,6 @@ func w7c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
     }
 }
 
-func w7c_rosenbrockForward0Forward0(x: Tensor, tapes: W7c_hvp_read_onceTapes) -> Double {
-    let v5: Int
-    var s2: Double
-    var i2: Int
-    var v25: Int
-    var v30: Int
-    // var s = 0.0
-    // for i in 0..<size(x) - 1 {
-    let v3 = x.count
-    v5 = v3 - 1
-    (s2, i2, v25, v30) = (0.0, 0, 0, 0)
-    loop1: while true {
-        let v8 = i2 < v5
-        if v8 {
-            // let xi = x[i]
-            let xi = x.element(i2, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
-            // let xn = x[i + 1]
-            let v11 = i2 + 1
-            let xn = x.element(v11, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
-            // let a = xn - xi * xi
-            let a = xn - (xi * xi)
-            // let b = 1 - xi
-            let b = 1.0 - xi
-            // s += 100 * a * a + b * b
-            let s3 = s2 + (((100.0 * a) * a) + (b * b))
-            let v28 = v25 + 1
-            let v33 = v30 + 1
-            (s2, i2, v25, v30) = (s3, v11, v28, v33)
-            continue loop1
-        } else {
-            tapes.tape1.push(v30)
-            tapes.tape0.push(v25)
-            return s2
-        }
-    }
-}
-
-func w7c_rosenbrockForward0Reverse0(head0: Double, x: Tensor, tapes: W7c_hvp_read_onceTapes) -> Tensor {
-    var v7: Tensor
-    var v10: Int
-    let v18 = Tensor.zeros(like: x)
-    let v27 = tapes.tape1.pop()
-    (v7, v10) = (v18, v27)
-    let rank1 = v7.prepareElementUpdates()
-    var elements1 = v7.scalars.mutableSpan
-    loop2: while true {
-        let v22 = v10 > 0
-        if v22 {
-            let v25 = v10 - 1
-            // adjoint of: let b = 1 - xi
-            // adjoint of: let xi = x[i]
-            let v31 = x.element(v25, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
-            // adjoint of: let b = 1 - xi
-            let v32 = 1.0 - v31
-            // adjoint of: let xn = x[i + 1]
-            let v37 = v25 + 1
-            let v38 = x.element(v37, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
-            // adjoint of: s += 100 * a * a + b * b
-            let v43 = 100.0 * (v38 - (v31 * v31))
-            let v59 = v43 + v43
-            // adjoint of: let a = xn - xi * xi
-            let v60 = v59 * v31
-            // adjoint of: let xi = x[i]
-            elements1.add((-(head0 * (((v32 + v32) + v60) + v60))), at: v25, rank: rank1, site: Site(source, 6, 19))
-            // adjoint of: let xn = x[i + 1]
-            elements1.add((head0 * v59), at: v37, rank: rank1, site: Site(source, 7, 19))
-            v10 = v25
-            continue loop2
-        } else {
-            let v20 = v7
-            return v20
-        }
-    }
-}
-
 func w7c_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7c_hvp_read_onceTapes) -> Tensor {
     var v7: Tensor
     var v10: Int
@@ -228,8 +186,8 @@ func w7c_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7c_hvp_rea
     let v22 = Tensor.zeros(like: x)
     let v31 = tapes.tape0.pop()
     (v7, v10, v68) = (v22, v31, 0)
+    tapes.tape3.reserve(tapes.tape3.count + Swift.max(0, v10 - 0))
     tapes.tape4.reserve(tapes.tape4.count + Swift.max(0, v10 - 0))
-    tapes.tape5.reserve(tapes.tape5.count + Swift.max(0, v10 - 0))
     let rank1 = v7.prepareElementUpdates()
     var elements1 = v7.scalars.mutableSpan
     loop2: while true {
@@ -254,15 +212,15 @@ func w7c_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7c_hvp_rea
             elements1.add(v56, at: v29, rank: rank1, site: Site(source, 6, 19))
             // let xn = x[i + 1]
             elements1.add((head0 * v63), at: v41, rank: rank1, site: Site(source, 7, 19))
-            tapes.tape4.push(v10)
-            tapes.tape5.push(v56)
+            tapes.tape3.push(v10)
+            tapes.tape4.push(v56)
             let v71 = v68 + 1
             (v10, v68) = (v29, v71)
             continue loop2
         } else {
-            tapes.tape2.push(v68)
+            tapes.tape1.push(v68)
             let v24 = v7
-            tapes.tape3.push(v24)
+            tapes.tape2.push(v24)
             return v24
         }
     }
@@ -273,10 +231,10 @@ func w7c_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, ta
     var v9: Tensor
     var v11: Int
     let v19 = Tensor.zeros(like: x)
-    let v27 = tapes.tape3.pop()
+    let v27 = tapes.tape2.pop()
     let v28 = v27
     let v29 = fit(head0_, like: v28, at: Site(source, 3, 6))
-    let v31 = tapes.tape2.pop()
+    let v31 = tapes.tape1.pop()
     (v8, v9, v11) = (v19, v29, v31)
     let rank1 = v8.prepareElementUpdates()
     var elements1 = v8.scalars.mutableSpan
@@ -284,8 +242,8 @@ func w7c_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, ta
         let v23 = v11 > 0
         if v23 {
             let v26 = v11 - 1
-            _ = tapes.tape5.pop()
-            let v33 = tapes.tape4.pop()
+            _ = tapes.tape4.pop()
+            let v33 = tapes.tape3.pop()
             // adjoint of: let xi = x[i]
             v9.fitShape(like: x, at: Site(source, 6, 19))
             let v35 = v33 - 1
@@ -329,31 +287,28 @@ func w7c_gradient_dotForward0(x: Tensor, v: Tensor, tapes: W7c_hvp_read_onceTape
     // return sum(grad(w7c_rosenbrock)(x) * v)
     let v8 = tapes.isTraining
     tapes.isTraining = true
-    _ = w7c_rosenbrockForward0Forward0(x: x, tapes: tapes)
+    _ = w7c_rosenbrockForward0(x: x, tapes: tapes)
     _ = tapes.isTraining
     tapes.isTraining = v8
     let v11 = w7c_rosenbrockReverse0Forward1(head0: 1.0, x: x, tapes: tapes)
     let v12 = v11
     let v5 = elementwise(v12, v, at: Site(source, 17, 40)) { $0 * $1 }
     let v6 = v5.sum()
-    tapes.tape6.push(v5)
-    tapes.tape7.push(v12)
+    tapes.tape5.push(v5)
+    tapes.tape6.push(v12)
     return v6
 }
 
 func w7c_gradient_dotReverse0(head0: Double, x: Tensor, v: Tensor, tapes: W7c_hvp_read_onceTapes) -> Tensor {
-    let v8 = tapes.tape7.pop()
-    let v5 = tapes.tape6.pop()
+    let v8 = tapes.tape6.pop()
+    let v5 = tapes.tape5.pop()
     // adjoint of: return sum(grad(w7c_rosenbrock)(x) * v)
     let v6 = fit(head0, like: v5)
     var v7 = elementwise(v6, v, at: Site(source, 17, 40)) { $0 * $1 }
     v7.fitShape(like: v8, at: Site(source, 17, 40))
     let v11 = w7c_rosenbrockReverse0Reverse1(head0_: v7, head0: 1.0, x: x, tapes: tapes)
-    let v12 = v11
-    let v13 = w7c_rosenbrockForward0Reverse0(head0: 0.0, x: x, tapes: tapes)
-    let v14 = v13
-    var v15 = elementwise(v12, v14, at: Site(source, 17, 16)) { $0 + $1 }
-    v15.fitShape(like: x, at: Site(source, 16, 6))
-    let v17 = v15
-    return v17
+    var v12 = v11
+    v12.fitShape(like: x, at: Site(source, 16, 6))
+    let v14 = v12
+    return v14
 }
