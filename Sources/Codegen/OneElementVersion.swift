@@ -27,13 +27,13 @@ enum OneElementVersion {
         return String(function.name.dropLast(suffix.count))
     }
 
-    /// The module with each qualifying function's version right after it, and by function name, the
-    /// version's name and the Tensor parameter whose count picks it.
+    /// The module with each qualifying function's version after all the others (so the source's functions
+    /// keep their Swift names: a version never takes `gOneElement` from a function the program named so), and
+    /// by function name, the version's name and the Tensor parameter whose count picks it.
     static func adding(to module: Module) -> (Module, [String: (version: String, tensorParameter: Int)]) {
-        var functions: [Function] = []
+        var functions = module.functions
         var versions: [String: (version: String, tensorParameter: Int)] = [:]
         for function in module.functions {
-            functions.append(function)
             if let (version, k) = make(function) {
                 functions.append(version)
                 versions[function.name] = (version.name, k)

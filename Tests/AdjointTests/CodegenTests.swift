@@ -380,6 +380,11 @@ func generatedSwiftBuildsWithoutWarnings(name: String) throws {
         return b / (1 + s) + zeros_like(a) * s + ones_like(b) - b * b
     }
 
+    // A name of the program's own keeps it: the version of `scaled` is `scaledOneElement_`.
+    func scaledOneElement(x: Real) -> Real {
+        return x + 1
+    }
+
     func reductions(a: Tensor) -> (Real, Real, Real, Real, Real, Tensor) {
         let b = a * 3
         return (sum(b), mean(b), prod(b), norm(b), max(b), b)
@@ -406,7 +411,7 @@ func generatedSwiftBuildsWithoutWarnings(name: String) throws {
         print(scaled(a, 0.5))
         let (da, ds) = grad(scaled, wrt: a, s)(a, 0.5)
         print(da)
-        print(ds)
+        print(ds, scaledOneElement(ds))
         if sum(abs(a)) > 0 {
             print(doubling(a))
             print(grad(doubling)(a))
@@ -429,7 +434,8 @@ func generatedSwiftBuildsWithoutWarnings(name: String) throws {
     let printed = try compilation.evaluate(EvalRequest(function: "main", arguments: [])) { _ in }.output
     let interpreted = printed.joined(separator: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     let swift = try compilation.swiftSource(includeRuntime: false, entryPoint: false, namespace: "One")
-    for function in ["elementwiseOneElement(", "reductionsOneElement(", "scaledOneElement(", "doublingOneElement(",
+    #expect(swift.contains("public static func scaledOneElement(x: Double) -> Double"))
+    for function in ["elementwiseOneElement(", "reductionsOneElement(", "scaledOneElement_(", "doublingOneElement(",
                      "elementwiseValueAndGradient0OneElement(", "doublingValueAndGradient0OneElement("] {
         #expect(swift.contains("func " + function), "no \(function) in the generated Swift")
     }

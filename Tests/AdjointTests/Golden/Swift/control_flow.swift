@@ -48,45 +48,6 @@ public func gGradient(a: Tensor, head: Tensor? = nil) -> (value: Tensor, a: Tens
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-// `g` on the element of its one-element Tensor parameter: no tensor per operation.
-func gOneElement(a: Tensor) -> Tensor {
-    var b2: Double
-    var c2: Double
-    // func g(a: Tensor) -> Tensor {
-    let aElement = toReal(a, at: Site(source, 3, 6))
-    // var b = a * 2
-    let b = aElement * 2.0
-    b2 = b
-    loop1: while true {
-        // while norm(b) < 1000 {
-        let v4 = sqrt((0.0 + (b2 * b2)))
-        let v6 = v4 < 1000.0
-        if v6 {
-            // b = b * 2
-            let b3 = b2 * 2.0
-            b2 = b3
-            continue loop1
-        } else {
-            block5: do {
-                // if sum(b) <= 0 {
-                let v11 = (0.0 + b2) <= 0.0
-                if v11 {
-                    // c = 100 * b
-                    let c = 100.0 * b2
-                    c2 = c
-                    break block5
-                } else {
-                    c2 = b2
-                    break block5
-                }
-            }
-            // return c
-            let v20 = fit(c2, like: a)
-            return v20
-        }
-    }
-}
-
 func gValueAndGradient0(a: Tensor, head0: Tensor) -> (Tensor, Tensor) {
     var b2: Tensor
     var c2: Tensor
@@ -152,6 +113,45 @@ func gValueAndGradient0(a: Tensor, head0: Tensor) -> (Tensor, Tensor) {
                     return v81
                 }
             }
+        }
+    }
+}
+
+// `g` on the element of its one-element Tensor parameter: no tensor per operation.
+func gOneElement(a: Tensor) -> Tensor {
+    var b2: Double
+    var c2: Double
+    // func g(a: Tensor) -> Tensor {
+    let aElement = toReal(a, at: Site(source, 3, 6))
+    // var b = a * 2
+    let b = aElement * 2.0
+    b2 = b
+    loop1: while true {
+        // while norm(b) < 1000 {
+        let v4 = sqrt((0.0 + (b2 * b2)))
+        let v6 = v4 < 1000.0
+        if v6 {
+            // b = b * 2
+            let b3 = b2 * 2.0
+            b2 = b3
+            continue loop1
+        } else {
+            block5: do {
+                // if sum(b) <= 0 {
+                let v11 = (0.0 + b2) <= 0.0
+                if v11 {
+                    // c = 100 * b
+                    let c = 100.0 * b2
+                    c2 = c
+                    break block5
+                } else {
+                    c2 = b2
+                    break block5
+                }
+            }
+            // return c
+            let v20 = fit(c2, like: a)
+            return v20
         }
     }
 }

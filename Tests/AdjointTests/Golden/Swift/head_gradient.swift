@@ -21,17 +21,6 @@ public func zGradient(x: Tensor, head: Tensor? = nil) -> (value: Tensor, x: Tens
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-// `z` on the element of its one-element Tensor parameter: no tensor per operation.
-func zOneElement(x: Tensor) -> Tensor {
-    // func z(x: Tensor) -> Tensor {
-    let xElement = toReal(x, at: Site(source, 3, 6))
-    // let y = 2 * x
-    let y = 2.0 * xElement
-    // return y * x
-    let v5 = fit((y * xElement), like: x)
-    return v5
-}
-
 func zValueAndGradient0(x: Tensor, head0: Tensor) -> (Tensor, Tensor) {
     // let y = 2 * x
     let y = 2.0 * x
@@ -48,4 +37,15 @@ func zValueAndGradient0(x: Tensor, head0: Tensor) -> (Tensor, Tensor) {
     v19.fitShape(like: x, at: Site(source, 3, 6))
     let v23 = (v3, v19)
     return v23
+}
+
+// `z` on the element of its one-element Tensor parameter: no tensor per operation.
+func zOneElement(x: Tensor) -> Tensor {
+    // func z(x: Tensor) -> Tensor {
+    let xElement = toReal(x, at: Site(source, 3, 6))
+    // let y = 2 * x
+    let y = 2.0 * xElement
+    // return y * x
+    let v5 = fit((y * xElement), like: x)
+    return v5
 }

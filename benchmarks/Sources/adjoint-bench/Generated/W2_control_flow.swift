@@ -50,44 +50,6 @@ public func w2_controlGradient(a: Tensor, head: Double? = nil) -> (value: Double
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-// `w2_control` on the element of its one-element Tensor parameter: no tensor per operation.
-func w2_controlOneElement(a: Tensor) -> Double {
-    var b2: Double
-    var c2: Double
-    // func w2_control(a: Tensor) -> Real {
-    let aElement = toReal(a, at: Site(source, 4, 6))
-    // var b = a * 2
-    let b = aElement * 2.0
-    b2 = b
-    loop1: while true {
-        // while norm(b) < 1000 {
-        let v4 = sqrt((0.0 + (b2 * b2)))
-        let v6 = v4 < 1000.0
-        if v6 {
-            // b = b * 2
-            let b3 = b2 * 2.0
-            b2 = b3
-            continue loop1
-        } else {
-            block5: do {
-                // if sum(b) <= 0 {
-                let v11 = (0.0 + b2) <= 0.0
-                if v11 {
-                    // c = 100 * b
-                    let c = 100.0 * b2
-                    c2 = c
-                    break block5
-                } else {
-                    c2 = b2
-                    break block5
-                }
-            }
-            // return sum(c)
-            return (0.0 + c2)
-        }
-    }
-}
-
 func w2_controlValueAndGradient0(a: Tensor, head0: Double) -> (Double, Tensor) {
     if a.count == 1 { return w2_controlValueAndGradient0OneElement(a: a, head0: head0) }
     var b2: Tensor
@@ -158,6 +120,44 @@ func w2_controlValueAndGradient0(a: Tensor, head0: Double) -> (Double, Tensor) {
                     return v82
                 }
             }
+        }
+    }
+}
+
+// `w2_control` on the element of its one-element Tensor parameter: no tensor per operation.
+func w2_controlOneElement(a: Tensor) -> Double {
+    var b2: Double
+    var c2: Double
+    // func w2_control(a: Tensor) -> Real {
+    let aElement = toReal(a, at: Site(source, 4, 6))
+    // var b = a * 2
+    let b = aElement * 2.0
+    b2 = b
+    loop1: while true {
+        // while norm(b) < 1000 {
+        let v4 = sqrt((0.0 + (b2 * b2)))
+        let v6 = v4 < 1000.0
+        if v6 {
+            // b = b * 2
+            let b3 = b2 * 2.0
+            b2 = b3
+            continue loop1
+        } else {
+            block5: do {
+                // if sum(b) <= 0 {
+                let v11 = (0.0 + b2) <= 0.0
+                if v11 {
+                    // c = 100 * b
+                    let c = 100.0 * b2
+                    c2 = c
+                    break block5
+                } else {
+                    c2 = b2
+                    break block5
+                }
+            }
+            // return sum(c)
+            return (0.0 + c2)
         }
     }
 }
