@@ -43,6 +43,9 @@ struct SwiftFunctionEmitter {
     /// products it replaces emit nothing.
     private var squareAdjoints: [ValueID: (head: ValueID, operand: ValueID)] = [:]
     private var fusedProducts: Set<ValueID> = []
+    /// Of those, the ones whose head ȳ is `fit(h, like: y)` of a Real h read only there: by the sum's result,
+    /// h and y, for `dotAdjointOfSquare(h, a, like: y)`, which makes no one-element tensor for ȳ.
+    private var broadcastHeads: [ValueID: (real: ValueID, like: ValueID)] = [:]
     /// Copy coalescing: the result of an in-place update whose tensor operand dies there lives in that
     /// operand's variable (the root of the chain of updates), so an adjoint accumulated around a loop is one
     /// Swift variable updated in place, never copied.
@@ -127,6 +130,12 @@ struct SwiftFunctionEmitter {
                       useCount[i.operands[0]] == 1, useCount[i.operands[1]] == 1 else { continue }
                 squareAdjoints[r] = (p.operands[0], p.operands[1])
                 fusedProducts.formUnion(i.operands)
+                // A head that is a Real broadcast (`fit(h, like: y)`) read only by the two products goes in as the Real.
+                if let fit = products[p.operands[0]], fit.op == .fit, useCount[p.operands[0]] == 2, p.operands[0] != p.operands[1],
+                   function.type(of: fit.operands[0]) == .real, function.type(of: fit.operands[1]) == .tensor {
+                    broadcastHeads[r] = (fit.operands[0], fit.operands[1])
+                    fusedFits.insert(p.operands[0])
+                }
             }
         }
         // Irreducible graphs (no dominating back edge) still loop: count every block then.
@@ -615,8 +624,8 @@ struct SwiftFunctionEmitter {
         var x = instruction.operands.map { name($0) }
         if let r = instruction.result, fusedFits.contains(r) || fusedProducts.contains(r) { return }
         if let r = instruction.result, let square = squareAdjoints[r] {
-            define(r, "dotAdjointOfSquare(\(name(square.head)), \(name(square.operand)), at: \(siteText(instruction.location)))",
-                   into: &w)
+            let head = broadcastHeads[r].map { "\(name($0.real)), like: \(name($0.like))" } ?? name(square.head)
+            define(r, "dotAdjointOfSquare(\(head), \(name(square.operand)), at: \(siteText(instruction.location)))", into: &w)
             return
         }
         if let r = instruction.result, let fit = partSums[r], let sum = fit.result {

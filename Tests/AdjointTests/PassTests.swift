@@ -214,3 +214,46 @@ func optimizationKeepsExactResults(c: GradCase) throws {
     #expect("\(try after.call("g", arguments))" == expected)
     #expect("\(expected)".contains("/"), "\(expected)")
 }
+
+@Test func simplifyDoesScalarArithmeticBeforeBroadcasting() throws {
+    // `toReal(2 * dot(x, x))` and the adjoint `fit(h, like: dot(x, x)) * 2`, as reverse mode builds them for
+    // `2 * dot(x, x)`: each Real operation on a one-element tensor becomes a Double operation, with the
+    // tensor made (or read) once around it.
+    var module = try IRParser.parse("""
+    func @f(x: Tensor, h: Real) -> (Real, Tensor) {
+    bb0(%0: Tensor, %1: Real):
+      %2 = dot %0, %0 : Tensor
+      %3 = const 2 : Real
+      %4 = mul %3, %2 : Tensor
+      %5 = toreal %4 : Real
+      %6 = fit %1, %2 : Tensor
+      %7 = mul %6, %3 : Tensor
+      %8 = tuple %5, %7 : (Real, Tensor)
+      ret %8
+    }
+    """)
+    try Verifier.verify(module)
+    let built = module
+    Simplify.run(on: &module.functions[0])
+    DeadCode.run(on: &module.functions[0])
+    try Verifier.verify(module)
+    let f = module.functions[0]
+    let text = IRPrinter.print(module)
+    // No arithmetic is left on a tensor: the Real head is doubled, then broadcast; the value is read out, then doubled.
+    let arithmetic = f.blocks[0].instructions.filter { [.mul, .toreal, .fit].contains($0.op) }
+    #expect(arithmetic.allSatisfy { $0.op != .mul || $0.result.map(f.type(of:)) == .real }, "\(text)")
+    #expect(arithmetic.map(\.op) == [.toreal, .mul, .mul, .fit], "\(text)")
+    // The same values, exactly, and the same error when dot(x, x) is a matrix (toReal's, at its place).
+    func results(_ module: Module, _ x: Tensor<ExactReal>) -> String {
+        var interpreter = Interpreter<ExactReal>(module: module, output: { _ in })
+        do { return "\(try interpreter.call("f", [.tensor(x), .real(try ExactReal(numerator: "3", denominator: "7"))]))" }
+        catch { return "error: \(error)" }
+    }
+    let third = try ExactReal(numerator: "1", denominator: "3")
+    let vector = Tensor([third, ExactReal(2)])
+    let matrix = try Tensor(shape: [2, 2], scalars: [third, ExactReal(2), ExactReal(1), third])
+    #expect(results(module, vector) == results(built, vector))
+    #expect(results(built, vector).contains("/"))
+    #expect(results(module, matrix) == results(built, matrix))
+    #expect(results(built, matrix).contains("error"))
+}

@@ -588,6 +588,14 @@ private let builtinCases: [GradCase] = [
     }
     """, [.tensor("x", "[1, 2, 3]")], exact: ["x": ["4", "8", "12"]]),
 
+    // The same with a 1×1 matrix: dot is 1×1, not rank 0, so the generated Real-head adjoint
+    // (`dotAdjointOfSquare(h, like: y, x)`) takes its general path.
+    GradCase("1×1 matrix dot converts to Real", """
+    func f(x: Tensor) -> Real {
+        return 2 * dot(x, x)
+    }
+    """, [.tensor("x", "[[3]]")], exact: ["x": ["12"]]),
+
     // The gradient of log Σ exp is softmax.
     GradCase("log-sum-exp", """
     func f(x: Tensor) -> Real {

@@ -237,7 +237,12 @@ extension Tensor {
     /// A tensor of `shape` (already checked) with every element `value`.
     @inlinable
     init(validShape shape: [Int], repeating value: Double) {
-        self.init(validShape: shape, scalars: [Double](repeating: value, count: shape.reduce(1, *)))
+        let count = shape.reduce(1, *)
+        // An array literal allocates through specialized code; `Array(repeating:count:)` goes
+        // through the standard library's generic path and looks up the storage type's metadata on
+        // every call, which costs a rank-0 tensor more than its arithmetic.
+        if count == 1 { self.init(validShape: shape, scalars: [value]); return }
+        self.init(validShape: shape, scalars: [Double](repeating: value, count: count))
     }
 
     /// This tensor broadcast to `target`, which must be its NumPy broadcast with `target` itself.
@@ -451,6 +456,8 @@ public func elementwise(_ a: Double, _ b: Tensor, _ f: (Double, Double) -> Doubl
 @inlinable
 public func elementwise(_ a: Tensor, _ f: (Double) -> Double) -> Tensor {
     let n = a.scalars.count
+    // One element through an array literal (see `init(validShape:repeating:)`).
+    if n == 1 { return Tensor(validShape: a.shape, scalars: [f(a.scalars[0])]) }
     let result = a.scalars.withUnsafeBufferPointer { pa in
         [Double](unsafeUninitializedCapacity: n) { out, initialized in
             for i in 0..<n { out[i] = f(pa[i]) }
@@ -1527,6 +1534,13 @@ public func dotAdjointOfSquare(_ ybar: Tensor, _ a: Tensor, at site: Site) -> Te
     }
     let y = ybar.scalars[0]
     return elementwise(a) { let t = y * $0; return t + t }
+}
+
+/// `dotAdjointOfSquare(fit(ybar, like: y), a)` without making the one-element tensor for a Real head:
+/// y is `dot(a, a)`, of rank 0 when a is a vector.
+public func dotAdjointOfSquare(_ ybar: Double, like y: Tensor, _ a: Tensor, at site: Site) -> Tensor {
+    guard a.shape.count == 1, y.shape.isEmpty else { return dotAdjointOfSquare(fit(ybar, like: y), a, at: site) }
+    return elementwise(a) { let t = ybar * $0; return t + t }
 }
 
 /// The adjoint of `b` in `y = dot(a, b)`.

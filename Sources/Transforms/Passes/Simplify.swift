@@ -14,6 +14,12 @@
 //   (fit a like) => a       when a already has like's shape (also a loop-carried a: an adjoint
 //                           accumulated around a loop keeps the shape it started with)
 //   (op c1 c2) => c         Int add/sub/mul and integer-valued Real add/sub/mul, without overflow
+//
+// Scalars before broadcasting, for op in add, sub, mul, div with a Real c and a value read once:
+//   (op (fit h like) c) => (fit (op h c) like)     h Real: one Double operation, not a tensor's worth
+//   (toreal (op t c)) => (op (toreal t) c)          t Tensor: no one-element tensor is made for the result
+// (and the mirrored forms). Each element of a broadcast Real is that Real, and a Real operand keeps
+// the tensor's shape, so the values, and the error of a tensor with more than one element, are the same.
 import AdjointBasic
 import AdjointIR
 
@@ -29,6 +35,20 @@ public enum Simplify: FunctionPass {
         }
         var replacement = [ValueID?](repeating: nil, count: function.valueTypes.count)
         var replaced = false
+        var uses = [Int](repeating: 0, count: function.valueTypes.count)
+        for block in function.blocks {
+            for v in block.instructions.flatMap(\.operands) + block.terminator.operands { uses[v.index] += 1 }
+        }
+        /// Instructions made by the scalar-before-broadcast rules, by block: each goes before the
+        /// instruction at its index (inserted once the walk is done).
+        var inserted: [Int: [(before: Int, instruction: Instruction)]] = [:]
+        func makeValue(_ type: ValueType) -> ValueID {
+            let v = function.makeValue(type)
+            place.append(nil)
+            replacement.append(nil)
+            uses.append(0)
+            return v
+        }
         func resolve(_ v: ValueID) -> ValueID {
             var v = v
             while let next = replacement[v.index] { v = next }
@@ -59,6 +79,38 @@ public enum Simplify: FunctionPass {
             case .zeroslike, .oneslike: return shapeSource(resolve(d.operands[0]))
             default: return witnesses[v].map { shapeSource(resolve($0)) } ?? v
             }
+        }
+        typealias Operation = (op: Opcode, operands: [ValueID])
+        /// The scalar-before-broadcast rules: the Real operation to do first, and the instruction's new form
+        /// around its result.
+        func scalarBeforeBroadcast(_ i: Instruction) -> (inner: Operation, outer: (ValueID) -> Operation)? {
+            let arithmetic: Set<Opcode> = [.add, .sub, .mul, .div]
+            guard let r = i.result, function.type(of: r) == .tensor || i.op == .toreal else { return nil }
+            let x = i.operands
+            if i.op == .toreal {
+                // (toreal (op t c)) => (op (toreal t) c)
+                guard let d = definition(x[0]), arithmetic.contains(d.op), uses[x[0].index] == 1 else { return nil }
+                let operands = d.operands.map(resolve)
+                guard let t = operands.firstIndex(where: { function.type(of: $0) == .tensor }),
+                      function.type(of: operands[1 - t]) == .real else { return nil }
+                return ((.toreal, [operands[t]]), { inner in
+                    var outer = operands
+                    outer[t] = inner
+                    return (d.op, outer)
+                })
+            }
+            // (op (fit h like) c) => (fit (op h c) like)
+            guard arithmetic.contains(i.op), x.count == 2 else { return nil }
+            for f in 0..<2 {
+                guard let d = definition(x[f]), d.op == .fit, uses[x[f].index] == 1,
+                      function.type(of: x[f]) == .tensor, function.type(of: d.operands[0]) == .real,
+                      function.type(of: x[1 - f]) == .real else { continue }
+                var operands = x
+                operands[f] = resolve(d.operands[0])
+                let like = resolve(d.operands[1])
+                return ((i.op, operands), { inner in (.fit, [inner, like]) })
+            }
+            return nil
         }
         for b in function.blocks.indices {
             for k in function.blocks[b].instructions.indices {
@@ -114,6 +166,17 @@ public enum Simplify: FunctionPass {
                     replaced = true
                     continue
                 }
+                if let rewrite = scalarBeforeBroadcast(instruction) {
+                    // The Real operation goes first, under a value of its own; this instruction becomes the outer one.
+                    let inner = makeValue(.real)
+                    inserted[b, default: []].append((k, Instruction(result: inner, op: rewrite.inner.op,
+                                                                   operands: rewrite.inner.operands,
+                                                                   location: instruction.location)))
+                    uses[inner.index] = 1
+                    (instruction.op, instruction.operands) = rewrite.outer(inner)
+                    function.blocks[b].instructions[k] = instruction
+                    continue
+                }
                 // (op c1 c2) => c
                 if [.add, .sub, .mul].contains(instruction.op), let a = integer(x[0]), let c = integer(x[1]),
                    type == .int || type == .real {
@@ -130,6 +193,18 @@ public enum Simplify: FunctionPass {
                     function.blocks[b].instructions[k] = instruction
                 }
             }
+        }
+        for (b, additions) in inserted {
+            var instructions: [Instruction] = []
+            var next = 0
+            for (k, instruction) in function.blocks[b].instructions.enumerated() {
+                while next < additions.count, additions[next].before == k {
+                    instructions.append(additions[next].instruction)
+                    next += 1
+                }
+                instructions.append(instruction)
+            }
+            function.blocks[b].instructions = instructions
         }
         // Uses in blocks placed before the definitions they read (loop bodies after their headers) are
         // redirected here, once every replacement is known.

@@ -6,9 +6,8 @@ private let source: StaticString = "W1_dot.adj"
 public func w1_dot(x: Tensor) -> Double {
     // return 2 * dot(x, x)
     let v2 = dot(x, x, at: Site(source, 5, 16))
-    let v3 = 2.0 * v2
-    let v4 = toReal(v3, at: Site(source, 5, 14))
-    return v4
+    let v5 = toReal(v2, at: Site(source, 5, 14))
+    return (2.0 * v5)
 }
 
 /// The value of `w1_dot` and its gradient with respect to x, by reverse mode.
@@ -23,12 +22,9 @@ public func w1_dotGradient(x: Tensor, head: Double? = nil) -> (value: Double, x:
 func w1_dotValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor) {
     // return 2 * dot(x, x)
     let v2 = dot(x, x, at: Site(source, 5, 16))
-    let v3 = 2.0 * v2
-    let v4 = toReal(v3, at: Site(source, 5, 14))
-    let v11 = fit(head0, like: v2)
-    let v13 = v11 * 2.0
-    var v18 = dotAdjointOfSquare(v13, x, at: Site(source, 5, 16))
-    v18.fitShape(like: x, at: Site(source, 4, 6))
-    let v22 = (v4, v18)
-    return v22
+    let v5 = toReal(v2, at: Site(source, 5, 14))
+    var v19 = dotAdjointOfSquare((head0 * 2.0), like: v2, x, at: Site(source, 5, 16))
+    v19.fitShape(like: x, at: Site(source, 4, 6))
+    let v24 = ((2.0 * v5), v19)
+    return v24
 }
