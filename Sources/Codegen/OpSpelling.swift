@@ -86,6 +86,9 @@ extension SwiftFunctionEmitter {
         case .dim: return "\(x[0]).dim(\(x[1]), \(site))"
         case .index:
             let quoting = subscriptText(instruction).map { ", quoting: \($0)" } ?? ""
+            if x.count == 2, let read = readSpans[instruction.operands[0]] {
+                return "\(read.span).element(\(x[1]), rank: \(read.rank), \(site)\(quoting))"
+            }
             return x.count <= 3 ? "\(x[0]).element(\(x.dropFirst().joined(separator: ", ")), \(site)\(quoting))"
                                 : "\(x[0]).element(\(list(x.dropFirst())), \(site)\(quoting))"
         case .select:

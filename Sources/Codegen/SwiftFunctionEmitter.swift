@@ -59,6 +59,11 @@ struct SwiftFunctionEmitter {
     private var elementLoops: [Int: [ValueID]] = [:]
     /// While a loop of `elementLoops` is written: the span and rank variables of each of its tensors.
     private var elementSpans: [ValueID: (span: String, rank: String)] = [:]
+    /// While a loop is written: for each Tensor parameter it reads `x[i]` of, the `Span` of its elements and its
+    /// rank, taken once before the outermost such loop. A parameter never changes, so in the loop each read is two
+    /// compares of registers and a load, not a reload of the shape through the tensor (which a store to an adjoint
+    /// in the same loop could alias, as far as the optimizer knows).
+    var readSpans: [ValueID: (span: String, rank: String)] = [:]
     /// The natural loops (each loop's blocks, by header).
     private var loops: Loops
     /// The block whose instructions are being written.
@@ -250,8 +255,15 @@ struct SwiftFunctionEmitter {
                 w.line("var \(span) = \(name(v)).scalars.mutableSpan")
                 elementSpans[v] = (span, rank)
             }
+            let read = parametersReadByElement(inLoop: header).filter { readSpans[$0] == nil }
+            for p in read {
+                let span = freshName(name(p) + "Elements"), rank = freshName(name(p) + "Rank")
+                w.line("let \(span) = \(name(p)).scalars.span, \(rank) = \(name(p)).shape.count")
+                readSpans[p] = (span, rank)
+            }
             w.block("loop\(header.index): while true {") { w in emit(body, s, into: &w) }
             for v in spanned { elementSpans[v] = nil }
+            for p in read { readSpans[p] = nil }
         case .merge(let body, let then, let next):
             w.block("block\(then.index): do {") { w in emit(body, s, into: &w) }
             emit(next, s, into: &w)
@@ -589,6 +601,20 @@ struct SwiftFunctionEmitter {
                 spanned[root, default: []].formUnion(blocks)
             }
         }
+    }
+
+    /// The Tensor parameters the loop at `header` reads single elements of (`x[i]`, one index).
+    private func parametersReadByElement(inLoop header: BlockID) -> [ValueID] {
+        guard explain == nil, let blocks = loops.blocks[header.index] else { return [] }
+        var read: Set<ValueID> = []
+        for b in blocks {
+            for i in function.blocks[b].instructions where i.op == .index && i.operands.count == 2 {
+                if function.parameters.contains(i.operands[0]), function.type(of: i.operands[0]) == .tensor {
+                    read.insert(i.operands[0])
+                }
+            }
+        }
+        return read.sorted()
     }
 
     /// Tensor updates that can work in place when the old tensor is not used again.

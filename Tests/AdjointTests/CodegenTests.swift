@@ -448,3 +448,40 @@ func generatedSwiftBuildsWithoutWarnings(name: String) throws {
     let where_: String = differing.map { "line \($0.offset): compiled \($0.element.0.prefix(300)) interpreted \($0.element.1.prefix(300))" } ?? ""
     #expect(differing == nil, "\(where_)")
 }
+
+@Test func parameterReadsInALoopFailAsTheInterpreterDoes() throws {
+    // A Tensor parameter read by element in a loop is read through a Span taken before the loop
+    // (`xElements1.element(i, rank: xRank1, ...)`): out of range and of the wrong rank, the compiled
+    // program stops with the interpreter's message at the read's location.
+    for (argument, message) in [("arange(3)", "index 3 is out of range for axis 0 of size 3"),
+                                ("zeros(2, 2)", "x has 2 axes")] {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("adjoint-loop-\(UUID().uuidString).adj")
+        try """
+        func f(x: Tensor) -> Real {
+            var s = 0.0
+            for i in 0..<4 {
+                s += x[i]
+            }
+            return s
+        }
+        func main() {
+            print(f(\(argument)))
+        }
+
+        """.write(to: url, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let swift = try runAdjoint(["compile", url.path, "--emit", "swift"])
+        #expect(swift.output.contains("xElements1.element(i2, rank: xRank1"), "\(swift.output.prefix(3000))")
+        let compiled = try runAdjoint(["run", url.path])
+        let exact = try runAdjoint(["run", url.path, "--exact"])
+        #expect(compiled.status == 1 && exact.status == 1)
+        let line = "\(url.lastPathComponent):4:15: runtime error: \(message)"
+        #expect(compiled.output.contains(line), "\(compiled.output)")
+        func error(_ output: String) -> Substring? {
+            // From the file's name on: one of the two may print the path before it.
+            output.split(separator: "\n").first { $0.contains("runtime error") }
+                .flatMap { line in line.range(of: url.lastPathComponent).map { line[$0.lowerBound...] } }
+        }
+        #expect(error(exact.output) != nil && error(exact.output) == error(compiled.output), "\(exact.output) | \(compiled.output)")
+    }
+}

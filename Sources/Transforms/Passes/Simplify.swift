@@ -26,6 +26,8 @@ import AdjointIR
 /// Folds constants and algebraic identities.
 public enum Simplify: FunctionPass {
     public static let name = "simplify"
+    /// The operations the scalar-before-broadcast rules move onto a Real.
+    static let arithmetic: Set<Opcode> = [.add, .sub, .mul, .div]
 
     public static func run(on function: inout Function) {
         // Where each value is defined, and what replaces it: tables by value number (no hashing).
@@ -84,8 +86,8 @@ public enum Simplify: FunctionPass {
         /// The scalar-before-broadcast rules: the Real operation to do first, and the instruction's new form
         /// around its result.
         func scalarBeforeBroadcast(_ i: Instruction) -> (inner: Operation, outer: (ValueID) -> Operation)? {
-            let arithmetic: Set<Opcode> = [.add, .sub, .mul, .div]
-            guard let r = i.result, function.type(of: r) == .tensor || i.op == .toreal else { return nil }
+            guard i.op == .toreal || arithmetic.contains(i.op), let r = i.result,
+                  function.type(of: r) == .tensor || i.op == .toreal else { return nil }
             let x = i.operands
             if i.op == .toreal {
                 // (toreal (op t c)) => (op (toreal t) c)

@@ -1032,6 +1032,35 @@ extension MutableSpan where Element == Double {
     }
 }
 
+extension Span where Element == Double {
+    /// `x[i]` of the elements of a tensor of rank `rank` (a parameter read in a loop), with
+    /// `Tensor.element(_:at:quoting:)`'s checks and messages.
+    @inlinable
+    public func element(_ index: Int, rank: Int, at site: Site, quoting text: @autoclosure () -> SubscriptText) -> Double {
+        guard rank == 1 else { elementRankFailure(text(), rank: rank, at: site) }
+        guard index >= 0, index < count else { elementReadFailure(index, count: count, at: site) }
+        return self[unchecked: index]
+    }
+
+    /// `x[i]` as above, for a read the source did not write (a reverse sweep's).
+    @inlinable
+    public func element(_ index: Int, rank: Int, at site: Site) -> Double {
+        guard rank == 1 else { elementRankFailure(nil, rank: rank, at: site) }
+        guard index >= 0, index < count else { elementReadFailure(index, count: count, at: site) }
+        return self[unchecked: index]
+    }
+}
+
+@usableFromInline @inline(never)
+func elementRankFailure(_ text: SubscriptText?, rank: Int, at site: Site) -> Never {
+    runtimeError(text?.rankMismatchMessage(rank: rank) ?? "tensor of rank \(rank) indexed with 1 index", at: site)
+}
+
+@usableFromInline @inline(never)
+func elementReadFailure(_ index: Int, count: Int, at site: Site) -> Never {
+    runtimeError("index \(index) is out of range for axis 0 of size \(count)", at: site)
+}
+
 @usableFromInline @inline(never)
 func elementUpdateFailure(_ index: Int, rank: Int, count: Int, at site: Site) -> Never {
     if rank != 1 { runtimeError("tensor of rank \(rank) indexed with 1 index", at: site) }

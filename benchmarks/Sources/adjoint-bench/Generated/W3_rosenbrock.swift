@@ -12,13 +12,14 @@ public func w3_rosenbrock(x: Tensor) -> Double {
     let v3 = x.count
     v5 = v3 - 1
     (s2, i2) = (0.0, 0)
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop1: while true {
         let v8 = i2 < v5
         if v8 {
             // let a = x[i + 1] - x[i] * x[i]
             let v10 = i2 + 1
-            let v11 = x.element(v10, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
-            let v12 = x.element(i2, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
+            let v11 = xElements1.element(v10, rank: xRank1, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
+            let v12 = xElements1.element(i2, rank: xRank1, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
             let a = v11 - (v12 * v12)
             // let b = 1 - x[i]
             let b = 1.0 - v12
@@ -53,13 +54,14 @@ func w3_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
     let v3 = x.count
     v5 = v3 - 1
     (s2, i2, v27) = (0.0, 0, 0)
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop1: while true {
         let v8 = i2 < v5
         if v8 {
             // let a = x[i + 1] - x[i] * x[i]
             let v10 = i2 + 1
-            let v11 = x.element(v10, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
-            let v12 = x.element(i2, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
+            let v11 = xElements1.element(v10, rank: xRank1, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
+            let v12 = xElements1.element(i2, rank: xRank1, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
             let a = v11 - (v12 * v12)
             // let b = 1 - x[i]
             let b = 1.0 - v12
@@ -79,12 +81,12 @@ func w3_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
                     let v62 = v43 - 1
                     // let b = 1 - x[i]
                     // let a = x[i + 1] - x[i] * x[i]
-                    let v68 = x.element(v62, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
+                    let v68 = xElements1.element(v62, rank: xRank1, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
                     // let b = 1 - x[i]
                     let v69 = 1.0 - v68
                     // let a = x[i + 1] - x[i] * x[i]
                     let v74 = v62 + 1
-                    let v75 = x.element(v74, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
+                    let v75 = xElements1.element(v74, rank: xRank1, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
                     // s += 100 * a * a + b * b
                     let v80 = 100.0 * (v75 - (v68 * v68))
                     let v96 = v80 + v80

@@ -12,13 +12,14 @@ public func w3b_rosenbrock(x: Tensor) -> Double {
     let v3 = x.count
     v5 = v3 - 1
     (s2, i2) = (0.0, 0)
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop1: while true {
         let v8 = i2 < v5
         if v8 {
             // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
             let v11 = i2 + 1
-            let v12 = x.element(v11, at: Site(source, 7, 22), quoting: SubscriptText("x", ["i + 1"]))
-            let v13 = x.element(i2, at: Site(source, 7, 33), quoting: SubscriptText("x", ["i"]))
+            let v12 = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 22), quoting: SubscriptText("x", ["i + 1"]))
+            let v13 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 33), quoting: SubscriptText("x", ["i"]))
             let v16 = v12 - (v13 * v13)
             let v28 = 1.0 - v13
             let s3 = s2 + (((100.0 * v16) * v16) + (v28 * v28))
@@ -51,13 +52,14 @@ func w3b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
     let v3 = x.count
     v5 = v3 - 1
     (s2, i2, v37) = (0.0, 0, 0)
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop1: while true {
         let v8 = i2 < v5
         if v8 {
             // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
             let v11 = i2 + 1
-            let v12 = x.element(v11, at: Site(source, 7, 22), quoting: SubscriptText("x", ["i + 1"]))
-            let v13 = x.element(i2, at: Site(source, 7, 33), quoting: SubscriptText("x", ["i"]))
+            let v12 = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 22), quoting: SubscriptText("x", ["i + 1"]))
+            let v13 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 33), quoting: SubscriptText("x", ["i"]))
             let v16 = v12 - (v13 * v13)
             let v28 = 1.0 - v13
             let s3 = s2 + (((100.0 * v16) * v16) + (v28 * v28))
@@ -73,10 +75,10 @@ func w3b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
                 let v69 = v53 > 0
                 if v69 {
                     let v72 = v53 - 1
-                    let v78 = x.element(v72, at: Site(source, 7, 33), quoting: SubscriptText("x", ["i"]))
+                    let v78 = xElements1.element(v72, rank: xRank1, at: Site(source, 7, 33), quoting: SubscriptText("x", ["i"]))
                     let v79 = 1.0 - v78
                     let v85 = v72 + 1
-                    let v86 = x.element(v85, at: Site(source, 7, 22), quoting: SubscriptText("x", ["i + 1"]))
+                    let v86 = xElements1.element(v85, rank: xRank1, at: Site(source, 7, 22), quoting: SubscriptText("x", ["i + 1"]))
                     let v91 = 100.0 * (v86 - (v78 * v78))
                     let v106 = v91 + v91
                     let v107 = v106 * v78

@@ -12,14 +12,15 @@ public func w3c_rosenbrock(x: Tensor) -> Double {
     let v3 = x.count
     v5 = v3 - 1
     (s2, i2) = (0.0, 0)
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop1: while true {
         let v8 = i2 < v5
         if v8 {
             // let xi = x[i]
-            let xi = x.element(i2, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+            let xi = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
             // let xn = x[i + 1]
             let v11 = i2 + 1
-            let xn = x.element(v11, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+            let xn = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
             // let a = xn - xi * xi
             let a = xn - (xi * xi)
             // let b = 1 - xi
@@ -55,14 +56,15 @@ func w3c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
     let v3 = x.count
     v5 = v3 - 1
     (s2, i2, v25) = (0.0, 0, 0)
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop1: while true {
         let v8 = i2 < v5
         if v8 {
             // let xi = x[i]
-            let xi = x.element(i2, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+            let xi = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
             // let xn = x[i + 1]
             let v11 = i2 + 1
-            let xn = x.element(v11, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+            let xn = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
             // let a = xn - xi * xi
             let a = xn - (xi * xi)
             // let b = 1 - xi
@@ -83,12 +85,12 @@ func w3c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
                     let v60 = v41 - 1
                     // let b = 1 - xi
                     // let xi = x[i]
-                    let v66 = x.element(v60, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+                    let v66 = xElements1.element(v60, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
                     // let b = 1 - xi
                     let v67 = 1.0 - v66
                     // let xn = x[i + 1]
                     let v72 = v60 + 1
-                    let v73 = x.element(v72, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+                    let v73 = xElements1.element(v72, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
                     // s += 100 * a * a + b * b
                     let v78 = 100.0 * (v73 - (v66 * v66))
                     let v94 = v78 + v78

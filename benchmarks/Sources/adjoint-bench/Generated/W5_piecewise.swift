@@ -24,12 +24,13 @@ public func w5_piecewise(x: Tensor) -> Double {
     // for i in 0..<size(x) {
     v3 = x.count
     (s2, i2) = (0.0, 0)
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop1: while true {
         let v6 = i2 < v3
         if v6 {
             block6: do {
                 // let xi = x[i]
-                xi = x.element(i2, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
+                xi = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
                 // if xi > 0 {
                 let v9 = xi > 0.0
                 if v9 {
@@ -81,12 +82,13 @@ func w5_piecewiseForward0(x: Tensor, tapes: W5_piecewiseTapes) -> Double {
     v3 = x.count
     (s2, i2, v17) = (0.0, 0, 0)
     tapes.tape1.reserve(tapes.tape1.count + Swift.max(0, v3 - i2))
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop1: while true {
         let v6 = i2 < v3
         if v6 {
             block6: do {
                 // let xi = x[i]
-                xi = x.element(i2, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
+                xi = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
                 // if xi > 0 {
                 let v9 = xi > 0.0
                 if v9 {
@@ -125,6 +127,7 @@ func w5_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5_piecewiseTapes) ->
     (v10, v16) = (v58, v67)
     let rank1 = v10.prepareElementUpdates()
     var elements1 = v10.scalars.mutableSpan
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop2: while true {
         let v62 = v16 > 0
         if v62 {
@@ -134,11 +137,11 @@ func w5_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5_piecewiseTapes) ->
                 let v87 = v85 == 0
                 if v87 {
                     // adjoint of: let xi = x[i]
-                    let v80 = x.element(v65, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
+                    let v80 = xElements1.element(v65, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
                     v25 = (head0 * (v80 + v80))
                     break block3
                 } else {
-                    let v74 = x.element(v65, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
+                    let v74 = xElements1.element(v65, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
                     // adjoint of: s -= sin(xi)
                     let v75 = cos(v74)
                     v25 = (-(head0 * v75))

@@ -24,12 +24,13 @@ public func w5c_piecewise(x: Tensor) -> Double {
     // for i in 0..<size(x) {
     v3 = x.count
     (s2, i2) = (0.0, 0)
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop1: while true {
         let v6 = i2 < v3
         if v6 {
             block6: do {
                 // let positive = x[i] > 0
-                v7 = x.element(i2, at: Site(source, 7, 25), quoting: SubscriptText("x", ["i"]))
+                v7 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 25), quoting: SubscriptText("x", ["i"]))
                 let positive = v7 > 0.0
                 if positive {
                     // s = s + x[i] * x[i]
@@ -80,12 +81,13 @@ func w5c_piecewiseForward0(x: Tensor, tapes: W5c_piecewise_condition_onceTapes) 
     v3 = x.count
     (s2, i2, v20) = (0.0, 0, 0)
     tapes.tape1.reserve(tapes.tape1.count + Swift.max(0, v3 - i2))
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop1: while true {
         let v6 = i2 < v3
         if v6 {
             block6: do {
                 // let positive = x[i] > 0
-                v7 = x.element(i2, at: Site(source, 7, 25), quoting: SubscriptText("x", ["i"]))
+                v7 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 25), quoting: SubscriptText("x", ["i"]))
                 let positive = v7 > 0.0
                 if positive {
                     // s = s + x[i] * x[i]
@@ -123,6 +125,7 @@ func w5c_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5c_piecewise_condit
     (v10, v16) = (v58, v67)
     let rank1 = v10.prepareElementUpdates()
     var elements1 = v10.scalars.mutableSpan
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop2: while true {
         let v62 = v16 > 0
         if v62 {
@@ -132,11 +135,11 @@ func w5c_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5c_piecewise_condit
                 let v87 = v85 == 0
                 if v87 {
                     // adjoint of: let positive = x[i] > 0
-                    let v80 = x.element(v65, at: Site(source, 7, 25), quoting: SubscriptText("x", ["i"]))
+                    let v80 = xElements1.element(v65, rank: xRank1, at: Site(source, 7, 25), quoting: SubscriptText("x", ["i"]))
                     v25 = (head0 * (v80 + v80))
                     break block3
                 } else {
-                    let v74 = x.element(v65, at: Site(source, 7, 25), quoting: SubscriptText("x", ["i"]))
+                    let v74 = xElements1.element(v65, rank: xRank1, at: Site(source, 7, 25), quoting: SubscriptText("x", ["i"]))
                     // adjoint of: s = s - sin(x[i])
                     let v75 = cos(v74)
                     v25 = (-(head0 * v75))

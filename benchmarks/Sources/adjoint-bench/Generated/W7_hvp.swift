@@ -27,13 +27,14 @@ public func w7_rosenbrock(x: Tensor) -> Double {
     let v3 = x.count
     v5 = v3 - 1
     (s2, i2) = (0.0, 0)
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop1: while true {
         let v8 = i2 < v5
         if v8 {
             // let a = x[i + 1] - x[i] * x[i]
             let v10 = i2 + 1
-            let v11 = x.element(v10, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-            let v12 = x.element(i2, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+            let v11 = xElements1.element(v10, rank: xRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+            let v12 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
             let a = v11 - (v12 * v12)
             // let b = 1 - x[i]
             let b = 1.0 - v12
@@ -86,13 +87,14 @@ func w7_rosenbrockForward0(x: Tensor, tapes: W7_hvpTapes) -> Double {
     let v3 = x.count
     v5 = v3 - 1
     (s2, i2, v27) = (0.0, 0, 0)
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop1: while true {
         let v8 = i2 < v5
         if v8 {
             // let a = x[i + 1] - x[i] * x[i]
             let v10 = i2 + 1
-            let v11 = x.element(v10, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-            let v12 = x.element(i2, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+            let v11 = xElements1.element(v10, rank: xRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+            let v12 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
             let a = v11 - (v12 * v12)
             // let b = 1 - x[i]
             let b = 1.0 - v12
@@ -120,13 +122,14 @@ func w7_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
     let v3 = x.count
     v5 = v3 - 1
     (s2, i2, v27) = (0.0, 0, 0)
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop1: while true {
         let v8 = i2 < v5
         if v8 {
             // let a = x[i + 1] - x[i] * x[i]
             let v10 = i2 + 1
-            let v11 = x.element(v10, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-            let v12 = x.element(i2, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+            let v11 = xElements1.element(v10, rank: xRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+            let v12 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
             let a = v11 - (v12 * v12)
             // let b = 1 - x[i]
             let b = 1.0 - v12
@@ -146,12 +149,12 @@ func w7_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
                     let v62 = v43 - 1
                     // let b = 1 - x[i]
                     // let a = x[i + 1] - x[i] * x[i]
-                    let v68 = x.element(v62, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+                    let v68 = xElements1.element(v62, rank: xRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
                     // let b = 1 - x[i]
                     let v69 = 1.0 - v68
                     // let a = x[i + 1] - x[i] * x[i]
                     let v74 = v62 + 1
-                    let v75 = x.element(v74, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+                    let v75 = xElements1.element(v74, rank: xRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
                     // s += 100 * a * a + b * b
                     let v80 = 100.0 * (v75 - (v68 * v68))
                     let v96 = v80 + v80
@@ -180,18 +183,19 @@ func w7_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7_hvpTapes)
     tapes.tape3.reserve(tapes.tape3.count + Swift.max(0, v10 - 0))
     let rank1 = v7.prepareElementUpdates()
     var elements1 = v7.scalars.mutableSpan
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop2: while true {
         let v26 = v10 > 0
         if v26 {
             let v29 = v10 - 1
             // let b = 1 - x[i]
             // let a = x[i + 1] - x[i] * x[i]
-            let v35 = x.element(v29, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+            let v35 = xElements1.element(v29, rank: xRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
             // let b = 1 - x[i]
             let v36 = 1.0 - v35
             // let a = x[i + 1] - x[i] * x[i]
             let v41 = v29 + 1
-            let v42 = x.element(v41, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+            let v42 = xElements1.element(v41, rank: xRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
             // s += 100 * a * a + b * b
             let v47 = 100.0 * (v42 - (v35 * v35))
             let v63 = v47 + v47
@@ -224,6 +228,7 @@ func w7_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, tap
     (v8, v9, v11) = (v19, v29, v31)
     let rank1 = v8.prepareElementUpdates()
     var elements1 = v8.scalars.mutableSpan
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop2: while true {
         let v23 = v11 > 0
         if v23 {
@@ -236,8 +241,8 @@ func w7_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, tap
             let v46 = v9.partSum(v36, at: Site(source, 7, 18))
             // adjoint of: s += 100 * a * a + b * b
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v39 = x.element(v36, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-            let v40 = x.element(v35, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+            let v39 = xElements1.element(v36, rank: xRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+            let v40 = xElements1.element(v35, rank: xRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
             // adjoint of: s += 100 * a * a + b * b
             let v43 = 100.0 * (v39 - (v40 * v40))
             let v44 = v43 + v43

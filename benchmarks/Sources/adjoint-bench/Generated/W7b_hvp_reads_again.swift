@@ -27,13 +27,14 @@ public func w7b_rosenbrock(x: Tensor) -> Double {
     let v3 = x.count
     v5 = v3 - 1
     (s2, i2) = (0.0, 0)
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop1: while true {
         let v8 = i2 < v5
         if v8 {
             // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
             let v11 = i2 + 1
-            let v12 = x.element(v11, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-            let v13 = x.element(i2, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+            let v12 = xElements1.element(v11, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
+            let v13 = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
             let v16 = v12 - (v13 * v13)
             let v28 = 1.0 - v13
             let s3 = s2 + (((100.0 * v16) * v16) + (v28 * v28))
@@ -84,13 +85,14 @@ func w7b_rosenbrockForward0(x: Tensor, tapes: W7b_hvp_reads_againTapes) -> Doubl
     let v3 = x.count
     v5 = v3 - 1
     (s2, i2, v37) = (0.0, 0, 0)
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop1: while true {
         let v8 = i2 < v5
         if v8 {
             // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
             let v11 = i2 + 1
-            let v12 = x.element(v11, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-            let v13 = x.element(i2, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+            let v12 = xElements1.element(v11, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
+            let v13 = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
             let v16 = v12 - (v13 * v13)
             let v28 = 1.0 - v13
             let s3 = s2 + (((100.0 * v16) * v16) + (v28 * v28))
@@ -116,13 +118,14 @@ func w7b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
     let v3 = x.count
     v5 = v3 - 1
     (s2, i2, v37) = (0.0, 0, 0)
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop1: while true {
         let v8 = i2 < v5
         if v8 {
             // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
             let v11 = i2 + 1
-            let v12 = x.element(v11, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-            let v13 = x.element(i2, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+            let v12 = xElements1.element(v11, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
+            let v13 = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
             let v16 = v12 - (v13 * v13)
             let v28 = 1.0 - v13
             let s3 = s2 + (((100.0 * v16) * v16) + (v28 * v28))
@@ -138,10 +141,10 @@ func w7b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
                 let v69 = v53 > 0
                 if v69 {
                     let v72 = v53 - 1
-                    let v78 = x.element(v72, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+                    let v78 = xElements1.element(v72, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
                     let v79 = 1.0 - v78
                     let v85 = v72 + 1
-                    let v86 = x.element(v85, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
+                    let v86 = xElements1.element(v85, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
                     let v91 = 100.0 * (v86 - (v78 * v78))
                     let v106 = v91 + v91
                     let v107 = v106 * v78
@@ -168,15 +171,16 @@ func w7b_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7b_hvp_rea
     tapes.tape3.reserve(tapes.tape3.count + Swift.max(0, v10 - 0))
     let rank1 = v7.prepareElementUpdates()
     var elements1 = v7.scalars.mutableSpan
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop2: while true {
         let v26 = v10 > 0
         if v26 {
             let v29 = v10 - 1
             // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
-            let v35 = x.element(v29, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+            let v35 = xElements1.element(v29, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
             let v36 = 1.0 - v35
             let v42 = v29 + 1
-            let v43 = x.element(v42, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
+            let v43 = xElements1.element(v42, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
             let v48 = 100.0 * (v43 - (v35 * v35))
             let v63 = v48 + v48
             let v64 = v63 * v35
@@ -207,6 +211,7 @@ func w7b_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, ta
     (v8, v9, v11) = (v19, v29, v31)
     let rank1 = v8.prepareElementUpdates()
     var elements1 = v8.scalars.mutableSpan
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop2: while true {
         let v23 = v11 > 0
         if v23 {
@@ -217,8 +222,8 @@ func w7b_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, ta
             let v35 = v33 - 1
             let v36 = v35 + 1
             let v46 = v9.partSum(v36, at: Site(source, 6, 22))
-            let v39 = x.element(v36, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-            let v40 = x.element(v35, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+            let v39 = xElements1.element(v36, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
+            let v40 = xElements1.element(v35, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
             let v43 = 100.0 * (v39 - (v40 * v40))
             let v44 = v43 + v43
             _ = head0 * v44

@@ -28,14 +28,15 @@ public func w7c_rosenbrock(x: Tensor) -> Double {
     let v3 = x.count
     v5 = v3 - 1
     (s2, i2) = (0.0, 0)
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop1: while true {
         let v8 = i2 < v5
         if v8 {
             // let xi = x[i]
-            let xi = x.element(i2, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+            let xi = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
             // let xn = x[i + 1]
             let v11 = i2 + 1
-            let xn = x.element(v11, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+            let xn = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
             // let a = xn - xi * xi
             let a = xn - (xi * xi)
             // let b = 1 - xi
@@ -89,14 +90,15 @@ func w7c_rosenbrockForward0(x: Tensor, tapes: W7c_hvp_read_onceTapes) -> Double 
     let v3 = x.count
     v5 = v3 - 1
     (s2, i2, v25) = (0.0, 0, 0)
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop1: while true {
         let v8 = i2 < v5
         if v8 {
             // let xi = x[i]
-            let xi = x.element(i2, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+            let xi = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
             // let xn = x[i + 1]
             let v11 = i2 + 1
-            let xn = x.element(v11, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+            let xn = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
             // let a = xn - xi * xi
             let a = xn - (xi * xi)
             // let b = 1 - xi
@@ -125,14 +127,15 @@ func w7c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
     let v3 = x.count
     v5 = v3 - 1
     (s2, i2, v25) = (0.0, 0, 0)
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop1: while true {
         let v8 = i2 < v5
         if v8 {
             // let xi = x[i]
-            let xi = x.element(i2, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+            let xi = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
             // let xn = x[i + 1]
             let v11 = i2 + 1
-            let xn = x.element(v11, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+            let xn = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
             // let a = xn - xi * xi
             let a = xn - (xi * xi)
             // let b = 1 - xi
@@ -153,12 +156,12 @@ func w7c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
                     let v60 = v41 - 1
                     // let b = 1 - xi
                     // let xi = x[i]
-                    let v66 = x.element(v60, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+                    let v66 = xElements1.element(v60, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
                     // let b = 1 - xi
                     let v67 = 1.0 - v66
                     // let xn = x[i + 1]
                     let v72 = v60 + 1
-                    let v73 = x.element(v72, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+                    let v73 = xElements1.element(v72, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
                     // s += 100 * a * a + b * b
                     let v78 = 100.0 * (v73 - (v66 * v66))
                     let v94 = v78 + v78
@@ -190,18 +193,19 @@ func w7c_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7c_hvp_rea
     tapes.tape4.reserve(tapes.tape4.count + Swift.max(0, v10 - 0))
     let rank1 = v7.prepareElementUpdates()
     var elements1 = v7.scalars.mutableSpan
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop2: while true {
         let v26 = v10 > 0
         if v26 {
             let v29 = v10 - 1
             // let b = 1 - xi
             // let xi = x[i]
-            let v35 = x.element(v29, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+            let v35 = xElements1.element(v29, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
             // let b = 1 - xi
             let v36 = 1.0 - v35
             // let xn = x[i + 1]
             let v41 = v29 + 1
-            let v42 = x.element(v41, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+            let v42 = xElements1.element(v41, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
             // s += 100 * a * a + b * b
             let v47 = 100.0 * (v42 - (v35 * v35))
             let v63 = v47 + v47
@@ -238,6 +242,7 @@ func w7c_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, ta
     (v8, v9, v11) = (v19, v29, v31)
     let rank1 = v8.prepareElementUpdates()
     var elements1 = v8.scalars.mutableSpan
+    let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop2: while true {
         let v23 = v11 > 0
         if v23 {
@@ -253,9 +258,9 @@ func w7c_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, ta
             let v51 = v9.partSum(v41, at: Site(source, 7, 19))
             // adjoint of: s += 100 * a * a + b * b
             // adjoint of: let xn = x[i + 1]
-            let v44 = x.element(v41, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+            let v44 = xElements1.element(v41, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
             // adjoint of: let xi = x[i]
-            let v45 = x.element(v35, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+            let v45 = xElements1.element(v35, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
             // adjoint of: s += 100 * a * a + b * b
             let v48 = 100.0 * (v44 - (v45 * v45))
             let v49 = v48 + v48
