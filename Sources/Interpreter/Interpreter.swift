@@ -38,6 +38,26 @@ public struct Interpreter<S: Scalar> {
         return try run(function, arguments)
     }
 
+    /// For a division in a derivative sweep, the source operation whose derivative it is when that derivative
+    /// divides by its operand or result (`sqrt'(x) = 1 / (2·sqrt(x))`, `log'(x) = 1 / x`): found as the
+    /// operation at the same source location in the function differentiated (followed down through sweeps
+    /// of sweeps). Exact mode then names `sqrt'(0)`, as the language asks, instead of a bare division.
+    private func differentiatedOperation(at instruction: Instruction, in function: Function) -> String? {
+        guard [Opcode.div, .pow].contains(instruction.op), instruction.location.isKnown else { return nil }
+        var key = function.role.sweep
+        for _ in 0..<8 {
+            guard let k = key, let source = functionsByName[k.function] else { return nil }
+            let named: Set<Opcode> = [.sqrt, .log, .norm]
+            for block in source.blocks {
+                if let i = block.instructions.first(where: { $0.location == instruction.location && named.contains($0.op) }) {
+                    return i.op.spelling
+                }
+            }
+            key = source.role.sweep
+        }
+        return nil
+    }
+
     private mutating func run(_ function: Function, _ arguments: [Value<S>]) throws -> Value<S> {
         var frame = [Value<S>?](repeating: nil, count: function.valueTypes.count)
         var block = function.blocks[0]
@@ -58,6 +78,10 @@ public struct Interpreter<S: Scalar> {
                         result = try evaluate(instruction, operands, resultType: instruction.result.map(function.type))
                     }
                 } catch let error as ScalarError {
+                    if let name = differentiatedOperation(at: instruction, in: function), error.message == "division by zero" {
+                        let at = name == "norm" ? "undefined at the zero vector" : "infinite at 0"
+                        throw RuntimeError(at: instruction.location, "\(name)'(0): the derivative of \(name) is \(at)")
+                    }
                     throw RuntimeError(at: instruction.location, error.message)
                 } catch let error as TensorError {
                     throw RuntimeError(at: instruction.location, error.message)

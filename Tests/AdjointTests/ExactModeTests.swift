@@ -49,8 +49,14 @@ private func exactGradientError(_ source: String, x: String) -> String? {
     ("func f(x: Real) -> Real {\n    let r = sqrt(x)\n    return r + 1\n}\n", "2",
      "test.adj:3:14: runtime error: exact mode cannot add an irrational square root"),
     ("func f(x: Real) -> Real {\n    return 1 / (x - 1)\n}\n", "1", "test.adj:2:14: runtime error: division by zero"),
-    // sqrt'(0) = 1/(2·sqrt(0)): the reverse sweep divides by zero at the sqrt.
-    ("func f(x: Real) -> Real {\n    return sqrt(x) * 3\n}\n", "0", "test.adj:2:12: runtime error: division by zero"),
+    // sqrt'(0) = 1/(2·sqrt(0)): the reverse sweep divides by zero at the sqrt, and the message names sqrt'(0).
+    ("func f(x: Real) -> Real {\n    return sqrt(x) * 3\n}\n", "0",
+     "test.adj:2:12: runtime error: sqrt'(0): the derivative of sqrt is infinite at 0"),
+    ("func f(x: Tensor) -> Real {\n    return norm(x)\n}\n", "zeros(2)",
+     "test.adj:2:12: runtime error: norm'(0): the derivative of norm is undefined at the zero vector"),
+    // Through a Real-valued helper (a call: the callee's reverse sweep divides).
+    ("func g(y: Real) -> Real {\n    return sqrt(y)\n}\nfunc f(x: Real) -> Real {\n    return g(x * x)\n}\n", "0",
+     "test.adj:2:12: runtime error: sqrt'(0): the derivative of sqrt is infinite at 0"),
 ])
 func exactModeStopsAtTheOperation(source: String, x: String, expected: String) {
     #expect(exactGradientError(source, x: x) == expected)
