@@ -64,6 +64,8 @@ struct SwiftFunctionEmitter {
     /// compares of registers and a load, not a reload of the shape through the tensor (which a store to an adjoint
     /// in the same loop could alias, as far as the optimizer knows).
     var readSpans: [ValueID: (span: String, rank: String)] = [:]
+    /// Loops written `for i in a..<b` (see `findCountedLoops`), by header.
+    private var countedLoops: [Int: CountedFor] = [:]
     /// The natural loops (each loop's blocks, by header).
     private var loops: Loops
     /// The block whose instructions are being written.
@@ -162,6 +164,86 @@ struct SwiftFunctionEmitter {
             }
         }
         findInlinable()
+        findCountedLoops()
+    }
+
+    /// A loop whose header only tests `i < n` and leaves when it fails, entered with i = a and going around
+    /// with i + 1: Swift's `for i in a..<n`, i a constant of each iteration instead of a variable of the
+    /// function, the exit code after the loop (as a person writes it, and less for swiftc to check).
+    /// A reverse sweep's loop counting k down from a while `k > 0`, reading only `k - 1`, is
+    /// `for i in (0..<a).reversed()` with i that `k - 1`.
+    struct CountedFor {
+        /// The header parameter counted.
+        var index: ValueID
+        /// The Swift loop variable: the index itself, or `k - 1` counting down.
+        var variable: ValueID
+        var start: ValueID
+        /// n of `i < n`; nil counting down.
+        var bound: ValueID?
+        /// The value passed around: i + 1 or k - 1.
+        var step: ValueID
+        var body: BranchTarget
+        var exit: BranchTarget
+    }
+    /// The steps of `countedLoops` the loop itself makes (k - 1 counting down, an i + 1 nothing else reads):
+    /// their instructions write nothing.
+    private var loopVariables: Set<ValueID> = []
+
+    /// Fills `countedLoops`. The loop must leave only from its header, and i must not be read after it
+    /// (it has no value there); n is computed before the loop.
+    private mutating func findCountedLoops() {
+        guard explain == nil, let structurizer else { return }
+        let incoming = function.incomingEdges(reachable: dominators.isReachable)
+        for (header, blocks) in loops.blocks {
+            let h = function.blocks[header]
+            guard h.instructions.count == 1, let test = h.instructions.first, let c = test.result,
+                  test.op == .lt || (test.op == .gt && literals[test.operands[1]] == "0"),
+                  useCount[c] == 1, case .condBranch(c, let body, let exit) = h.terminator,
+                  blocks.contains(body.block.index), !blocks.contains(exit.block.index), !structurizer.isMerge(exit.block),
+                  let j = h.parameters.firstIndex(of: test.operands[0]), function.type(of: test.operands[0]) == .int,
+                  !blocks.contains(definingBlock[test.operands[1]] ?? -1) else { continue }
+            let i = h.parameters[j]
+            let ascending = test.op == .lt
+            // Every other edge out of the loop's blocks stays inside it.
+            let leavesElsewhere = blocks.contains { b in
+                b != header && function.blocks[b].terminator.successors.contains { !blocks.contains($0.block.index) }
+            }
+            let entries = incoming[header].filter { !blocks.contains($0.from.index) }
+            guard !leavesElsewhere, entries.count == 1, !body.arguments.contains(i), !exit.arguments.contains(i) else { continue }
+            // Around the loop i becomes i + 1 (k becomes k - 1, one value computed at the top of the body).
+            var steps = true
+            var next: Set<ValueID> = []
+            for b in blocks {
+                for target in function.blocks[b].terminator.successors where target.block.index == header {
+                    next.insert(target.arguments[j])
+                    guard let d = definition(target.arguments[j]), d.op == (ascending ? .add : .sub), d.operands[0] == i,
+                          literals[d.operands[1]] == "1" else { steps = false; continue }
+                }
+            }
+            guard steps, next.count == 1, let step = next.first else { continue }
+            // The loop variable: i, or k - 1, which must be all the loop reads of k.
+            let variable = ascending ? i : step
+            if !ascending {
+                guard definingBlock[step] == body.block.index, useCount[i] == 2, !body.arguments.contains(step),
+                      function.blocks[body.block.index].parameters.isEmpty else { continue }
+            }
+            // Nothing outside the loop reads the variable (it has no value there).
+            let readOutside = function.blocks.contains { b in
+                !blocks.contains(b.id.index) && (b.instructions.contains { $0.operands.contains(variable) || $0.operands.contains(i) }
+                                                 || b.terminator.operands.contains(variable) || b.terminator.operands.contains(i))
+            }
+            guard !readOutside, !exit.arguments.contains(variable) else { continue }
+            let entry = function.blocks[entries[0].from.index].terminator.successors[entries[0].successor]
+            countedLoops[header] = CountedFor(index: i, variable: variable, start: entry.arguments[j],
+                                              bound: ascending ? test.operands[1] : nil, step: step, body: body, exit: exit)
+            for v in [i, variable] {
+                hoisted.remove(v)
+                reassigned.remove(v)
+            }
+            // The step is the loop's own: its instruction writes nothing when only the back edges read it
+            // (i + 1), or because it is the loop variable (k - 1).
+            if !ascending || useCount[step] == 1 { loopVariables.insert(step) }
+        }
     }
 
     /// Fills `inlinable`: pure Real arithmetic (no trap, no effect, so it may run where it is read instead)
@@ -261,6 +343,32 @@ struct SwiftFunctionEmitter {
                 w.line("let \(span) = \(name(p)).scalars.span, \(rank) = \(name(p)).shape.count")
                 readSpans[p] = (span, rank)
             }
+            if let counted = countedLoops[header.index], case .block(header, _) = body {
+                // Swift's range traps when the bound is below the start; the language's loop runs no times.
+                // A variable nothing reads but the loop's own test and step is `_`.
+                let unread = counted.bound == nil ? useCount[counted.variable] == 1
+                                                  : useCount[counted.index] == 2 && useCount[counted.step] == 1
+                let range: String
+                if let bound = counted.bound {
+                    let (start, end) = (name(counted.start), name(bound))
+                    range = "\(start)..<" + (isCount(bound) && start == "0" ? end : "Swift.max(\(start), \(end))")
+                } else {
+                    let count = name(counted.start)
+                    let trips = "0..<" + (isCount(counted.start) || literals[counted.start] != nil ? count : "Swift.max(0, \(count))")
+                    range = unread ? trips : "(\(trips)).reversed()"
+                }
+                let line = w.position
+                w.block("loop\(header.index): for \(unread ? "_" : name(counted.variable)) in \(range) {") { w in
+                    emitBranch(counted.body, from: header, s, into: &w)
+                    w.dropLastLine("continue loop\(header.index)")
+                }
+                w.dropUnusedLabel("loop\(header.index)", ofLineAt: line)
+                for v in spanned { elementSpans[v] = nil }
+                // The exit code follows the loop in the same scope: the parameters' spans serve it too.
+                emitBranch(counted.exit, from: header, s, into: &w)
+                for p in read { readSpans[p] = nil }
+                return
+            }
             w.block("loop\(header.index): while true {") { w in emit(body, s, into: &w) }
             for v in spanned { elementSpans[v] = nil }
             for p in read { readSpans[p] = nil }
@@ -299,7 +407,10 @@ struct SwiftFunctionEmitter {
     /// Branch arguments as assignments to the target's parameters, all at once.
     private func emitArguments(_ target: BranchTarget, into w: inout SwiftWriter) {
         // A coalesced argument already lives in its parameter's variable.
-        let pairs = zip(function.blocks[target.block.index].parameters, target.arguments).filter { name($0) != name($1) }
+        // A `for` loop's index is the loop's own (its start goes in the range).
+        let index = countedLoops[target.block.index]?.index
+        let all = zip(function.blocks[target.block.index].parameters, target.arguments)
+        let pairs: [(ValueID, ValueID)] = all.filter { pair in pair.0 != index && name(pair.0) != name(pair.1) }
         guard !pairs.isEmpty else { return }
         if pairs.count == 1 {
             w.line("\(name(pairs[0].0)) = \(name(pairs[0].1))")
@@ -540,7 +651,9 @@ struct SwiftFunctionEmitter {
             }
         }
         for (tape, pushes) in perIteration.sorted(by: { $0.key < $1.key }) {
-            let trips = test.op == .lt ? "Swift.max(0, \(name(bound)) - \(name(i)))" : "Swift.max(0, \(name(i)) - \(name(bound)))"
+            // Before a `for` loop its index has no variable yet: it starts at the loop's start.
+            let first = countedLoops[header.index].map { name($0.start) } ?? name(i)
+            let trips = test.op == .lt ? "Swift.max(0, \(name(bound)) - \(first))" : "Swift.max(0, \(first) - \(name(bound)))"
             w.line("\(tapeName(tape)).reserve(\(tapeName(tape)).count + \(pushes == 1 ? trips : "\(pushes) * \(trips)"))")
         }
     }
@@ -603,6 +716,9 @@ struct SwiftFunctionEmitter {
         }
     }
 
+    /// Whether `v` is a count (`size`), never negative.
+    private func isCount(_ v: ValueID) -> Bool { definition(v)?.op == .size }
+
     /// The Tensor parameters the loop at `header` reads single elements of (`x[i]`, one index).
     private func parametersReadByElement(inLoop header: BlockID) -> [ValueID] {
         guard explain == nil, let blocks = loops.blocks[header.index] else { return [] }
@@ -647,6 +763,7 @@ struct SwiftFunctionEmitter {
     }
 
     private func emit(_ instruction: Instruction, into w: inout SwiftWriter) {
+        if let r = instruction.result, loopVariables.contains(r) { return }
         var x = instruction.operands.map { name($0) }
         if let r = instruction.result, fusedFits.contains(r) || fusedProducts.contains(r) { return }
         if let r = instruction.result, let square = squareAdjoints[r] {

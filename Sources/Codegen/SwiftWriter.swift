@@ -10,6 +10,22 @@ struct SwiftWriter {
         text += line.isEmpty ? "\n" : String(repeating: "    ", count: depth) + line + "\n"
     }
 
+    /// Removes the last line when it is `line` at the current indentation (a `continue` that ends a loop's body).
+    mutating func dropLastLine(_ line: String) {
+        let last = String(repeating: "    ", count: depth) + line + "\n"
+        if text.hasSuffix(last) { text.removeLast(last.count) }
+    }
+
+    /// Where the next line will start (for `dropUnusedLabel`).
+    var position: String.Index { text.endIndex }
+
+    /// Removes `label: ` from the line written at `start` when nothing after it names the label.
+    mutating func dropUnusedLabel(_ label: String, ofLineAt start: String.Index) {
+        guard let lineEnd = text[start...].firstIndex(of: "\n"), !text[lineEnd...].contains(" " + label + "\n"),
+              let written = text[start..<lineEnd].range(of: label + ": ") else { return }
+        text.removeSubrange(written)
+    }
+
     /// Appends `open`, runs `body` one level deeper, then appends `close`.
     mutating func block(_ open: String, close: String = "}", _ body: (inout SwiftWriter) throws -> Void) rethrows {
         line(open)

@@ -54,7 +54,6 @@ func gValueAndGradient0(a: Tensor, head0: Tensor) -> (Tensor, Tensor) {
     var v15: Int
     var v17: Int
     var v33: Tensor
-    var v36: Int
     var v38: Tensor
     let v70: Tensor
     // var b = a * 2
@@ -97,22 +96,16 @@ func gValueAndGradient0(a: Tensor, head0: Tensor) -> (Tensor, Tensor) {
                     break block8
                 }
             }
-            (v33, v36) = (v38, v15)
-            loop7: while true {
-                let v60 = v36 > 0
-                if v60 {
-                    let v64 = v36 - 1
-                    // b = b * 2
-                    let v77 = v33 * 2.0
-                    (v33, v36) = (v77, v64)
-                    continue loop7
-                } else {
-                    // var b = a * 2
-                    let v55 = v33 * 2.0
-                    let v81 = (c2, v55)
-                    return v81
-                }
+            v33 = v38
+            for _ in 0..<Swift.max(0, v15) {
+                // b = b * 2
+                let v77 = v33 * 2.0
+                v33 = v77
             }
+            // var b = a * 2
+            let v55 = v33 * 2.0
+            let v81 = (c2, v55)
+            return v81
         }
     }
 }
