@@ -63,7 +63,7 @@ extension SwiftFunctionEmitter {
         case .div: return binary("/")
         case .rem: return "\(x[0]) % \(x[1])"
         case .pow: return call("pow")
-        case .neg: return "-\(x[0])"
+        case .neg: return x[0].hasPrefix("-") ? "-(\(x[0]))" : "-\(x[0])"  // `--1.0` is no Swift
         case .not: return "!\(x[0])"
         case .eq: return "\(x[0]) == \(x[1])"
         case .ne: return "\(x[0]) != \(x[1])"

@@ -485,3 +485,16 @@ func generatedSwiftBuildsWithoutWarnings(name: String) throws {
         #expect(error(exact.output) != nil && error(exact.output) == error(compiled.output), "\(exact.output) | \(compiled.output)")
     }
 }
+
+@Test func negatingANegativeConstantBuilds() throws {
+    // `3.0 - p` with p = 4 folds to the constant -1.0, and its negation was written `--1.0`, which
+    // Swift reads as an operator (random programs, seed 20261227, program 940).
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("adjoint-neg-\(UUID().uuidString).adj")
+    try "func f(x: Real) -> Real {\n    let p = 4\n    let r = (-(3.0 - p)) * x\n    return r\n}\nfunc main() {\n    print(f(2.0))\n}\n"
+        .write(to: url, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: url) }
+    let swift = try runAdjoint(["compile", url.path, "--emit", "swift"])
+    #expect(swift.output.contains("-(-1.0)"), "\(swift.output.prefix(1500))")
+    let result = try runAdjoint(["run", url.path])
+    #expect(result.status == 0 && result.output == "2.0\n", "\(result.output)")
+}
