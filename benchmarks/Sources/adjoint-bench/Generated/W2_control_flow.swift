@@ -58,7 +58,6 @@ func w2_controlValueAndGradient0(a: Tensor, head0: Double) -> (Double, Tensor) {
     var v16: Int
     var v18: Int
     var v34: Tensor
-    var v37: Int
     var v39: Tensor
     let v71: Tensor
     // var b = a * 2
@@ -104,22 +103,16 @@ func w2_controlValueAndGradient0(a: Tensor, head0: Double) -> (Double, Tensor) {
                     break block8
                 }
             }
-            (v34, v37) = (v39, v16)
-            loop7: while true {
-                let v61 = v37 > 0
-                if v61 {
-                    let v65 = v37 - 1
-                    // b = b * 2
-                    let v78 = v34 * 2.0
-                    (v34, v37) = (v78, v65)
-                    continue loop7
-                } else {
-                    // var b = a * 2
-                    let v56 = v34 * 2.0
-                    let v82 = (v15, v56)
-                    return v82
-                }
+            v34 = v39
+            for _ in 0..<Swift.max(0, v16) {
+                // b = b * 2
+                let v78 = v34 * 2.0
+                v34 = v78
             }
+            // var b = a * 2
+            let v56 = v34 * 2.0
+            let v82 = (v15, v56)
+            return v82
         }
     }
 }
@@ -170,7 +163,6 @@ func w2_controlValueAndGradient0OneElement(a: Tensor, head0: Double) -> (Double,
     var v16: Int
     var v18: Int
     var v34: Double
-    var v37: Int
     var v39: Double
     // func w2_control(a: Tensor) -> Real {
     let aElement = toReal(a, at: Site(source, 4, 6))
@@ -214,22 +206,16 @@ func w2_controlValueAndGradient0OneElement(a: Tensor, head0: Double) -> (Double,
                     break block8
                 }
             }
-            (v34, v37) = (v39, v16)
-            loop7: while true {
-                let v61 = v37 > 0
-                if v61 {
-                    let v65 = v37 - 1
-                    (v34, v37) = ((v34 * 2.0), v65)
-                    continue loop7
-                } else {
-                    let v82 = (v15, (v34 * 2.0))
-                    let v89 = v82.0
-                    let v90 = v82.1
-                    let v91 = fit(v90, like: a)
-                    let v92 = (v89, v91)
-                    return v92
-                }
+            v34 = v39
+            for _ in 0..<Swift.max(0, v16) {
+                v34 = (v34 * 2.0)
             }
+            let v82 = (v15, (v34 * 2.0))
+            let v89 = v82.0
+            let v90 = v82.1
+            let v91 = fit(v90, like: a)
+            let v92 = (v89, v91)
+            return v92
         }
     }
 }

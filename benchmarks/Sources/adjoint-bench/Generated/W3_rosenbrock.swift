@@ -6,31 +6,25 @@ private let source: StaticString = "W3_rosenbrock.adj"
 public func w3_rosenbrock(x: Tensor) -> Double {
     let v5: Int
     var s2: Double
-    var i2: Int
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
     v5 = v3 - 1
-    (s2, i2) = (0.0, 0)
+    s2 = 0.0
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
-    loop1: while true {
-        let v8 = i2 < v5
-        if v8 {
-            // let a = x[i + 1] - x[i] * x[i]
-            let v10 = i2 + 1
-            let v11 = xElements1.element(v10, rank: xRank1, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
-            let v12 = xElements1.element(i2, rank: xRank1, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
-            let a = v11 - (v12 * v12)
-            // let b = 1 - x[i]
-            let b = 1.0 - v12
-            // s += 100 * a * a + b * b
-            let s3 = s2 + (((100.0 * a) * a) + (b * b))
-            (s2, i2) = (s3, v10)
-            continue loop1
-        } else {
-            return s2
-        }
+    for i2 in 0..<Swift.max(0, v5) {
+        // let a = x[i + 1] - x[i] * x[i]
+        let v10 = i2 + 1
+        let v11 = xElements1.element(v10, rank: xRank1, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
+        let v12 = xElements1.element(i2, rank: xRank1, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
+        let a = v11 - (v12 * v12)
+        // let b = 1 - x[i]
+        let b = 1.0 - v12
+        // s += 100 * a * a + b * b
+        let s3 = s2 + (((100.0 * a) * a) + (b * b))
+        s2 = s3
     }
+    return s2
 }
 
 /// The value of `w3_rosenbrock` and its gradient with respect to x, by reverse mode.
@@ -45,62 +39,48 @@ public func w3_rosenbrockGradient(x: Tensor, head: Double? = nil) -> (value: Dou
 func w3_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor) {
     let v5: Int
     var s2: Double
-    var i2: Int
     var v27: Int
     var v40: Tensor
-    var v43: Int
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
     v5 = v3 - 1
-    (s2, i2, v27) = (0.0, 0, 0)
+    (s2, v27) = (0.0, 0)
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
-    loop1: while true {
-        let v8 = i2 < v5
-        if v8 {
-            // let a = x[i + 1] - x[i] * x[i]
-            let v10 = i2 + 1
-            let v11 = xElements1.element(v10, rank: xRank1, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
-            let v12 = xElements1.element(i2, rank: xRank1, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
-            let a = v11 - (v12 * v12)
-            // let b = 1 - x[i]
-            let b = 1.0 - v12
-            // s += 100 * a * a + b * b
-            let s3 = s2 + (((100.0 * a) * a) + (b * b))
-            let v30 = v27 + 1
-            (s2, i2, v27) = (s3, v10, v30)
-            continue loop1
-        } else {
-            let v55 = Tensor.zeros(like: x)
-            (v40, v43) = (v55, v27)
-            let rank1 = v40.prepareElementUpdates()
-            var elements1 = v40.scalars.mutableSpan
-            loop5: while true {
-                let v59 = v43 > 0
-                if v59 {
-                    let v62 = v43 - 1
-                    // let b = 1 - x[i]
-                    // let a = x[i + 1] - x[i] * x[i]
-                    let v68 = xElements1.element(v62, rank: xRank1, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
-                    // let b = 1 - x[i]
-                    let v69 = 1.0 - v68
-                    // let a = x[i + 1] - x[i] * x[i]
-                    let v74 = v62 + 1
-                    let v75 = xElements1.element(v74, rank: xRank1, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
-                    // s += 100 * a * a + b * b
-                    let v80 = 100.0 * (v75 - (v68 * v68))
-                    let v96 = v80 + v80
-                    // let a = x[i + 1] - x[i] * x[i]
-                    let v97 = v96 * v68
-                    elements1.add((-(head0 * (((v69 + v69) + v97) + v97))), at: v62, rank: rank1, site: Site(source, 8, 29))
-                    elements1.add((head0 * v96), at: v74, rank: rank1, site: Site(source, 8, 18))
-                    v43 = v62
-                    continue loop5
-                } else {
-                    let v102 = (s2, v40)
-                    return v102
-                }
-            }
-        }
+    for i2 in 0..<Swift.max(0, v5) {
+        // let a = x[i + 1] - x[i] * x[i]
+        let v10 = i2 + 1
+        let v11 = xElements1.element(v10, rank: xRank1, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
+        let v12 = xElements1.element(i2, rank: xRank1, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
+        let a = v11 - (v12 * v12)
+        // let b = 1 - x[i]
+        let b = 1.0 - v12
+        // s += 100 * a * a + b * b
+        let s3 = s2 + (((100.0 * a) * a) + (b * b))
+        let v30 = v27 + 1
+        (s2, v27) = (s3, v30)
     }
+    let v55 = Tensor.zeros(like: x)
+    v40 = v55
+    let rank1 = v40.prepareElementUpdates()
+    var elements1 = v40.scalars.mutableSpan
+    for v62 in (0..<Swift.max(0, v27)).reversed() {
+        // let b = 1 - x[i]
+        // let a = x[i + 1] - x[i] * x[i]
+        let v68 = xElements1.element(v62, rank: xRank1, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
+        // let b = 1 - x[i]
+        let v69 = 1.0 - v68
+        // let a = x[i + 1] - x[i] * x[i]
+        let v74 = v62 + 1
+        let v75 = xElements1.element(v74, rank: xRank1, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
+        // s += 100 * a * a + b * b
+        let v80 = 100.0 * (v75 - (v68 * v68))
+        let v96 = v80 + v80
+        // let a = x[i + 1] - x[i] * x[i]
+        let v97 = v96 * v68
+        elements1.add((-(head0 * (((v69 + v69) + v97) + v97))), at: v62, rank: rank1, site: Site(source, 8, 29))
+        elements1.add((head0 * v96), at: v74, rank: rank1, site: Site(source, 8, 18))
+    }
+    let v102 = (s2, v40)
+    return v102
 }

@@ -6,33 +6,27 @@ private let source: StaticString = "W3c_rosenbrock_read_once.adj"
 public func w3c_rosenbrock(x: Tensor) -> Double {
     let v5: Int
     var s2: Double
-    var i2: Int
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
     v5 = v3 - 1
-    (s2, i2) = (0.0, 0)
+    s2 = 0.0
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
-    loop1: while true {
-        let v8 = i2 < v5
-        if v8 {
-            // let xi = x[i]
-            let xi = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
-            // let xn = x[i + 1]
-            let v11 = i2 + 1
-            let xn = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
-            // let a = xn - xi * xi
-            let a = xn - (xi * xi)
-            // let b = 1 - xi
-            let b = 1.0 - xi
-            // s += 100 * a * a + b * b
-            let s3 = s2 + (((100.0 * a) * a) + (b * b))
-            (s2, i2) = (s3, v11)
-            continue loop1
-        } else {
-            return s2
-        }
+    for i2 in 0..<Swift.max(0, v5) {
+        // let xi = x[i]
+        let xi = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+        // let xn = x[i + 1]
+        let v11 = i2 + 1
+        let xn = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+        // let a = xn - xi * xi
+        let a = xn - (xi * xi)
+        // let b = 1 - xi
+        let b = 1.0 - xi
+        // s += 100 * a * a + b * b
+        let s3 = s2 + (((100.0 * a) * a) + (b * b))
+        s2 = s3
     }
+    return s2
 }
 
 /// The value of `w3c_rosenbrock` and its gradient with respect to x, by reverse mode.
@@ -47,66 +41,52 @@ public func w3c_rosenbrockGradient(x: Tensor, head: Double? = nil) -> (value: Do
 func w3c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor) {
     let v5: Int
     var s2: Double
-    var i2: Int
     var v25: Int
     var v38: Tensor
-    var v41: Int
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
     v5 = v3 - 1
-    (s2, i2, v25) = (0.0, 0, 0)
+    (s2, v25) = (0.0, 0)
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
-    loop1: while true {
-        let v8 = i2 < v5
-        if v8 {
-            // let xi = x[i]
-            let xi = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
-            // let xn = x[i + 1]
-            let v11 = i2 + 1
-            let xn = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
-            // let a = xn - xi * xi
-            let a = xn - (xi * xi)
-            // let b = 1 - xi
-            let b = 1.0 - xi
-            // s += 100 * a * a + b * b
-            let s3 = s2 + (((100.0 * a) * a) + (b * b))
-            let v28 = v25 + 1
-            (s2, i2, v25) = (s3, v11, v28)
-            continue loop1
-        } else {
-            let v53 = Tensor.zeros(like: x)
-            (v38, v41) = (v53, v25)
-            let rank1 = v38.prepareElementUpdates()
-            var elements1 = v38.scalars.mutableSpan
-            loop5: while true {
-                let v57 = v41 > 0
-                if v57 {
-                    let v60 = v41 - 1
-                    // let b = 1 - xi
-                    // let xi = x[i]
-                    let v66 = xElements1.element(v60, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
-                    // let b = 1 - xi
-                    let v67 = 1.0 - v66
-                    // let xn = x[i + 1]
-                    let v72 = v60 + 1
-                    let v73 = xElements1.element(v72, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
-                    // s += 100 * a * a + b * b
-                    let v78 = 100.0 * (v73 - (v66 * v66))
-                    let v94 = v78 + v78
-                    // let a = xn - xi * xi
-                    let v95 = v94 * v66
-                    // let xi = x[i]
-                    elements1.add((-(head0 * (((v67 + v67) + v95) + v95))), at: v60, rank: rank1, site: Site(source, 6, 19))
-                    // let xn = x[i + 1]
-                    elements1.add((head0 * v94), at: v72, rank: rank1, site: Site(source, 7, 19))
-                    v41 = v60
-                    continue loop5
-                } else {
-                    let v100 = (s2, v38)
-                    return v100
-                }
-            }
-        }
+    for i2 in 0..<Swift.max(0, v5) {
+        // let xi = x[i]
+        let xi = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+        // let xn = x[i + 1]
+        let v11 = i2 + 1
+        let xn = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+        // let a = xn - xi * xi
+        let a = xn - (xi * xi)
+        // let b = 1 - xi
+        let b = 1.0 - xi
+        // s += 100 * a * a + b * b
+        let s3 = s2 + (((100.0 * a) * a) + (b * b))
+        let v28 = v25 + 1
+        (s2, v25) = (s3, v28)
     }
+    let v53 = Tensor.zeros(like: x)
+    v38 = v53
+    let rank1 = v38.prepareElementUpdates()
+    var elements1 = v38.scalars.mutableSpan
+    for v60 in (0..<Swift.max(0, v25)).reversed() {
+        // let b = 1 - xi
+        // let xi = x[i]
+        let v66 = xElements1.element(v60, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+        // let b = 1 - xi
+        let v67 = 1.0 - v66
+        // let xn = x[i + 1]
+        let v72 = v60 + 1
+        let v73 = xElements1.element(v72, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+        // s += 100 * a * a + b * b
+        let v78 = 100.0 * (v73 - (v66 * v66))
+        let v94 = v78 + v78
+        // let a = xn - xi * xi
+        let v95 = v94 * v66
+        // let xi = x[i]
+        elements1.add((-(head0 * (((v67 + v67) + v95) + v95))), at: v60, rank: rank1, site: Site(source, 6, 19))
+        // let xn = x[i + 1]
+        elements1.add((head0 * v94), at: v72, rank: rank1, site: Site(source, 7, 19))
+    }
+    let v100 = (s2, v38)
+    return v100
 }

@@ -16,22 +16,15 @@ final class W4_logisticTapes: TapeSet {
 
 public func w4_logistic(x0: Double, r: Double, n: Int) -> Double {
     var x: Double
-    var i2: Int
     // for i in 0..<n {
-    (x, i2) = (x0, 0)
-    loop1: while true {
-        let v6 = i2 < n
-        if v6 {
-            // x = r * x * (1 - x)
-            let x2 = (r * x) * (1.0 - x)
-            // for i in 0..<n {
-            let v12 = i2 + 1
-            (x, i2) = (x2, v12)
-            continue loop1
-        } else {
-            return x
-        }
+    x = x0
+    for _ in 0..<Swift.max(0, n) {
+        // x = r * x * (1 - x)
+        let x2 = (r * x) * (1.0 - x)
+        // for i in 0..<n {
+        x = x2
     }
+    return x
 }
 
 /// The value of `w4_logistic` and its gradient with respect to x0, r, by reverse mode.
@@ -49,27 +42,20 @@ public func w4_logisticGradient(x0: Double, r: Double, n: Int, head: Double? = n
 
 func w4_logisticForward0_1(x0: Double, r: Double, n: Int, tapes: W4_logisticTapes) -> Double {
     var x: Double
-    var i2: Int
     var v13: Int
     // for i in 0..<n {
-    (x, i2, v13) = (x0, 0, 0)
-    tapes.tape1.reserve(tapes.tape1.count + Swift.max(0, n - i2))
-    loop1: while true {
-        let v6 = i2 < n
-        if v6 {
-            // x = r * x * (1 - x)
-            let x2 = (r * x) * (1.0 - x)
-            tapes.tape1.push(x)
-            // for i in 0..<n {
-            let v12 = i2 + 1
-            let v16 = v13 + 1
-            (x, i2, v13) = (x2, v12, v16)
-            continue loop1
-        } else {
-            tapes.tape0.push(v13)
-            return x
-        }
+    (x, v13) = (x0, 0)
+    tapes.tape1.reserve(tapes.tape1.count + Swift.max(0, n - 0))
+    for _ in 0..<Swift.max(0, n) {
+        // x = r * x * (1 - x)
+        let x2 = (r * x) * (1.0 - x)
+        tapes.tape1.push(x)
+        // for i in 0..<n {
+        let v16 = v13 + 1
+        (x, v13) = (x2, v16)
     }
+    tapes.tape0.push(v13)
+    return x
 }
 
 func w4_logisticReverse0_1(head0: Double, x0: Double, r: Double, n: Int, tapes: W4_logisticTapes) -> (Double, Double) {

@@ -16,26 +16,19 @@ final class W4b_logistic_letTapes: TapeSet {
 
 public func w4b_logistic(x0: Double, r: Double, n: Int) -> Double {
     var x: Double
-    var i2: Int
     // for i in 0..<n {
-    (x, i2) = (x0, 0)
-    loop1: while true {
-        let v6 = i2 < n
-        if v6 {
-            // let y = r * x
-            let y = r * x
-            // let z = 1 - x
-            let z = 1.0 - x
-            // x = y * z
-            let x2 = y * z
-            // for i in 0..<n {
-            let v12 = i2 + 1
-            (x, i2) = (x2, v12)
-            continue loop1
-        } else {
-            return x
-        }
+    x = x0
+    for _ in 0..<Swift.max(0, n) {
+        // let y = r * x
+        let y = r * x
+        // let z = 1 - x
+        let z = 1.0 - x
+        // x = y * z
+        let x2 = y * z
+        // for i in 0..<n {
+        x = x2
     }
+    return x
 }
 
 /// The value of `w4b_logistic` and its gradient with respect to x0, r, by reverse mode.
@@ -53,31 +46,24 @@ public func w4b_logisticGradient(x0: Double, r: Double, n: Int, head: Double? = 
 
 func w4b_logisticForward0_1(x0: Double, r: Double, n: Int, tapes: W4b_logistic_letTapes) -> Double {
     var x: Double
-    var i2: Int
     var v13: Int
     // for i in 0..<n {
-    (x, i2, v13) = (x0, 0, 0)
-    tapes.tape1.reserve(tapes.tape1.count + Swift.max(0, n - i2))
-    loop1: while true {
-        let v6 = i2 < n
-        if v6 {
-            // let y = r * x
-            let y = r * x
-            // let z = 1 - x
-            let z = 1.0 - x
-            // x = y * z
-            let x2 = y * z
-            tapes.tape1.push(x)
-            // for i in 0..<n {
-            let v12 = i2 + 1
-            let v16 = v13 + 1
-            (x, i2, v13) = (x2, v12, v16)
-            continue loop1
-        } else {
-            tapes.tape0.push(v13)
-            return x
-        }
+    (x, v13) = (x0, 0)
+    tapes.tape1.reserve(tapes.tape1.count + Swift.max(0, n - 0))
+    for _ in 0..<Swift.max(0, n) {
+        // let y = r * x
+        let y = r * x
+        // let z = 1 - x
+        let z = 1.0 - x
+        // x = y * z
+        let x2 = y * z
+        tapes.tape1.push(x)
+        // for i in 0..<n {
+        let v16 = v13 + 1
+        (x, v13) = (x2, v16)
     }
+    tapes.tape0.push(v13)
+    return x
 }
 
 func w4b_logisticReverse0_1(head0: Double, x0: Double, r: Double, n: Int, tapes: W4b_logistic_letTapes) -> (Double, Double) {

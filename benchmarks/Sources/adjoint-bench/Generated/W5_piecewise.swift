@@ -17,43 +17,36 @@ final class W5_piecewiseTapes: TapeSet {
 public func w5_piecewise(x: Tensor) -> Double {
     let v3: Int
     var s2: Double
-    var i2: Int
     var xi: Double
     var s5: Double
     // var s = 0.0
     // for i in 0..<size(x) {
     v3 = x.count
-    (s2, i2) = (0.0, 0)
+    s2 = 0.0
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
-    loop1: while true {
-        let v6 = i2 < v3
-        if v6 {
-            block6: do {
-                // let xi = x[i]
-                xi = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
-                // if xi > 0 {
-                let v9 = xi > 0.0
-                if v9 {
-                    // s += xi * xi
-                    let s3 = s2 + (xi * xi)
-                    s5 = s3
-                    break block6
-                } else {
-                    // s -= sin(xi)
-                    let v12 = sin(xi)
-                    let s4 = s2 - v12
-                    s5 = s4
-                    break block6
-                }
+    for i2 in 0..<v3 {
+        block6: do {
+            // let xi = x[i]
+            xi = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
+            // if xi > 0 {
+            let v9 = xi > 0.0
+            if v9 {
+                // s += xi * xi
+                let s3 = s2 + (xi * xi)
+                s5 = s3
+                break block6
+            } else {
+                // s -= sin(xi)
+                let v12 = sin(xi)
+                let s4 = s2 - v12
+                s5 = s4
+                break block6
             }
-            // for i in 0..<size(x) {
-            let v16 = i2 + 1
-            (s2, i2) = (s5, v16)
-            continue loop1
-        } else {
-            return s2
         }
+        // for i in 0..<size(x) {
+        s2 = s5
     }
+    return s2
 }
 
 /// The value of `w5_piecewise` and its gradient with respect to x, by reverse mode.
@@ -72,7 +65,6 @@ public func w5_piecewiseGradient(x: Tensor, head: Double? = nil) -> (value: Doub
 func w5_piecewiseForward0(x: Tensor, tapes: W5_piecewiseTapes) -> Double {
     let v3: Int
     var s2: Double
-    var i2: Int
     var xi: Double
     var s5: Double
     var v17: Int
@@ -80,41 +72,35 @@ func w5_piecewiseForward0(x: Tensor, tapes: W5_piecewiseTapes) -> Double {
     // var s = 0.0
     // for i in 0..<size(x) {
     v3 = x.count
-    (s2, i2, v17) = (0.0, 0, 0)
-    tapes.tape1.reserve(tapes.tape1.count + Swift.max(0, v3 - i2))
+    (s2, v17) = (0.0, 0)
+    tapes.tape1.reserve(tapes.tape1.count + Swift.max(0, v3 - 0))
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
-    loop1: while true {
-        let v6 = i2 < v3
-        if v6 {
-            block6: do {
-                // let xi = x[i]
-                xi = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
-                // if xi > 0 {
-                let v9 = xi > 0.0
-                if v9 {
-                    // s += xi * xi
-                    let s3 = s2 + (xi * xi)
-                    (s5, v19) = (s3, 0)
-                    break block6
-                } else {
-                    // s -= sin(xi)
-                    let v12 = sin(xi)
-                    let s4 = s2 - v12
-                    (s5, v19) = (s4, 1)
-                    break block6
-                }
+    for i2 in 0..<v3 {
+        block6: do {
+            // let xi = x[i]
+            xi = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
+            // if xi > 0 {
+            let v9 = xi > 0.0
+            if v9 {
+                // s += xi * xi
+                let s3 = s2 + (xi * xi)
+                (s5, v19) = (s3, 0)
+                break block6
+            } else {
+                // s -= sin(xi)
+                let v12 = sin(xi)
+                let s4 = s2 - v12
+                (s5, v19) = (s4, 1)
+                break block6
             }
-            tapes.tape1.push(UInt8(v19))
-            // for i in 0..<size(x) {
-            let v16 = i2 + 1
-            let v23 = v17 + 1
-            (s2, i2, v17) = (s5, v16, v23)
-            continue loop1
-        } else {
-            tapes.tape0.push(v17)
-            return s2
         }
+        tapes.tape1.push(UInt8(v19))
+        // for i in 0..<size(x) {
+        let v23 = v17 + 1
+        (s2, v17) = (s5, v23)
     }
+    tapes.tape0.push(v17)
+    return s2
 }
 
 func w5_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5_piecewiseTapes) -> Tensor {

@@ -17,42 +17,35 @@ final class W5c_piecewise_condition_onceTapes: TapeSet {
 public func w5c_piecewise(x: Tensor) -> Double {
     let v3: Int
     var s2: Double
-    var i2: Int
     var v7: Double
     var s5: Double
     // var s = 0.0
     // for i in 0..<size(x) {
     v3 = x.count
-    (s2, i2) = (0.0, 0)
+    s2 = 0.0
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
-    loop1: while true {
-        let v6 = i2 < v3
-        if v6 {
-            block6: do {
-                // let positive = x[i] > 0
-                v7 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 25), quoting: SubscriptText("x", ["i"]))
-                let positive = v7 > 0.0
-                if positive {
-                    // s = s + x[i] * x[i]
-                    let s3 = s2 + (v7 * v7)
-                    s5 = s3
-                    break block6
-                } else {
-                    // s = s - sin(x[i])
-                    let v15 = sin(v7)
-                    let s4 = s2 - v15
-                    s5 = s4
-                    break block6
-                }
+    for i2 in 0..<v3 {
+        block6: do {
+            // let positive = x[i] > 0
+            v7 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 25), quoting: SubscriptText("x", ["i"]))
+            let positive = v7 > 0.0
+            if positive {
+                // s = s + x[i] * x[i]
+                let s3 = s2 + (v7 * v7)
+                s5 = s3
+                break block6
+            } else {
+                // s = s - sin(x[i])
+                let v15 = sin(v7)
+                let s4 = s2 - v15
+                s5 = s4
+                break block6
             }
-            // for i in 0..<size(x) {
-            let v19 = i2 + 1
-            (s2, i2) = (s5, v19)
-            continue loop1
-        } else {
-            return s2
         }
+        // for i in 0..<size(x) {
+        s2 = s5
     }
+    return s2
 }
 
 /// The value of `w5c_piecewise` and its gradient with respect to x, by reverse mode.
@@ -71,7 +64,6 @@ public func w5c_piecewiseGradient(x: Tensor, head: Double? = nil) -> (value: Dou
 func w5c_piecewiseForward0(x: Tensor, tapes: W5c_piecewise_condition_onceTapes) -> Double {
     let v3: Int
     var s2: Double
-    var i2: Int
     var v7: Double
     var s5: Double
     var v20: Int
@@ -79,40 +71,34 @@ func w5c_piecewiseForward0(x: Tensor, tapes: W5c_piecewise_condition_onceTapes) 
     // var s = 0.0
     // for i in 0..<size(x) {
     v3 = x.count
-    (s2, i2, v20) = (0.0, 0, 0)
-    tapes.tape1.reserve(tapes.tape1.count + Swift.max(0, v3 - i2))
+    (s2, v20) = (0.0, 0)
+    tapes.tape1.reserve(tapes.tape1.count + Swift.max(0, v3 - 0))
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
-    loop1: while true {
-        let v6 = i2 < v3
-        if v6 {
-            block6: do {
-                // let positive = x[i] > 0
-                v7 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 25), quoting: SubscriptText("x", ["i"]))
-                let positive = v7 > 0.0
-                if positive {
-                    // s = s + x[i] * x[i]
-                    let s3 = s2 + (v7 * v7)
-                    (s5, v22) = (s3, 0)
-                    break block6
-                } else {
-                    // s = s - sin(x[i])
-                    let v15 = sin(v7)
-                    let s4 = s2 - v15
-                    (s5, v22) = (s4, 1)
-                    break block6
-                }
+    for i2 in 0..<v3 {
+        block6: do {
+            // let positive = x[i] > 0
+            v7 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 25), quoting: SubscriptText("x", ["i"]))
+            let positive = v7 > 0.0
+            if positive {
+                // s = s + x[i] * x[i]
+                let s3 = s2 + (v7 * v7)
+                (s5, v22) = (s3, 0)
+                break block6
+            } else {
+                // s = s - sin(x[i])
+                let v15 = sin(v7)
+                let s4 = s2 - v15
+                (s5, v22) = (s4, 1)
+                break block6
             }
-            tapes.tape1.push(UInt8(v22))
-            // for i in 0..<size(x) {
-            let v19 = i2 + 1
-            let v26 = v20 + 1
-            (s2, i2, v20) = (s5, v19, v26)
-            continue loop1
-        } else {
-            tapes.tape0.push(v20)
-            return s2
         }
+        tapes.tape1.push(UInt8(v22))
+        // for i in 0..<size(x) {
+        let v26 = v20 + 1
+        (s2, v20) = (s5, v26)
     }
+    tapes.tape0.push(v20)
+    return s2
 }
 
 func w5c_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5c_piecewise_condition_onceTapes) -> Tensor {

@@ -21,29 +21,23 @@ final class W7b_hvp_reads_againTapes: TapeSet {
 public func w7b_rosenbrock(x: Tensor) -> Double {
     let v5: Int
     var s2: Double
-    var i2: Int
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
     v5 = v3 - 1
-    (s2, i2) = (0.0, 0)
+    s2 = 0.0
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
-    loop1: while true {
-        let v8 = i2 < v5
-        if v8 {
-            // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
-            let v11 = i2 + 1
-            let v12 = xElements1.element(v11, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-            let v13 = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-            let v16 = v12 - (v13 * v13)
-            let v28 = 1.0 - v13
-            let s3 = s2 + (((100.0 * v16) * v16) + (v28 * v28))
-            (s2, i2) = (s3, v11)
-            continue loop1
-        } else {
-            return s2
-        }
+    for i2 in 0..<Swift.max(0, v5) {
+        // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
+        let v11 = i2 + 1
+        let v12 = xElements1.element(v11, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
+        let v13 = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+        let v16 = v12 - (v13 * v13)
+        let v28 = 1.0 - v13
+        let s3 = s2 + (((100.0 * v16) * v16) + (v28 * v28))
+        s2 = s3
     }
+    return s2
 }
 
 /// The value of `w7b_rosenbrock` and its gradient with respect to x, by reverse mode.
@@ -78,87 +72,67 @@ public func w7b_gradient_dotGradient(x: Tensor, v: Tensor, head: Double? = nil) 
 func w7b_rosenbrockForward0(x: Tensor, tapes: W7b_hvp_reads_againTapes) -> Double {
     let v5: Int
     var s2: Double
-    var i2: Int
     var v37: Int
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
     v5 = v3 - 1
-    (s2, i2, v37) = (0.0, 0, 0)
+    (s2, v37) = (0.0, 0)
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
-    loop1: while true {
-        let v8 = i2 < v5
-        if v8 {
-            // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
-            let v11 = i2 + 1
-            let v12 = xElements1.element(v11, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-            let v13 = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-            let v16 = v12 - (v13 * v13)
-            let v28 = 1.0 - v13
-            let s3 = s2 + (((100.0 * v16) * v16) + (v28 * v28))
-            let v40 = v37 + 1
-            (s2, i2, v37) = (s3, v11, v40)
-            continue loop1
-        } else {
-            tapes.tape0.push(v37)
-            return s2
-        }
+    for i2 in 0..<Swift.max(0, v5) {
+        // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
+        let v11 = i2 + 1
+        let v12 = xElements1.element(v11, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
+        let v13 = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+        let v16 = v12 - (v13 * v13)
+        let v28 = 1.0 - v13
+        let s3 = s2 + (((100.0 * v16) * v16) + (v28 * v28))
+        let v40 = v37 + 1
+        (s2, v37) = (s3, v40)
     }
+    tapes.tape0.push(v37)
+    return s2
 }
 
 func w7b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor) {
     let v5: Int
     var s2: Double
-    var i2: Int
     var v37: Int
     var v50: Tensor
-    var v53: Int
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
     v5 = v3 - 1
-    (s2, i2, v37) = (0.0, 0, 0)
+    (s2, v37) = (0.0, 0)
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
-    loop1: while true {
-        let v8 = i2 < v5
-        if v8 {
-            // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
-            let v11 = i2 + 1
-            let v12 = xElements1.element(v11, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-            let v13 = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-            let v16 = v12 - (v13 * v13)
-            let v28 = 1.0 - v13
-            let s3 = s2 + (((100.0 * v16) * v16) + (v28 * v28))
-            let v40 = v37 + 1
-            (s2, i2, v37) = (s3, v11, v40)
-            continue loop1
-        } else {
-            let v65 = Tensor.zeros(like: x)
-            (v50, v53) = (v65, v37)
-            let rank1 = v50.prepareElementUpdates()
-            var elements1 = v50.scalars.mutableSpan
-            loop5: while true {
-                let v69 = v53 > 0
-                if v69 {
-                    let v72 = v53 - 1
-                    let v78 = xElements1.element(v72, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-                    let v79 = 1.0 - v78
-                    let v85 = v72 + 1
-                    let v86 = xElements1.element(v85, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-                    let v91 = 100.0 * (v86 - (v78 * v78))
-                    let v106 = v91 + v91
-                    let v107 = v106 * v78
-                    elements1.add((-(head0 * (((v79 + v79) + v107) + v107))), at: v72, rank: rank1, site: Site(source, 6, 33))
-                    elements1.add((head0 * v106), at: v85, rank: rank1, site: Site(source, 6, 22))
-                    v53 = v72
-                    continue loop5
-                } else {
-                    let v112 = (s2, v50)
-                    return v112
-                }
-            }
-        }
+    for i2 in 0..<Swift.max(0, v5) {
+        // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
+        let v11 = i2 + 1
+        let v12 = xElements1.element(v11, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
+        let v13 = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+        let v16 = v12 - (v13 * v13)
+        let v28 = 1.0 - v13
+        let s3 = s2 + (((100.0 * v16) * v16) + (v28 * v28))
+        let v40 = v37 + 1
+        (s2, v37) = (s3, v40)
     }
+    let v65 = Tensor.zeros(like: x)
+    v50 = v65
+    let rank1 = v50.prepareElementUpdates()
+    var elements1 = v50.scalars.mutableSpan
+    for v72 in (0..<Swift.max(0, v37)).reversed() {
+        let v78 = xElements1.element(v72, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+        let v79 = 1.0 - v78
+        let v85 = v72 + 1
+        let v86 = xElements1.element(v85, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
+        let v91 = 100.0 * (v86 - (v78 * v78))
+        let v106 = v91 + v91
+        let v107 = v106 * v78
+        elements1.add((-(head0 * (((v79 + v79) + v107) + v107))), at: v72, rank: rank1, site: Site(source, 6, 33))
+        elements1.add((head0 * v106), at: v85, rank: rank1, site: Site(source, 6, 22))
+    }
+    let v112 = (s2, v50)
+    return v112
 }
 
 func w7b_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7b_hvp_reads_againTapes) -> Tensor {
