@@ -44,10 +44,10 @@ public struct Interpreter<S: Scalar> {
     /// of sweeps). Exact mode then names `sqrt'(0)`, as the language asks, instead of a bare division.
     private func differentiatedOperation(at instruction: Instruction, in function: Function) -> String? {
         guard [Opcode.div, .pow].contains(instruction.op), instruction.location.isKnown else { return nil }
+        let named: Set<Opcode> = [.sqrt, .log, .norm]
         var key = function.role.sweep
         for _ in 0..<8 {
             guard let k = key, let source = functionsByName[k.function] else { return nil }
-            let named: Set<Opcode> = [.sqrt, .log, .norm]
             for block in source.blocks {
                 if let i = block.instructions.first(where: { $0.location == instruction.location && named.contains($0.op) }) {
                     return i.op.spelling

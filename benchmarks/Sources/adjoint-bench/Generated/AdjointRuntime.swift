@@ -1026,8 +1026,8 @@ extension MutableSpan where Element == Double {
     /// and messages; the failure paths are out of line, so the loop keeps only two compares.
     @inlinable
     public mutating func add(_ value: Double, at index: Int, rank: Int, site: Site) {
-        guard rank == 1 else { elementUpdateFailure(index, rank: rank, count: count, at: site) }
-        guard index >= 0, index < count else { elementUpdateFailure(index, rank: rank, count: count, at: site) }
+        guard rank == 1 else { elementFailure(index, rank: rank, count: count, at: site) }
+        guard index >= 0, index < count else { elementFailure(index, rank: rank, count: count, at: site) }
         self[unchecked: index] += value
     }
 }
@@ -1038,31 +1038,26 @@ extension Span where Element == Double {
     @inlinable
     public func element(_ index: Int, rank: Int, at site: Site, quoting text: @autoclosure () -> SubscriptText) -> Double {
         guard rank == 1 else { elementRankFailure(text(), rank: rank, at: site) }
-        guard index >= 0, index < count else { elementReadFailure(index, count: count, at: site) }
+        guard index >= 0, index < count else { elementFailure(index, rank: rank, count: count, at: site) }
         return self[unchecked: index]
     }
 
     /// `x[i]` as above, for a read the source did not write (a reverse sweep's).
     @inlinable
     public func element(_ index: Int, rank: Int, at site: Site) -> Double {
-        guard rank == 1 else { elementRankFailure(nil, rank: rank, at: site) }
-        guard index >= 0, index < count else { elementReadFailure(index, count: count, at: site) }
+        guard rank == 1, index >= 0, index < count else { elementFailure(index, rank: rank, count: count, at: site) }
         return self[unchecked: index]
     }
 }
 
 @usableFromInline @inline(never)
-func elementRankFailure(_ text: SubscriptText?, rank: Int, at site: Site) -> Never {
-    runtimeError(text?.rankMismatchMessage(rank: rank) ?? "tensor of rank \(rank) indexed with 1 index", at: site)
+func elementRankFailure(_ text: SubscriptText, rank: Int, at site: Site) -> Never {
+    runtimeError(text.rankMismatchMessage(rank: rank), at: site)
 }
 
+/// The failure of a read or an update of `t[index]` on the elements of a tensor of rank `rank`.
 @usableFromInline @inline(never)
-func elementReadFailure(_ index: Int, count: Int, at site: Site) -> Never {
-    runtimeError("index \(index) is out of range for axis 0 of size \(count)", at: site)
-}
-
-@usableFromInline @inline(never)
-func elementUpdateFailure(_ index: Int, rank: Int, count: Int, at site: Site) -> Never {
+func elementFailure(_ index: Int, rank: Int, count: Int, at site: Site) -> Never {
     if rank != 1 { runtimeError("tensor of rank \(rank) indexed with 1 index", at: site) }
     runtimeError("index \(index) is out of range for axis 0 of size \(count)", at: site)
 }
