@@ -23,6 +23,7 @@ public enum Pipeline {
         DeadCode.self,              // drop what the rewrites left unused
         JumpThreading.self,         // drop blocks that only branch on
         BlockMerging.self,          // straight-line code split in blocks is one block again
+        LoopFusion.self,            // a reverse loop over the forward loop's iterations runs inside it
     ]
 
     /// Run on the lowered program before any derivative is built: the same work however a read is spelled.

@@ -132,11 +132,13 @@ private func run(_ pass: any FunctionPass.Type, _ ir: String) throws -> String {
     let names = Pipeline.standard.map { $0.name }
     // Simplify before CSE, because CSE only merges instructions that look identical; dead code after
     // both, because they leave unused instructions behind; jump threading once blocks are empty, and block
-    // merging last, once the blocks that only branch on are gone.
+    // merging once the blocks that only branch on are gone; loop fusion last, since it matches loop bodies of
+    // one block.
     #expect(names.first == Simplify.name)
     #expect(names.firstIndex(of: CommonSubexpressions.name)! < names.firstIndex(of: DeadCode.name)!)
-    #expect(names.dropLast().last == JumpThreading.name)
-    #expect(names.last == BlockMerging.name)
+    #expect(names.dropLast(2).last == JumpThreading.name)
+    #expect(names.dropLast().last == BlockMerging.name)
+    #expect(names.last == LoopFusion.name)
 }
 
 @Test("optimized and unoptimized gradients are equal, exactly", arguments: reverseModeCorpus.filter(\.rational))
@@ -256,4 +258,131 @@ func optimizationKeepsExactResults(c: GradCase) throws {
     #expect(results(built, vector).contains("/"))
     #expect(results(module, matrix) == results(built, matrix))
     #expect(results(built, matrix).contains("error"))
+}
+
+
+/// W3's fused gradient as reverse mode and the passes before loop fusion leave it: the forward loop (bb1, bb2),
+/// then the reverse loop (bb5, bb6) reading x again and adding into zeros at k' and k' + 1.
+private let rosenbrockSweeps = """
+    func @g(x: Tensor, head0: Real) -> (Real, Tensor) {
+    bb0(%0: Tensor, %1: Real):
+      %2 = const 0 : Real
+      %3 = const 0 : Int
+      %4 = size %0 : Int
+      %5 = const 1 : Int
+      %6 = sub %4, %5 : Int
+      br bb1(%2, %3, %3)
+    bb1(%7: Real, %8: Int, %9: Int):
+      %10 = lt %8, %6 : Bool
+      condbr %10, bb2, bb3
+    bb2:
+      %11 = add %8, %5 : Int
+      %12 = index "x" ["i + 1"] %0, %11 : Real
+      %13 = index "x" ["i"] %0, %8 : Real
+      %14 = mul %13, %13 : Real
+      %15 = sub %12, %14 : Real
+      %16 = const 1 : Real
+      %17 = sub %16, %13 : Real
+      %18 = const 100 : Real
+      %19 = mul %18, %15 : Real
+      %20 = mul %19, %15 : Real
+      %21 = mul %17, %17 : Real
+      %22 = add %20, %21 : Real
+      %23 = add %7, %22 : Real
+      %24 = add %9, %5 : Int
+      br bb1(%23, %11, %24)
+    bb3:
+      %25 = zeroslike %0 : Tensor
+      br bb5(%25, %9)
+    bb4:
+      %26 = tuple %7, %27 : (Real, Tensor)
+      ret %26
+    bb5(%27: Tensor, %28: Int):
+      %29 = gt %28, %3 : Bool
+      condbr %29, bb6, bb4
+    bb6:
+      %30 = sub %28, %5 : Int
+      %31 = const 1 : Real
+      %32 = index "x" ["i"] %0, %30 : Real
+      %33 = sub %31, %32 : Real
+      %34 = add %33, %33 : Real
+      %35 = add %30, %5 : Int
+      %36 = index "x" ["i + 1"] %0, %35 : Real
+      %37 = mul %32, %32 : Real
+      %38 = sub %36, %37 : Real
+      %39 = const 100 : Real
+      %40 = mul %39, %38 : Real
+      %41 = add %40, %40 : Real
+      %42 = mul %1, %41 : Real
+      %43 = mul %41, %32 : Real
+      %44 = add %34, %43 : Real
+      %45 = add %44, %43 : Real
+      %46 = mul %1, %45 : Real
+      %47 = neg %46 : Real
+      %48 = addat %27, %47, %30 : Tensor
+      %49 = addat %48, %42, %35 : Tensor
+      br bb5(%49, %30)
+    }
+"""
+
+/// Runs `g` of the module on x with the head 1: the result, or the error, as text.
+private func runG<S: Scalar>(_ module: Module, _ x: Tensor<S>, _ one: S) -> String {
+    var interpreter = Interpreter<S>(module: module, output: { _ in })
+    do { return "\(try interpreter.call("g", [.tensor(x), .real(one)]))" } catch { return "error: \(error)" }
+}
+
+@Test func loopFusionRunsTheReverseLoopInsideTheForwardLoop() throws {
+    let built = try IRParser.parse(rosenbrockSweeps)
+    var module = built
+    LoopFusion.run(on: &module.functions[0])
+    try Verifier.verify(module)
+    let f = module.functions[0]
+    let text = IRPrinter.print(module)
+    // One loop; x[i] and x[i + 1] read once each, for the value and the adjoint both.
+    #expect(f.blocks.filter { if case .condBranch = $0.terminator { true } else { false } }.count == 1, "\(text)")
+    #expect(f.blocks.flatMap(\.instructions).filter { $0.op == .index }.count == 2, "\(text)")
+    // The same bits in Double (the adds to each element commute: two onto an exact zero), the same exact
+    // values, and the same errors: none of the loop's own for a one-element x, x[i]'s for a matrix.
+    let doubles = Tensor([0.5, -0.37, 1.24, 0.11, -2.5, 0.73, 1.9])
+    #expect(runG(module, doubles, 1.0) == runG(built, doubles, 1.0))
+    let exact = Tensor([ExactReal(1), try ExactReal(numerator: "-2", denominator: "3"), ExactReal(5), ExactReal(0)])
+    #expect(runG(module, exact, ExactReal(1)) == runG(built, exact, ExactReal(1)))
+    #expect(runG(built, exact, ExactReal(1)).contains("/"))
+    for x in [Tensor([2.0]), Tensor<Double>([]), try Tensor(shape: [2, 2], scalars: [1.0, 2, 3, 4])] {
+        #expect(runG(module, x, 1.0) == runG(built, x, 1.0))
+    }
+    #expect(runG(built, try Tensor(shape: [2, 2], scalars: [1.0, 2, 3, 4]), 1.0).contains("error"))
+}
+
+@Test func loopFusionLeavesLoopsWhoseOrderCouldShow() throws {
+    // A third add per element (at k' + 2, an element the forward body reads): three additions onto zero
+    // round differently in the other order.
+    let thirdAdd = rosenbrockSweeps
+        .replacingOccurrences(of: "  %24 = add %9, %5 : Int", with: """
+          %24 = add %9, %5 : Int
+          %70 = const 2 : Int
+          %71 = add %8, %70 : Int
+          %72 = index "x" ["i + 2"] %0, %71 : Real
+        """)
+        .replacingOccurrences(of: "  br bb5(%49, %30)", with: """
+          %60 = const 2 : Int
+          %61 = add %30, %60 : Int
+          %62 = addat %49, %42, %61 : Tensor
+          br bb5(%62, %30)
+        """)
+    // The reverse body reads x[i, i], which the forward body does not: it could fail first.
+    let unreadElement = rosenbrockSweeps
+        .replacingOccurrences(of: "  %48 = addat %27, %47, %30", with: """
+          %62 = index %0, %30, %30 : Real
+          %48 = addat %27, %62, %30
+        """)
+    // The reverse body reads a value of the forward loop.
+    let forwardValue = rosenbrockSweeps.replacingOccurrences(of: "%46 = mul %1, %45", with: "%46 = mul %7, %45")
+    for source in [thirdAdd, unreadElement, forwardValue] {
+        var module = try IRParser.parse(source)
+        try Verifier.verify(module)
+        let before = module
+        LoopFusion.run(on: &module.functions[0])
+        #expect(module == before, "\(IRPrinter.print(module))")
+    }
 }

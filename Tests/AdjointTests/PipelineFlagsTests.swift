@@ -52,7 +52,7 @@ func verifyEachOverTheExamples(name: String) throws {
     let (bad, message) = try runAdjoint(["compile", path, "--print-after", "nope"])
     #expect(bad == 2)
     #expect(message == "error: --print-after nope: no such pass; the passes are common-subexpressions-keeping-points, "
-            + "differentiate, simplify, common-subexpressions, dead-code, jump-threading, merge-blocks\n")
+            + "differentiate, simplify, common-subexpressions, dead-code, jump-threading, merge-blocks, fuse-loops\n")
 }
 
 @Test("compile differentiates once, whatever it emits", arguments: ["swift", "adjoint-ir", "tangent-ir"])
