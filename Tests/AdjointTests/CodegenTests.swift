@@ -498,3 +498,20 @@ func generatedSwiftBuildsWithoutWarnings(name: String) throws {
     let result = try runAdjoint(["run", url.path])
     #expect(result.status == 0 && result.output == "2.0\n", "\(result.output)")
 }
+
+@Test func fusedLoopGradientEqualsTheInterpreterBitForBit() throws {
+    // Rosenbrock's gradient is one loop (loop fusion): x̄[i] is added at a checked index, and x̄[i + 1] waits in
+    // `pending1` for the next iteration, the last one added after the loop when the loop ran. The compiled
+    // gradient prints the interpreter's JSON, bit for bit, for loops that run no times, once, and more.
+    let path = packageRoot.appendingPathComponent("examples/rosenbrock.adj").path
+    let swift = try runAdjoint(["compile", path, "--emit", "swift"])
+    #expect(swift.output.contains("elements1.add(pending1, "), "\(swift.output.prefix(4000))")
+    #expect(swift.output.contains("if v5 > 0 { elements1.add(pending1, atChecked: v5) }"))
+    for x in ["zeros(0)", "[0.5]", "[0.5, -1.25]", "[0.5, 0.7, 1.1, -0.3, 2.5, -0.125, 0.0]"] {
+        let arguments = ["grad", path, "-f", "rosenbrock", "--arg", "x=\(x)"]
+        let compiled = try runAdjoint(arguments + ["--compiled"])
+        let interpreted = try runAdjoint(arguments + ["--json"])
+        #expect(compiled.status == 0, "\(compiled.output)")
+        #expect(compiled.output == interpreted.output, "x = \(x)")
+    }
+}

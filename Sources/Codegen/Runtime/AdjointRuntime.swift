@@ -1029,6 +1029,25 @@ extension MutableSpan where Element == Double {
         guard index >= 0, index < count else { elementFailure(index, rank: rank, count: count, at: site) }
         self[unchecked: index] += value
     }
+
+    /// Adds `value` at an index that a read of a tensor of this one's shape checked just before (a fused
+    /// gradient's `x̄[i]` after `x[i]`): nothing is left to check.
+    @inlinable
+    public mutating func add(_ value: Double, atChecked index: Int) {
+        self[unchecked: index] += value
+    }
+
+    /// Adds `pending`, then `value`, at a checked index: a loop's element carried from the previous iteration.
+    @inlinable
+    public mutating func add(_ pending: Double, _ value: Double, atChecked index: Int) {
+        self[unchecked: index] = (self[unchecked: index] + pending) + value
+    }
+
+    /// As `add(_:_:atChecked:)`, at an element known to be zero: written, not read.
+    @inlinable
+    public mutating func add(_ pending: Double, _ value: Double, toZeroAt index: Int) {
+        self[unchecked: index] = (0.0 + pending) + value
+    }
 }
 
 extension Span where Element == Double {

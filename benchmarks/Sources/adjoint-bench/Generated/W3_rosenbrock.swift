@@ -39,14 +39,17 @@ public func w3_rosenbrockGradient(x: Tensor, head: Double? = nil) -> (value: Dou
 func w3_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor) {
     let v5: Int
     var s2: Double
-    var v27: Int
     var v40: Tensor
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
     v5 = v3 - 1
-    (s2, v27) = (0.0, 0)
+    let v55 = Tensor.zeros(like: x)
+    (s2, v40) = (0.0, v55)
+    _ = v40.prepareElementUpdates()
+    var elements1 = v40.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
+    var pending1 = -0.0
     for i2 in 0..<Swift.max(0, v5) {
         // let a = x[i + 1] - x[i] * x[i]
         let v10 = i2 + 1
@@ -56,31 +59,16 @@ func w3_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
         // let b = 1 - x[i]
         let b = 1.0 - v12
         // s += 100 * a * a + b * b
-        let s3 = s2 + (((100.0 * a) * a) + (b * b))
-        let v30 = v27 + 1
-        (s2, v27) = (s3, v30)
+        let v20 = 100.0 * a
+        let s3 = s2 + ((v20 * a) + (b * b))
+        let v96 = v20 + v20
+        // let a = x[i + 1] - x[i] * x[i]
+        let v97 = v96 * v12
+        elements1.add(pending1, (-(head0 * (((b + b) + v97) + v97))), toZeroAt: i2)
+        pending1 = (head0 * v96)
+        s2 = s3
     }
-    let v55 = Tensor.zeros(like: x)
-    v40 = v55
-    let rank1 = v40.prepareElementUpdates()
-    var elements1 = v40.scalars.mutableSpan
-    for v62 in (0..<Swift.max(0, v27)).reversed() {
-        // let b = 1 - x[i]
-        // let a = x[i + 1] - x[i] * x[i]
-        let v68 = xElements1.element(v62, rank: xRank1, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
-        // let b = 1 - x[i]
-        let v69 = 1.0 - v68
-        // let a = x[i + 1] - x[i] * x[i]
-        let v74 = v62 + 1
-        let v75 = xElements1.element(v74, rank: xRank1, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
-        // s += 100 * a * a + b * b
-        let v80 = 100.0 * (v75 - (v68 * v68))
-        let v96 = v80 + v80
-        // let a = x[i + 1] - x[i] * x[i]
-        let v97 = v96 * v68
-        elements1.add((-(head0 * (((v69 + v69) + v97) + v97))), at: v62, rank: rank1, site: Site(source, 8, 29))
-        elements1.add((head0 * v96), at: v74, rank: rank1, site: Site(source, 8, 18))
-    }
+    if v5 > 0 { elements1.add(pending1, atChecked: v5) }
     let v102 = (s2, v40)
     return v102
 }

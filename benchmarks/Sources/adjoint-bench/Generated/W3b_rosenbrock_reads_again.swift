@@ -37,40 +37,33 @@ public func w3b_rosenbrockGradient(x: Tensor, head: Double? = nil) -> (value: Do
 func w3b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor) {
     let v5: Int
     var s2: Double
-    var v37: Int
     var v50: Tensor
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
     v5 = v3 - 1
-    (s2, v37) = (0.0, 0)
+    let v65 = Tensor.zeros(like: x)
+    (s2, v50) = (0.0, v65)
+    _ = v50.prepareElementUpdates()
+    var elements1 = v50.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
+    var pending1 = -0.0
     for i2 in 0..<Swift.max(0, v5) {
         // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
         let v11 = i2 + 1
         let v12 = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 22), quoting: SubscriptText("x", ["i + 1"]))
         let v13 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 33), quoting: SubscriptText("x", ["i"]))
         let v16 = v12 - (v13 * v13)
+        let v17 = 100.0 * v16
         let v28 = 1.0 - v13
-        let s3 = s2 + (((100.0 * v16) * v16) + (v28 * v28))
-        let v40 = v37 + 1
-        (s2, v37) = (s3, v40)
+        let s3 = s2 + ((v17 * v16) + (v28 * v28))
+        let v106 = v17 + v17
+        let v107 = v106 * v13
+        elements1.add(pending1, (-(head0 * (((v28 + v28) + v107) + v107))), toZeroAt: i2)
+        pending1 = (head0 * v106)
+        s2 = s3
     }
-    let v65 = Tensor.zeros(like: x)
-    v50 = v65
-    let rank1 = v50.prepareElementUpdates()
-    var elements1 = v50.scalars.mutableSpan
-    for v72 in (0..<Swift.max(0, v37)).reversed() {
-        let v78 = xElements1.element(v72, rank: xRank1, at: Site(source, 7, 33), quoting: SubscriptText("x", ["i"]))
-        let v79 = 1.0 - v78
-        let v85 = v72 + 1
-        let v86 = xElements1.element(v85, rank: xRank1, at: Site(source, 7, 22), quoting: SubscriptText("x", ["i + 1"]))
-        let v91 = 100.0 * (v86 - (v78 * v78))
-        let v106 = v91 + v91
-        let v107 = v106 * v78
-        elements1.add((-(head0 * (((v79 + v79) + v107) + v107))), at: v72, rank: rank1, site: Site(source, 7, 33))
-        elements1.add((head0 * v106), at: v85, rank: rank1, site: Site(source, 7, 22))
-    }
+    if v5 > 0 { elements1.add(pending1, atChecked: v5) }
     let v112 = (s2, v50)
     return v112
 }

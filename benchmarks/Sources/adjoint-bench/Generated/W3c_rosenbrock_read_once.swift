@@ -41,14 +41,17 @@ public func w3c_rosenbrockGradient(x: Tensor, head: Double? = nil) -> (value: Do
 func w3c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor) {
     let v5: Int
     var s2: Double
-    var v25: Int
     var v38: Tensor
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
     v5 = v3 - 1
-    (s2, v25) = (0.0, 0)
+    let v53 = Tensor.zeros(like: x)
+    (s2, v38) = (0.0, v53)
+    _ = v38.prepareElementUpdates()
+    var elements1 = v38.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
+    var pending1 = -0.0
     for i2 in 0..<Swift.max(0, v5) {
         // let xi = x[i]
         let xi = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
@@ -60,33 +63,18 @@ func w3c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
         // let b = 1 - xi
         let b = 1.0 - xi
         // s += 100 * a * a + b * b
-        let s3 = s2 + (((100.0 * a) * a) + (b * b))
-        let v28 = v25 + 1
-        (s2, v25) = (s3, v28)
-    }
-    let v53 = Tensor.zeros(like: x)
-    v38 = v53
-    let rank1 = v38.prepareElementUpdates()
-    var elements1 = v38.scalars.mutableSpan
-    for v60 in (0..<Swift.max(0, v25)).reversed() {
-        // let b = 1 - xi
-        // let xi = x[i]
-        let v66 = xElements1.element(v60, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
-        // let b = 1 - xi
-        let v67 = 1.0 - v66
-        // let xn = x[i + 1]
-        let v72 = v60 + 1
-        let v73 = xElements1.element(v72, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
-        // s += 100 * a * a + b * b
-        let v78 = 100.0 * (v73 - (v66 * v66))
-        let v94 = v78 + v78
+        let v18 = 100.0 * a
+        let s3 = s2 + ((v18 * a) + (b * b))
+        let v94 = v18 + v18
         // let a = xn - xi * xi
-        let v95 = v94 * v66
+        let v95 = v94 * xi
         // let xi = x[i]
-        elements1.add((-(head0 * (((v67 + v67) + v95) + v95))), at: v60, rank: rank1, site: Site(source, 6, 19))
+        elements1.add(pending1, (-(head0 * (((b + b) + v95) + v95))), toZeroAt: i2)
         // let xn = x[i + 1]
-        elements1.add((head0 * v94), at: v72, rank: rank1, site: Site(source, 7, 19))
+        pending1 = (head0 * v94)
+        s2 = s3
     }
+    if v5 > 0 { elements1.add(pending1, atChecked: v5) }
     let v100 = (s2, v38)
     return v100
 }

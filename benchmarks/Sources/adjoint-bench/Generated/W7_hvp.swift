@@ -101,14 +101,17 @@ func w7_rosenbrockForward0(x: Tensor, tapes: W7_hvpTapes) -> Double {
 func w7_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor) {
     let v5: Int
     var s2: Double
-    var v27: Int
     var v40: Tensor
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
     v5 = v3 - 1
-    (s2, v27) = (0.0, 0)
+    let v55 = Tensor.zeros(like: x)
+    (s2, v40) = (0.0, v55)
+    _ = v40.prepareElementUpdates()
+    var elements1 = v40.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
+    var pending1 = -0.0
     for i2 in 0..<Swift.max(0, v5) {
         // let a = x[i + 1] - x[i] * x[i]
         let v10 = i2 + 1
@@ -118,31 +121,16 @@ func w7_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
         // let b = 1 - x[i]
         let b = 1.0 - v12
         // s += 100 * a * a + b * b
-        let s3 = s2 + (((100.0 * a) * a) + (b * b))
-        let v30 = v27 + 1
-        (s2, v27) = (s3, v30)
+        let v20 = 100.0 * a
+        let s3 = s2 + ((v20 * a) + (b * b))
+        let v96 = v20 + v20
+        // let a = x[i + 1] - x[i] * x[i]
+        let v97 = v96 * v12
+        elements1.add(pending1, (-(head0 * (((b + b) + v97) + v97))), toZeroAt: i2)
+        pending1 = (head0 * v96)
+        s2 = s3
     }
-    let v55 = Tensor.zeros(like: x)
-    v40 = v55
-    let rank1 = v40.prepareElementUpdates()
-    var elements1 = v40.scalars.mutableSpan
-    for v62 in (0..<Swift.max(0, v27)).reversed() {
-        // let b = 1 - x[i]
-        // let a = x[i + 1] - x[i] * x[i]
-        let v68 = xElements1.element(v62, rank: xRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-        // let b = 1 - x[i]
-        let v69 = 1.0 - v68
-        // let a = x[i + 1] - x[i] * x[i]
-        let v74 = v62 + 1
-        let v75 = xElements1.element(v74, rank: xRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-        // s += 100 * a * a + b * b
-        let v80 = 100.0 * (v75 - (v68 * v68))
-        let v96 = v80 + v80
-        // let a = x[i + 1] - x[i] * x[i]
-        let v97 = v96 * v68
-        elements1.add((-(head0 * (((v69 + v69) + v97) + v97))), at: v62, rank: rank1, site: Site(source, 7, 29))
-        elements1.add((head0 * v96), at: v74, rank: rank1, site: Site(source, 7, 18))
-    }
+    if v5 > 0 { elements1.add(pending1, atChecked: v5) }
     let v102 = (s2, v40)
     return v102
 }
@@ -155,7 +143,7 @@ func w7_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7_hvpTapes)
     let v31 = tapes.tape0.pop()
     (v7, v10, v68) = (v22, v31, 0)
     tapes.tape3.reserve(tapes.tape3.count + Swift.max(0, v10 - 0))
-    let rank1 = v7.prepareElementUpdates()
+    _ = v7.prepareElementUpdates()
     var elements1 = v7.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop2: while true {
@@ -175,8 +163,8 @@ func w7_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7_hvpTapes)
             let v63 = v47 + v47
             // let a = x[i + 1] - x[i] * x[i]
             let v64 = v63 * v35
-            elements1.add((-(head0 * (((v36 + v36) + v64) + v64))), at: v29, rank: rank1, site: Site(source, 7, 29))
-            elements1.add((head0 * v63), at: v41, rank: rank1, site: Site(source, 7, 18))
+            elements1.add((-(head0 * (((v36 + v36) + v64) + v64))), atChecked: v29)
+            elements1.add((head0 * v63), atChecked: v41)
             tapes.tape3.push(v10)
             let v71 = v68 + 1
             (v10, v68) = (v29, v71)
@@ -200,7 +188,7 @@ func w7_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, tap
     let v29 = fit(head0_, like: v28, at: Site(source, 4, 6))
     let v31 = tapes.tape1.pop()
     (v8, v9, v11) = (v19, v29, v31)
-    let rank1 = v8.prepareElementUpdates()
+    _ = v8.prepareElementUpdates()
     var elements1 = v8.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop2: while true {
@@ -236,8 +224,8 @@ func w7_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, tap
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
             let v89 = v85 * v40
             let v90 = v86 * v40
-            elements1.add(((v46 * v86) - (v58 * v85)), at: v36, rank: rank1, site: Site(source, 7, 18))
-            elements1.add(((v58 * (((v89 - (v80 * v44)) + v89) + v80)) - (v46 * (v90 + v90))), at: v35, rank: rank1, site: Site(source, 7, 29))
+            elements1.add(((v46 * v86) - (v58 * v85)), atChecked: v36)
+            elements1.add(((v58 * (((v89 - (v80 * v44)) + v89) + v80)) - (v46 * (v90 + v90))), atChecked: v35)
             v11 = v26
             continue loop2
         } else {

@@ -97,40 +97,33 @@ func w7b_rosenbrockForward0(x: Tensor, tapes: W7b_hvp_reads_againTapes) -> Doubl
 func w7b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor) {
     let v5: Int
     var s2: Double
-    var v37: Int
     var v50: Tensor
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
     v5 = v3 - 1
-    (s2, v37) = (0.0, 0)
+    let v65 = Tensor.zeros(like: x)
+    (s2, v50) = (0.0, v65)
+    _ = v50.prepareElementUpdates()
+    var elements1 = v50.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
+    var pending1 = -0.0
     for i2 in 0..<Swift.max(0, v5) {
         // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
         let v11 = i2 + 1
         let v12 = xElements1.element(v11, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
         let v13 = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
         let v16 = v12 - (v13 * v13)
+        let v17 = 100.0 * v16
         let v28 = 1.0 - v13
-        let s3 = s2 + (((100.0 * v16) * v16) + (v28 * v28))
-        let v40 = v37 + 1
-        (s2, v37) = (s3, v40)
+        let s3 = s2 + ((v17 * v16) + (v28 * v28))
+        let v106 = v17 + v17
+        let v107 = v106 * v13
+        elements1.add(pending1, (-(head0 * (((v28 + v28) + v107) + v107))), toZeroAt: i2)
+        pending1 = (head0 * v106)
+        s2 = s3
     }
-    let v65 = Tensor.zeros(like: x)
-    v50 = v65
-    let rank1 = v50.prepareElementUpdates()
-    var elements1 = v50.scalars.mutableSpan
-    for v72 in (0..<Swift.max(0, v37)).reversed() {
-        let v78 = xElements1.element(v72, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-        let v79 = 1.0 - v78
-        let v85 = v72 + 1
-        let v86 = xElements1.element(v85, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-        let v91 = 100.0 * (v86 - (v78 * v78))
-        let v106 = v91 + v91
-        let v107 = v106 * v78
-        elements1.add((-(head0 * (((v79 + v79) + v107) + v107))), at: v72, rank: rank1, site: Site(source, 6, 33))
-        elements1.add((head0 * v106), at: v85, rank: rank1, site: Site(source, 6, 22))
-    }
+    if v5 > 0 { elements1.add(pending1, atChecked: v5) }
     let v112 = (s2, v50)
     return v112
 }
@@ -143,7 +136,7 @@ func w7b_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7b_hvp_rea
     let v31 = tapes.tape0.pop()
     (v7, v10, v68) = (v22, v31, 0)
     tapes.tape3.reserve(tapes.tape3.count + Swift.max(0, v10 - 0))
-    let rank1 = v7.prepareElementUpdates()
+    _ = v7.prepareElementUpdates()
     var elements1 = v7.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop2: while true {
@@ -158,8 +151,8 @@ func w7b_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7b_hvp_rea
             let v48 = 100.0 * (v43 - (v35 * v35))
             let v63 = v48 + v48
             let v64 = v63 * v35
-            elements1.add((-(head0 * (((v36 + v36) + v64) + v64))), at: v29, rank: rank1, site: Site(source, 6, 33))
-            elements1.add((head0 * v63), at: v42, rank: rank1, site: Site(source, 6, 22))
+            elements1.add((-(head0 * (((v36 + v36) + v64) + v64))), atChecked: v29)
+            elements1.add((head0 * v63), atChecked: v42)
             tapes.tape3.push(v10)
             let v71 = v68 + 1
             (v10, v68) = (v29, v71)
@@ -183,7 +176,7 @@ func w7b_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, ta
     let v29 = fit(head0_, like: v28, at: Site(source, 3, 6))
     let v31 = tapes.tape1.pop()
     (v8, v9, v11) = (v19, v29, v31)
-    let rank1 = v8.prepareElementUpdates()
+    _ = v8.prepareElementUpdates()
     var elements1 = v8.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop2: while true {
@@ -211,8 +204,8 @@ func w7b_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, ta
             let v86 = v80 * 100.0
             let v89 = v85 * v40
             let v90 = v86 * v40
-            elements1.add(((v46 * v86) - (v58 * v85)), at: v36, rank: rank1, site: Site(source, 6, 22))
-            elements1.add(((v58 * (((v89 - (v80 * v44)) + v89) + v80)) - (v46 * (v90 + v90))), at: v35, rank: rank1, site: Site(source, 6, 33))
+            elements1.add(((v46 * v86) - (v58 * v85)), atChecked: v36)
+            elements1.add(((v58 * (((v89 - (v80 * v44)) + v89) + v80)) - (v46 * (v90 + v90))), atChecked: v35)
             v11 = v26
             continue loop2
         } else {

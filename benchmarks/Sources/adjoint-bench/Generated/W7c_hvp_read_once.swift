@@ -106,14 +106,17 @@ func w7c_rosenbrockForward0(x: Tensor, tapes: W7c_hvp_read_onceTapes) -> Double 
 func w7c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor) {
     let v5: Int
     var s2: Double
-    var v25: Int
     var v38: Tensor
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
     v5 = v3 - 1
-    (s2, v25) = (0.0, 0)
+    let v53 = Tensor.zeros(like: x)
+    (s2, v38) = (0.0, v53)
+    _ = v38.prepareElementUpdates()
+    var elements1 = v38.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
+    var pending1 = -0.0
     for i2 in 0..<Swift.max(0, v5) {
         // let xi = x[i]
         let xi = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
@@ -125,33 +128,18 @@ func w7c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
         // let b = 1 - xi
         let b = 1.0 - xi
         // s += 100 * a * a + b * b
-        let s3 = s2 + (((100.0 * a) * a) + (b * b))
-        let v28 = v25 + 1
-        (s2, v25) = (s3, v28)
-    }
-    let v53 = Tensor.zeros(like: x)
-    v38 = v53
-    let rank1 = v38.prepareElementUpdates()
-    var elements1 = v38.scalars.mutableSpan
-    for v60 in (0..<Swift.max(0, v25)).reversed() {
-        // let b = 1 - xi
-        // let xi = x[i]
-        let v66 = xElements1.element(v60, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
-        // let b = 1 - xi
-        let v67 = 1.0 - v66
-        // let xn = x[i + 1]
-        let v72 = v60 + 1
-        let v73 = xElements1.element(v72, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
-        // s += 100 * a * a + b * b
-        let v78 = 100.0 * (v73 - (v66 * v66))
-        let v94 = v78 + v78
+        let v18 = 100.0 * a
+        let s3 = s2 + ((v18 * a) + (b * b))
+        let v94 = v18 + v18
         // let a = xn - xi * xi
-        let v95 = v94 * v66
+        let v95 = v94 * xi
         // let xi = x[i]
-        elements1.add((-(head0 * (((v67 + v67) + v95) + v95))), at: v60, rank: rank1, site: Site(source, 6, 19))
+        elements1.add(pending1, (-(head0 * (((b + b) + v95) + v95))), toZeroAt: i2)
         // let xn = x[i + 1]
-        elements1.add((head0 * v94), at: v72, rank: rank1, site: Site(source, 7, 19))
+        pending1 = (head0 * v94)
+        s2 = s3
     }
+    if v5 > 0 { elements1.add(pending1, atChecked: v5) }
     let v100 = (s2, v38)
     return v100
 }
@@ -165,7 +153,7 @@ func w7c_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7c_hvp_rea
     (v7, v10, v68) = (v22, v31, 0)
     tapes.tape3.reserve(tapes.tape3.count + Swift.max(0, v10 - 0))
     tapes.tape4.reserve(tapes.tape4.count + Swift.max(0, v10 - 0))
-    let rank1 = v7.prepareElementUpdates()
+    _ = v7.prepareElementUpdates()
     var elements1 = v7.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop2: while true {
@@ -187,9 +175,9 @@ func w7c_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7c_hvp_rea
             let v64 = v63 * v35
             let v56 = -(head0 * (((v36 + v36) + v64) + v64))
             // let xi = x[i]
-            elements1.add(v56, at: v29, rank: rank1, site: Site(source, 6, 19))
+            elements1.add(v56, atChecked: v29)
             // let xn = x[i + 1]
-            elements1.add((head0 * v63), at: v41, rank: rank1, site: Site(source, 7, 19))
+            elements1.add((head0 * v63), atChecked: v41)
             tapes.tape3.push(v10)
             tapes.tape4.push(v56)
             let v71 = v68 + 1
@@ -214,7 +202,7 @@ func w7c_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, ta
     let v29 = fit(head0_, like: v28, at: Site(source, 3, 6))
     let v31 = tapes.tape1.pop()
     (v8, v9, v11) = (v19, v29, v31)
-    let rank1 = v8.prepareElementUpdates()
+    _ = v8.prepareElementUpdates()
     var elements1 = v8.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop2: while true {
@@ -250,9 +238,9 @@ func w7c_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, ta
             let v82 = v78 * v45
             let v83 = v79 * v45
             // adjoint of: let xn = x[i + 1]
-            elements1.add(((v51 * v79) - (v38 * v78)), at: v41, rank: rank1, site: Site(source, 7, 19))
+            elements1.add(((v51 * v79) - (v38 * v78)), atChecked: v41)
             // adjoint of: let xi = x[i]
-            elements1.add(((v38 * (((v82 - (v73 * v49)) + v82) + v73)) - (v51 * (v83 + v83))), at: v35, rank: rank1, site: Site(source, 6, 19))
+            elements1.add(((v38 * (((v82 - (v73 * v49)) + v82) + v73)) - (v51 * (v83 + v83))), atChecked: v35)
             v11 = v26
             continue loop2
         } else {
