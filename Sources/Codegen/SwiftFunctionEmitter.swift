@@ -168,6 +168,9 @@ struct SwiftFunctionEmitter {
         findCheckedElementAdds()
     }
 
+    /// The `continue loopN` lines written, by loop header: a label with none is dropped.
+    private var continues: [Int: Int] = [:]
+
     /// The adds of a loop's carried elements: `here` for the add at i, which takes the pending value too; the
     /// add at i + 1 only sets the pending value.
     /// `zero` when the element is still the zero the loop started with: it is written, not read (a fused
@@ -188,26 +191,30 @@ struct SwiftFunctionEmitter {
     /// In `for i in a..<b`, a span that takes exactly one add at i and one at i + 1 (both at checked indices)
     /// and nothing else: element i + 1 is finished by the next iteration, so its first add stays in a register
     /// (`pending`) and goes in with the next iteration's add, `x̄[i] = (x̄[i] + pending) + v`, the additions in
-    /// their order. Without this the two adds are one vector store that the next iteration's vector load of
-    /// x̄[i + 1], x̄[i + 2] overlaps, and store forwarding fails (W3's gradient ran 3.5× slower). Declares the
-    /// pending values; returns each span and its pending value.
-    private mutating func carryElements(of counted: CountedFor, spanned: [ValueID],
-                                        into w: inout SwiftWriter) -> [(span: String, pending: String)] {
+    /// their order. Returns the two adds.
+    private func carriedPair(_ v: ValueID, in counted: CountedFor) -> (here: Instruction, next: Instruction)? {
         guard counted.bound != nil, counted.body.arguments.isEmpty,
               case .branch(let back) = function.blocks[counted.body.block.index].terminator,
-              back.block.index == definingBlock[counted.index] else { return [] }
+              back.block.index == definingBlock[counted.index] else { return nil }
         let body = function.blocks[counted.body.block.index].instructions
+        let touching = body.filter { i in i.operands.contains { storage[$0] == v } || i.result.map { storage[$0] == v } ?? false }
+        guard touching.count == 2, touching.allSatisfy({ $0.op == .addat && checkedElementPairs.contains($0.result!) }),
+              touching.allSatisfy({ $0.operands.count == 3 && function.type(of: $0.operands[1]) == .real }),
+              let here = touching.first(where: { $0.operands[2] == counted.variable }),
+              let next = touching.first(where: { t in
+                  definition(t.operands[2]).map { $0.op == .add && $0.operands[0] == counted.variable
+                                                  && literals[$0.operands[1]] == "1" } ?? false })
+        else { return nil }
+        return (here, next)
+    }
+
+    /// Declares the pending values of the spans whose elements a counted loop carries; returns each span and
+    /// its pending value.
+    private mutating func carryElements(of counted: CountedFor, spanned: [ValueID],
+                                        into w: inout SwiftWriter) -> [(span: String, pending: String)] {
         var carried: [(span: String, pending: String)] = []
         for v in spanned {
-            guard let span = elementSpans[v] else { continue }
-            let touching = body.filter { i in i.operands.contains { storage[$0] == v } || i.result.map { storage[$0] == v } ?? false }
-            guard touching.count == 2, touching.allSatisfy({ $0.op == .addat && checkedElementAdds.contains($0.result!) }),
-                  touching.allSatisfy({ $0.operands.count == 3 && function.type(of: $0.operands[1]) == .real }),
-                  let here = touching.first(where: { $0.operands[2] == counted.variable }),
-                  let next = touching.first(where: { t in
-                      definition(t.operands[2]).map { $0.op == .add && $0.operands[0] == counted.variable
-                                                      && literals[$0.operands[1]] == "1" } ?? false })
-            else { continue }
+            guard let span = elementSpans[v], let (here, next) = carriedPair(v, in: counted) else { continue }
             let pending = freshName("pending")
             // -0.0 adds nothing to any value, -0.0 included.
             w.line("var \(pending) = -0.0")
@@ -221,6 +228,10 @@ struct SwiftFunctionEmitter {
     /// Element adds whose index a read of a tensor of the same shape checked earlier in the same block: in a
     /// fused gradient `x̄[i] += ...` follows the read of `x[i]`, so the add needs no check of its own.
     private var checkedElementAdds: Set<ValueID> = []
+    /// Such adds where one block makes several to one span: written unchecked, swiftc makes the adds at i and
+    /// i + 1 one vector load and store, which the next iteration's overlaps, and store forwarding fails (W3's
+    /// gradient ran 3.5× slower, W7's 2×). The checks keep them apart, unless the loop carries the element.
+    private var checkedElementPairs: Set<ValueID> = []
 
     private mutating func findCheckedElementAdds() {
         guard function.blocks.contains(where: { $0.instructions.contains { $0.op == .addat && $0.operands.count == 3 } })
@@ -229,14 +240,18 @@ struct SwiftFunctionEmitter {
         func witness(_ v: ValueID) -> ValueID { witnesses[v] ?? v }
         for block in function.blocks {
             var checked: Set<[ValueID]> = []
+            var adds: [ValueID: [ValueID]] = [:]
             for i in block.instructions {
                 guard let r = i.result else { continue }
                 // A read written inline is evaluated where it is used, maybe after the add: only a statement counts.
                 if i.op == .index, i.operands.count == 2, !inlinable.contains(r) {
                     checked.insert([witness(i.operands[0]), i.operands[1]])
                 } else if i.op == .addat, i.operands.count == 3, checked.contains([witness(i.operands[0]), i.operands[2]]) {
-                    checkedElementAdds.insert(r)
+                    adds[storage[r] ?? r, default: []].append(r)
                 }
+            }
+            for group in adds.values {
+                if group.count == 1 { checkedElementAdds.formUnion(group) } else { checkedElementPairs.formUnion(group) }
             }
         }
     }
@@ -408,9 +423,11 @@ struct SwiftFunctionEmitter {
             for v in spanned {
                 let span = freshName("elements"), rank = freshName("rank")
                 // Adds at checked indices check no rank.
+                let carried = countedLoops[header.index].flatMap { carriedPair(v, in: $0) }
                 let checksRank = (loops.blocks[header.index] ?? []).contains { b in
                     function.blocks[b].instructions.contains { i in
-                        i.op == .addat && i.result.map { storage[$0] == v && !checkedElementAdds.contains($0) } ?? false
+                        guard i.op == .addat, let r = i.result, storage[r] == v else { return false }
+                        return !checkedElementAdds.contains(r) && carried.map { [$0.here.result, $0.next.result] }?.contains(r) != true
                     }
                 }
                 w.line(checksRank ? "let \(rank) = \(name(v)).prepareElementUpdates()" : "_ = \(name(v)).prepareElementUpdates()")
@@ -441,9 +458,9 @@ struct SwiftFunctionEmitter {
                 let line = w.position
                 w.block("loop\(header.index): for \(unread ? "_" : name(counted.variable)) in \(range) {") { w in
                     emitBranch(counted.body, from: header, s, into: &w)
-                    w.dropLastLine("continue loop\(header.index)")
+                    if w.dropLastLine("continue loop\(header.index)") { continues[header.index, default: 0] -= 1 }
                 }
-                w.dropUnusedLabel("loop\(header.index)", ofLineAt: line)
+                if continues[header.index, default: 0] == 0 { w.dropLabel("loop\(header.index)", ofLineAt: line) }
                 for (span, pending) in carried {
                     // The last iteration's add at i + 1, still in the register: its index, the bound, was read then.
                     w.line("if \(name(counted.bound!)) > \(name(counted.start)) { \(span).add(\(pending), atChecked: \(name(counted.bound!))) }")
@@ -484,7 +501,9 @@ struct SwiftFunctionEmitter {
         emitArguments(target, into: &w)
         releaseDeadArguments(target, from: block, into: &w)
         switch s.jump(from: block, to: target.block) {
-        case .continueLoop(let header): w.line("continue loop\(header.index)")
+        case .continueLoop(let header):
+            w.line("continue loop\(header.index)")
+            continues[header.index, default: 0] += 1
         case .breakTo(let merge): w.line("break block\(merge.index)")
         case .inline(let code): emit(code, s, into: &w)
         }

@@ -143,7 +143,7 @@ func w7_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7_hvpTapes)
     let v31 = tapes.tape0.pop()
     (v7, v10, v68) = (v22, v31, 0)
     tapes.tape3.reserve(tapes.tape3.count + Swift.max(0, v10 - 0))
-    _ = v7.prepareElementUpdates()
+    let rank1 = v7.prepareElementUpdates()
     var elements1 = v7.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop2: while true {
@@ -163,8 +163,8 @@ func w7_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7_hvpTapes)
             let v63 = v47 + v47
             // let a = x[i + 1] - x[i] * x[i]
             let v64 = v63 * v35
-            elements1.add((-(head0 * (((v36 + v36) + v64) + v64))), atChecked: v29)
-            elements1.add((head0 * v63), atChecked: v41)
+            elements1.add((-(head0 * (((v36 + v36) + v64) + v64))), at: v29, rank: rank1, site: Site(source, 7, 29))
+            elements1.add((head0 * v63), at: v41, rank: rank1, site: Site(source, 7, 18))
             tapes.tape3.push(v10)
             let v71 = v68 + 1
             (v10, v68) = (v29, v71)
@@ -188,7 +188,7 @@ func w7_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, tap
     let v29 = fit(head0_, like: v28, at: Site(source, 4, 6))
     let v31 = tapes.tape1.pop()
     (v8, v9, v11) = (v19, v29, v31)
-    _ = v8.prepareElementUpdates()
+    let rank1 = v8.prepareElementUpdates()
     var elements1 = v8.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop2: while true {
@@ -224,8 +224,8 @@ func w7_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, tap
             // adjoint of: let a = x[i + 1] - x[i] * x[i]
             let v89 = v85 * v40
             let v90 = v86 * v40
-            elements1.add(((v46 * v86) - (v58 * v85)), atChecked: v36)
-            elements1.add(((v58 * (((v89 - (v80 * v44)) + v89) + v80)) - (v46 * (v90 + v90))), atChecked: v35)
+            elements1.add(((v46 * v86) - (v58 * v85)), at: v36, rank: rank1, site: Site(source, 7, 18))
+            elements1.add(((v58 * (((v89 - (v80 * v44)) + v89) + v80)) - (v46 * (v90 + v90))), at: v35, rank: rank1, site: Site(source, 7, 29))
             v11 = v26
             continue loop2
         } else {

@@ -136,7 +136,7 @@ func w7b_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7b_hvp_rea
     let v31 = tapes.tape0.pop()
     (v7, v10, v68) = (v22, v31, 0)
     tapes.tape3.reserve(tapes.tape3.count + Swift.max(0, v10 - 0))
-    _ = v7.prepareElementUpdates()
+    let rank1 = v7.prepareElementUpdates()
     var elements1 = v7.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop2: while true {
@@ -151,8 +151,8 @@ func w7b_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7b_hvp_rea
             let v48 = 100.0 * (v43 - (v35 * v35))
             let v63 = v48 + v48
             let v64 = v63 * v35
-            elements1.add((-(head0 * (((v36 + v36) + v64) + v64))), atChecked: v29)
-            elements1.add((head0 * v63), atChecked: v42)
+            elements1.add((-(head0 * (((v36 + v36) + v64) + v64))), at: v29, rank: rank1, site: Site(source, 6, 33))
+            elements1.add((head0 * v63), at: v42, rank: rank1, site: Site(source, 6, 22))
             tapes.tape3.push(v10)
             let v71 = v68 + 1
             (v10, v68) = (v29, v71)
@@ -176,7 +176,7 @@ func w7b_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, ta
     let v29 = fit(head0_, like: v28, at: Site(source, 3, 6))
     let v31 = tapes.tape1.pop()
     (v8, v9, v11) = (v19, v29, v31)
-    _ = v8.prepareElementUpdates()
+    let rank1 = v8.prepareElementUpdates()
     var elements1 = v8.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop2: while true {
@@ -204,8 +204,8 @@ func w7b_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, ta
             let v86 = v80 * 100.0
             let v89 = v85 * v40
             let v90 = v86 * v40
-            elements1.add(((v46 * v86) - (v58 * v85)), atChecked: v36)
-            elements1.add(((v58 * (((v89 - (v80 * v44)) + v89) + v80)) - (v46 * (v90 + v90))), atChecked: v35)
+            elements1.add(((v46 * v86) - (v58 * v85)), at: v36, rank: rank1, site: Site(source, 6, 22))
+            elements1.add(((v58 * (((v89 - (v80 * v44)) + v89) + v80)) - (v46 * (v90 + v90))), at: v35, rank: rank1, site: Site(source, 6, 33))
             v11 = v26
             continue loop2
         } else {

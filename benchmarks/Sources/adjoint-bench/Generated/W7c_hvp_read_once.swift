@@ -153,7 +153,7 @@ func w7c_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7c_hvp_rea
     (v7, v10, v68) = (v22, v31, 0)
     tapes.tape3.reserve(tapes.tape3.count + Swift.max(0, v10 - 0))
     tapes.tape4.reserve(tapes.tape4.count + Swift.max(0, v10 - 0))
-    _ = v7.prepareElementUpdates()
+    let rank1 = v7.prepareElementUpdates()
     var elements1 = v7.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop2: while true {
@@ -175,9 +175,9 @@ func w7c_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7c_hvp_rea
             let v64 = v63 * v35
             let v56 = -(head0 * (((v36 + v36) + v64) + v64))
             // let xi = x[i]
-            elements1.add(v56, atChecked: v29)
+            elements1.add(v56, at: v29, rank: rank1, site: Site(source, 6, 19))
             // let xn = x[i + 1]
-            elements1.add((head0 * v63), atChecked: v41)
+            elements1.add((head0 * v63), at: v41, rank: rank1, site: Site(source, 7, 19))
             tapes.tape3.push(v10)
             tapes.tape4.push(v56)
             let v71 = v68 + 1
@@ -202,7 +202,7 @@ func w7c_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, ta
     let v29 = fit(head0_, like: v28, at: Site(source, 3, 6))
     let v31 = tapes.tape1.pop()
     (v8, v9, v11) = (v19, v29, v31)
-    _ = v8.prepareElementUpdates()
+    let rank1 = v8.prepareElementUpdates()
     var elements1 = v8.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop2: while true {
@@ -238,9 +238,9 @@ func w7c_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, ta
             let v82 = v78 * v45
             let v83 = v79 * v45
             // adjoint of: let xn = x[i + 1]
-            elements1.add(((v51 * v79) - (v38 * v78)), atChecked: v41)
+            elements1.add(((v51 * v79) - (v38 * v78)), at: v41, rank: rank1, site: Site(source, 7, 19))
             // adjoint of: let xi = x[i]
-            elements1.add(((v38 * (((v82 - (v73 * v49)) + v82) + v73)) - (v51 * (v83 + v83))), atChecked: v35)
+            elements1.add(((v38 * (((v82 - (v73 * v49)) + v82) + v73)) - (v51 * (v83 + v83))), at: v35, rank: rank1, site: Site(source, 6, 19))
             v11 = v26
             continue loop2
         } else {
