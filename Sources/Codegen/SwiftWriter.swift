@@ -11,19 +11,21 @@ struct SwiftWriter {
     }
 
     /// Removes the last line when it is `line` at the current indentation (a `continue` that ends a loop's body).
-    mutating func dropLastLine(_ line: String) {
+    @discardableResult
+    mutating func dropLastLine(_ line: String) -> Bool {
         let last = String(repeating: "    ", count: depth) + line + "\n"
-        if text.hasSuffix(last) { text.removeLast(last.count) }
+        guard text.hasSuffix(last) else { return false }
+        text.removeLast(last.count)
+        return true
     }
 
-    /// Where the next line will start (for `dropUnusedLabel`).
+    /// Where the next line will start (for `dropLabel`).
     var position: String.Index { text.endIndex }
 
-    /// Removes `label: ` from the line written at `start` when nothing after it names the label.
-    mutating func dropUnusedLabel(_ label: String, ofLineAt start: String.Index) {
-        guard let lineEnd = text[start...].firstIndex(of: "\n"), !text[lineEnd...].contains(" " + label + "\n"),
-              let written = text[start..<lineEnd].range(of: label + ": ") else { return }
-        text.removeSubrange(written)
+    /// Removes `label: ` from the start of the line written at `start` (a label nothing jumps to).
+    mutating func dropLabel(_ label: String, ofLineAt start: String.Index) {
+        guard let first = text[start...].firstIndex(where: { $0 != " " }), text[first...].hasPrefix(label + ": ") else { return }
+        text.removeSubrange(first..<text.index(first, offsetBy: label.count + 2))
     }
 
     /// Appends `open`, runs `body` one level deeper, then appends `close`.

@@ -73,6 +73,8 @@ public enum LoopFusion: FunctionPass {
     }
 
     private static func fuseOne(_ function: Function) -> Function? {
+        // Most functions have no adjoint of zeros to add into: nothing to match.
+        guard function.blocks.contains(where: { $0.instructions.contains { $0.op == .zeroslike } }) else { return nil }
         let definitions = Definitions(function)
         let predecessors = function.predecessors()
         for h in function.blocks.indices {

@@ -70,7 +70,7 @@ public enum Simplify: FunctionPass {
             default: return nil
             }
         }
-        let witnesses = ShapeWitnesses.of(function)
+        lazy var witnesses = ShapeWitnesses.of(function)  // only where a shape is asked for
         /// The value whose shape `v` is known to have (through fits, in-place-style updates and zeros_like,
         /// and around loops).
         func shapeSource(_ v: ValueID) -> ValueID {
