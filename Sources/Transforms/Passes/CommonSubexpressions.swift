@@ -16,19 +16,40 @@ import AdjointIR
 public enum CommonSubexpressions: FunctionPass {
     public static let name = "common-subexpressions"
 
+    /// An instruction's opcode, operands and payload, in a form cheap to hash: two operands inline (most
+    /// instructions have at most two), and a subscript as which of its positions index an axis.
     struct Key: Hashable {
         var op: Opcode
-        var operands: [ValueID]
-        var payload: Payload
+        var first = -1, second = -1
+        var more: [ValueID] = []
+        var payload: Payload = .none
+        var axes: UInt64 = 0, positions = 0
+
+        /// The opcode and first two operands tell instructions apart well enough, the payload those without
+        /// operands (constants); `==` compares everything.
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(op)
+            hasher.combine(first)
+            hasher.combine(second)
+            if first < 0 { hasher.combine(payload) }
+        }
+
+        init(_ op: Opcode, _ operands: [ValueID], _ payload: Payload) {
+            self.op = op
+            if operands.count > 0 { first = operands[0].index }
+            if operands.count > 1 { second = operands[1].index }
+            if operands.count > 2 { more = Array(operands[2...]) }
+            // A subscript's spelling is only for error messages: `x[j]` and `x[i]` with j = i read one element.
+            if case .subscripted(let s) = payload, s.indexesAxis.count < 64 {
+                positions = s.indexesAxis.count
+                for (k, indexes) in s.indexesAxis.enumerated() where indexes { axes |= 1 << UInt64(k) }
+            } else {
+                self.payload = payload
+            }
+        }
     }
 
     public static func run(on function: inout Function) { run(on: &function, keepingPoints: false) }
-
-    /// A subscript's spelling is only for error messages: `x[j]` and `x[i]` with j = i read one element.
-    private static func comparable(_ payload: Payload) -> Payload {
-        guard case .subscripted(let s) = payload else { return payload }
-        return .subscripted(Subscript(base: "", positions: s.indexesAxis.map { $0 ? "_" : ":" }))
-    }
 
     /// `keepingPoints`: leave instructions with a non-smooth point, and comparisons, unmerged.
     public static func run(on function: inout Function, keepingPoints: Bool) {
@@ -55,23 +76,26 @@ public enum CommonSubexpressions: FunctionPass {
             }
             work.append((b, true))
             for k in function.blocks[b].instructions.indices {
-                var instruction = function.blocks[b].instructions[k]
-                if replaced, instruction.operands.contains(where: { replacement[$0.index] != nil }) {
-                    instruction.operands = instruction.operands.map { replacement[$0.index] ?? $0 }
-                    function.blocks[b].instructions[k] = instruction
+                if replaced, function.blocks[b].instructions[k].operands.contains(where: { replacement[$0.index] != nil }) {
+                    function.blocks[b].instructions[k].operands = function.blocks[b].instructions[k].operands.map {
+                        replacement[$0.index] ?? $0
+                    }
                 }
-                guard let r = instruction.result, instruction.op.isPure else { continue }
-                if keepingPoints, instruction.op.nonSmoothPoint != nil || instruction.op.isComparison { continue }
+                let op = function.blocks[b].instructions[k].op
+                guard let r = function.blocks[b].instructions[k].result, op.isPure else { continue }
+                if keepingPoints, op.nonSmoothPoint != nil || op.isComparison { continue }
                 // `a * b` and `b * a` are one value: IEEE addition and multiplication commute exactly, of Reals,
                 // Ints and tensors alike (the adjoint of `100 * a * a` builds both).
-                let commutes = (instruction.op == .add || instruction.op == .mul) && instruction.operands.count == 2
-                let operands = commutes ? instruction.operands.sorted() : instruction.operands
-                let key = Key(op: instruction.op, operands: operands, payload: comparable(instruction.payload))
-                if let earlier = seen[key], function.type(of: earlier) == function.type(of: r) {
-                    replacement[r.index] = earlier
-                    replaced = true
-                    merged[b].append(k)
-                } else if seen[key] == nil {
+                let operands = function.blocks[b].instructions[k].operands
+                let commutes = (op == .add || op == .mul) && operands.count == 2 && operands[1] < operands[0]
+                let key = Key(op, commutes ? [operands[1], operands[0]] : operands, function.blocks[b].instructions[k].payload)
+                if let earlier = seen[key] {
+                    if function.type(of: earlier) == function.type(of: r) {
+                        replacement[r.index] = earlier
+                        replaced = true
+                        merged[b].append(k)
+                    }
+                } else {
                     seen[key] = r
                     added[b].append(key)
                 }

@@ -35,6 +35,24 @@ public enum Simplify: FunctionPass {
         for (b, block) in function.blocks.enumerated() {
             for (k, i) in block.instructions.enumerated() { if let r = i.result { place[r.index] = (b, k) } }
         }
+        // The integral constants (Int, or Real p/1) and the rank-0 tensor literals' elements, by value number:
+        // asked for at almost every instruction, so read from a table, not parsed from the payload each time.
+        var integers = [Int?](repeating: nil, count: function.valueTypes.count)
+        var scalarTensors = [ValueID?](repeating: nil, count: function.valueTypes.count)
+        for block in function.blocks {
+            for i in block.instructions {
+                guard let r = i.result else { continue }
+                if i.op == .const, case .constant(let c) = i.payload {
+                    switch c {
+                    case .int(let value): integers[r.index] = value
+                    case .real(let n, "1"): integers[r.index] = Int(n)
+                    default: break
+                    }
+                } else if i.op == .tensor, case .shape([]) = i.payload {
+                    scalarTensors[r.index] = i.operands[0]
+                }
+            }
+        }
         var replacement = [ValueID?](repeating: nil, count: function.valueTypes.count)
         var replaced = false
         var uses = [Int](repeating: 0, count: function.valueTypes.count)
@@ -47,6 +65,8 @@ public enum Simplify: FunctionPass {
         func makeValue(_ type: ValueType) -> ValueID {
             let v = function.makeValue(type)
             place.append(nil)
+            integers.append(nil)
+            scalarTensors.append(nil)
             replacement.append(nil)
             uses.append(0)
             return v
@@ -62,13 +82,8 @@ public enum Simplify: FunctionPass {
         }
         func integer(_ v: ValueID) -> Int? {
             // A rank-0 tensor literal of a constant (reverse mode's shared zero) counts as that constant.
-            if let d = definition(v), d.op == .tensor, case .shape([]) = d.payload { return integer(resolve(d.operands[0])) }
-            guard let d = definition(v), d.op == .const, case .constant(let c) = d.payload else { return nil }
-            switch c {
-            case .int(let i): return i
-            case .real(let n, "1"): return Int(n)
-            default: return nil
-            }
+            if let element = scalarTensors[v.index] { return integer(resolve(element)) }
+            return integers[v.index]
         }
         lazy var witnesses = ShapeWitnesses.of(function)  // only where a shape is asked for
         /// The value whose shape `v` is known to have (through fits, in-place-style updates and zeros_like,
@@ -158,6 +173,7 @@ public enum Simplify: FunctionPass {
                         instruction.operands = []
                         instruction.payload = .constant(.real(numerator: "\(i)", denominator: "1"))
                         function.blocks[b].instructions[k] = instruction
+                        integers[r.index] = i
                         continue
                     }
                 default:
@@ -193,6 +209,7 @@ public enum Simplify: FunctionPass {
                     instruction.operands = []
                     instruction.payload = .constant(type == .int ? .int(value) : .real(numerator: "\(value)", denominator: "1"))
                     function.blocks[b].instructions[k] = instruction
+                    integers[r.index] = value
                 }
             }
         }
