@@ -23,11 +23,11 @@ struct SwiftFunctionEmitter {
     /// Every name `names` holds, and those made since (`freshName`).
     private var usedNames: Set<String>
     /// Constants are written where they are used, not bound to names.
-    private var literals: [ValueID: String] = [:]
+    private var literals = ValueTable<String>()
     private var hoisted: Set<ValueID> = []
     private var reassigned: Set<ValueID> = []
-    private var definingBlock: [ValueID: Int] = [:]
-    private var useCount: [ValueID: Int] = [:]
+    private var definingBlock = ValueTable<Int>()
+    private var useCount = ValueTable<Int>()
     /// Real arithmetic read once, later in its own block: written inline where it is read, as a person writes
     /// `a * b + c`, not as a temporary of its own (fewer statements is also less for swiftc to check).
     private var inlinable: Set<ValueID> = []
@@ -356,7 +356,7 @@ struct SwiftFunctionEmitter {
     }
 
     func name(_ v: ValueID) -> String {
-        if let root = storage[v] { return name(root) }
+        if !storage.isEmpty, let root = storage[v] { return name(root) }
         return literals[v] ?? inlined.expressions[v] ?? (v.index < names.count ? names[v.index] : "v\(v.index)")
     }
 
@@ -655,7 +655,12 @@ struct SwiftFunctionEmitter {
             return
         }
         lastQuotedLine = location.line
-        let quoted = text.trimmingCharacters(in: .whitespaces)
+        // Spaces and tabs trimmed (Foundation's trimming bridged every line through NSString).
+        func blank(_ c: Character) -> Bool { c.isWhitespace && !c.isNewline }
+        var (start, end) = (text.startIndex, text.endIndex)
+        while start < end, blank(text[start]) { text.formIndex(after: &start) }
+        while end > start, blank(text[text.index(before: end)]) { text.formIndex(before: &end) }
+        let quoted = text[start..<end]
         let role: String
         switch function.role {
         case .reverseSweep: role = "adjoint of: "
