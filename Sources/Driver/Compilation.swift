@@ -156,8 +156,16 @@ public struct Compilation {
         options.printAfter.after(Differentiate.name, differentiated)
         if options.optimize {
             do {
+                // Sweeps and fused gradients were optimized as reverse mode made them (before a second order
+                // differentiates them in turn): once is enough.
                 try Pipeline.run(Pipeline.standard, on: &differentiated,
-                                 verifyEach: options.verifyEach || Compilation.verifyEachPass, printAfter: options.printAfter)
+                                 verifyEach: options.verifyEach || Compilation.verifyEachPass, printAfter: options.printAfter,
+                                 skipping: { f in
+                                     switch f.role {
+                                     case .forwardSweep, .reverseSweep, .vjp: return true
+                                     case .primal, .synthesized, .tangent: return false
+                                     }
+                                 })
             } catch {
                 throw DriverError.internalError("in \(file.path): \(error)")
             }

@@ -38,12 +38,14 @@ public enum Pipeline {
         public var description: String { "after \(pass): \(underlying)" }
     }
 
-    /// Runs the passes over every function of the module; verifies after each pass when `verifyEach`, and
-    /// hands the module to `printAfter` after each pass it names (`compile --print-after PASS`).
+    /// Runs the passes over every function of the module but those `skipping` names; verifies after each pass
+    /// when `verifyEach`, and hands the module to `printAfter` after each pass it names (`compile --print-after PASS`).
     public static func run(_ passes: [any FunctionPass.Type], on module: inout Module, verifyEach: Bool,
-                           printAfter: PassPrinting = PassPrinting()) throws {
+                           printAfter: PassPrinting = PassPrinting(),
+                           skipping: (Function) -> Bool = { _ in false }) throws {
+        let indices = module.functions.indices.filter { !skipping(module.functions[$0]) }
         for pass in passes {
-            for i in module.functions.indices { pass.run(on: &module.functions[i]) }
+            for i in indices { pass.run(on: &module.functions[i]) }
             if verifyEach {
                 do { try Verifier.verify(module) } catch { throw Failure(pass: pass.name, underlying: error) }
             }
