@@ -87,14 +87,19 @@ struct Naming {
         var names = [String?](repeating: nil, count: function.valueTypes.count)
         var used = Set<String>(parameters)
         for (p, name) in zip(function.parameters, parameters) { names[p.index] = name }
+        // The suffix each hint's search starts from: every lower one is taken already (`s`, `s2`, ... for the
+        // many SSA values of one variable, found in one step each, not by counting up from 1 every time).
+        var nextSuffix: [String: Int] = [:]
         for (index, hint) in function.valueNames.sorted(by: { $0.key < $1.key }) where names[index] == nil {
             var name = hint
             if reserved.contains(name) { name += "_" }
-            var n = 1
+            var n = nextSuffix[hint] ?? 1
+            if n > 1 { name = "\(hint)\(n)" }
             while used.contains(name) {
                 n += 1
                 name = "\(hint)\(n)"
             }
+            nextSuffix[hint] = n
             used.insert(name)
             names[index] = name
         }

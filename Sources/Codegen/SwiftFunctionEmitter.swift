@@ -103,6 +103,9 @@ struct SwiftFunctionEmitter {
         self.source = source
         self.sourceName = sourceName
         (names, usedNames) = Naming.valueNames(function, parameters: function.parameterNames.map(SwiftFunctionEmitter.label))
+        (literals, definingBlock, useCount) = (ValueTable(count: function.valueTypes.count),
+                                               ValueTable(count: function.valueTypes.count),
+                                               ValueTable(count: function.valueTypes.count))
         for b in function.blocks {
             for i in b.instructions where i.op == .const {
                 if let r = i.result, case .constant(let c) = i.payload { literals[r] = SwiftFunctionEmitter.literal(c) }

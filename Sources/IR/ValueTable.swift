@@ -10,12 +10,16 @@ public struct ValueTable<Element> {
 
     public init() {}
 
+    /// A table with room for values numbered below `count`.
+    public init(count: Int) { storage = Array(repeating: nil, count: count) }
+
     public subscript(_ v: ValueID) -> Element? {
         get { v.index < storage.count ? storage[v.index] : nil }
         set {
             if v.index >= storage.count {
                 guard newValue != nil else { return }
-                storage += Array(repeating: nil, count: v.index + 1 - storage.count)
+                storage.reserveCapacity(Swift.max(2 * storage.count, v.index + 1))
+                while storage.count <= v.index { storage.append(nil) }
             }
             storage[v.index] = newValue
         }
