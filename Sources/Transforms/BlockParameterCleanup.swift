@@ -19,8 +19,9 @@ public enum BlockParameterCleanup {
     /// A worklist over parameters, linear in the function's size up to the replacements' chains: a parameter
     /// is checked again only when one of the values passed to it is replaced.
     public static func run(on function: inout Function) {
-        // Tables indexed by value number, not dictionaries: this runs on every sweep, and hashing was most
-        // of its time on large functions.
+        // Flat tables indexed by value and parameter number, not dictionaries or arrays of arrays: this runs
+        // on every sweep, and hashing, then allocating and freeing the small arrays, was most of its time.
+        let blocks = function.blocks
         var replacement = [ValueID?](repeating: nil, count: function.valueTypes.count)
         var replaced = false
         func resolve(_ v: ValueID) -> ValueID {
@@ -28,55 +29,99 @@ public enum BlockParameterCleanup {
             while let next = replacement[v.index] { v = next }
             return v
         }
-        // The arguments each parameter receives, and the parameters each value is passed to.
-        var incoming: [[[ValueID]]] = function.blocks.map { Array(repeating: [], count: $0.parameters.count) }
-        var receivers = [[(block: Int, position: Int)]](repeating: [], count: function.valueTypes.count)
-        var hasEdges = Array(repeating: false, count: function.blocks.count)
-        for block in function.blocks {
+        // Every block parameter is a slot: block b's parameter j is slot firstSlot[b] + j.
+        var firstSlot = [Int](repeating: 0, count: blocks.count + 1)
+        var edges = [Int](repeating: 0, count: blocks.count)
+        for (b, block) in blocks.enumerated() {
+            firstSlot[b + 1] = firstSlot[b] + block.parameters.count
+            for target in block.terminator.successors { edges[target.block.index] += 1 }
+        }
+        let slots = firstSlot[blocks.count]
+        var blockOf = [Int](repeating: 0, count: slots)
+        for b in blocks.indices { for s in firstSlot[b]..<firstSlot[b + 1] { blockOf[s] = b } }
+        // The arguments of block b's edges, edge by edge: edge e passes parameter j arguments[firstArgument[b] + e * P + j].
+        var firstArgument = [Int](repeating: 0, count: blocks.count + 1)
+        for b in blocks.indices { firstArgument[b + 1] = firstArgument[b] + edges[b] * blocks[b].parameters.count }
+        var arguments = [ValueID](repeating: ValueID(0), count: firstArgument[blocks.count])
+        // The slots each value is passed to, as linked lists (head, tail by value; next by entry).
+        var head = [Int](repeating: -1, count: function.valueTypes.count)
+        var tail = [Int](repeating: -1, count: function.valueTypes.count)
+        var entrySlot: [Int] = [], entryNext: [Int] = []
+        entrySlot.reserveCapacity(arguments.count)
+        entryNext.reserveCapacity(arguments.count)
+        func link(_ value: ValueID, _ slot: Int) {
+            entrySlot.append(slot)
+            entryNext.append(-1)
+            let entry = entrySlot.count - 1
+            if tail[value.index] >= 0 { entryNext[tail[value.index]] = entry } else { head[value.index] = entry }
+            tail[value.index] = entry
+        }
+        var filled = [Int](repeating: 0, count: blocks.count)
+        for block in blocks {
             for target in block.terminator.successors {
-                let b = target.block.index
-                hasEdges[b] = true
-                for (j, argument) in target.arguments.enumerated() where j < incoming[b].count {
-                    incoming[b][j].append(argument)
-                    receivers[argument.index].append((b, j))
+                let b = target.block.index, count = blocks[b].parameters.count
+                let base = firstArgument[b] + filled[b] * count
+                filled[b] += 1
+                for (j, argument) in target.arguments.enumerated() where j < count {
+                    arguments[base + j] = argument
+                    link(argument, firstSlot[b] + j)
                 }
             }
         }
-        var work: [(block: Int, position: Int)] = []
-        for b in function.blocks.indices.dropFirst().reversed() where hasEdges[b] {
-            for j in function.blocks[b].parameters.indices.reversed() { work.append((b, j)) }
+        func argumentsOf(_ slot: Int) -> StrideTo<Int> {
+            let b = blockOf[slot], count = blocks[b].parameters.count
+            return stride(from: firstArgument[b] + slot - firstSlot[b], to: firstArgument[b + 1], by: Swift.max(count, 1))
         }
-        var removed: [Set<Int>] = Array(repeating: [], count: function.blocks.count)
-        while let (b, j) = work.popLast() {
-            guard !removed[b].contains(j) else { continue }
-            let parameter = function.blocks[b].parameters[j]
+        var work: [Int] = []
+        for b in blocks.indices.dropFirst().reversed() where edges[b] > 0 {
+            for s in (firstSlot[b]..<firstSlot[b + 1]).reversed() { work.append(s) }
+        }
+        var removed = [Bool](repeating: false, count: slots)
+        var moved: [Int] = []
+        while let s = work.popLast() {
+            guard !removed[s] else { continue }
+            let b = blockOf[s]
+            let parameter = blocks[b].parameters[s - firstSlot[b]]
             var other: ValueID? = nil
             var trivial = true
-            for argument in incoming[b][j] {
-                let v = resolve(argument)
+            for k in argumentsOf(s) {
+                let v = resolve(arguments[k])
                 if v == parameter || v == other { continue }
                 if other == nil { other = v } else { trivial = false; break }
             }
             guard trivial, let value = other else { continue }
             replacement[parameter.index] = value
             replaced = true
-            removed[b].insert(j)
+            removed[s] = true
             // Whatever received the parameter now receives the value: check those parameters again.
-            let moved = receivers[parameter.index]
-            receivers[parameter.index] = []
-            receivers[value.index] += moved
+            moved.removeAll(keepingCapacity: true)
+            var entry = head[parameter.index]
+            while entry >= 0 {
+                moved.append(entrySlot[entry])
+                entry = entryNext[entry]
+            }
+            if head[parameter.index] >= 0 {
+                if tail[value.index] >= 0 { entryNext[tail[value.index]] = head[parameter.index] }
+                else { head[value.index] = head[parameter.index] }
+                tail[value.index] = tail[parameter.index]
+                head[parameter.index] = -1
+                tail[parameter.index] = -1
+            }
             work += moved.reversed()
         }
-        let resolvedIncoming = incoming.map { $0.map { $0.map(resolve) } }
-        for (parameter, value, block, index) in redundantGroups(function, incoming: resolvedIncoming, removed: removed) {
+        for (parameter, value, block, index) in redundantGroups(
+            function, arguments: { b, j in argumentsOf(firstSlot[b] + j).map { resolve(arguments[$0]) } },
+            removed: { b, j in removed[firstSlot[b] + j] }) {
             replacement[parameter.index] = value
             replaced = true
-            removed[block].insert(index)
+            removed[firstSlot[block] + index] = true
         }
         guard replaced else { return }
-        for b in function.blocks.indices where !removed[b].isEmpty {
+        var removedPositions = [Set<Int>](repeating: [], count: blocks.count)
+        for s in 0..<slots where removed[s] { removedPositions[blockOf[s]].insert(s - firstSlot[blockOf[s]]) }
+        for b in function.blocks.indices where !removedPositions[b].isEmpty {
             function.blocks[b].parameters = function.blocks[b].parameters.enumerated()
-                .filter { !removed[b].contains($0.offset) }.map(\.element)
+                .filter { !removedPositions[b].contains($0.offset) }.map(\.element)
         }
         for b in function.blocks.indices {
             for i in function.blocks[b].instructions.indices
@@ -84,8 +129,8 @@ public enum BlockParameterCleanup {
                 function.blocks[b].instructions[i].operands = function.blocks[b].instructions[i].operands.map(resolve)
             }
             var terminator = function.blocks[b].terminator.mappingOperands(resolve)
-            for target in Set(terminator.successors.map(\.block.index)) where !removed[target].isEmpty {
-                terminator = terminator.droppingArguments(removed[target], to: BlockID(target))
+            for target in Set(terminator.successors.map(\.block.index)) where !removedPositions[target].isEmpty {
+                terminator = terminator.droppingArguments(removedPositions[target], to: BlockID(target))
             }
             function.blocks[b].terminator = terminator
         }
@@ -96,19 +141,20 @@ extension BlockParameterCleanup {
     /// Each strongly connected group of the remaining parameters (linked by one passing another as an
     /// argument) that receives a single value from outside the group: its parameters, with that value and
     /// their places (Tarjan's SCCs). `incoming` holds the arguments already resolved.
-    static func redundantGroups(_ function: Function, incoming: [[[ValueID]]], removed: [Set<Int>])
+    static func redundantGroups(_ function: Function, arguments incoming: (Int, Int) -> [ValueID],
+                                removed: (Int, Int) -> Bool)
         -> [(parameter: ValueID, value: ValueID, block: Int, index: Int)] {
         // The remaining parameters, numbered; each one's arguments, and those that are parameters too.
         var nodes: [(parameter: ValueID, block: Int, index: Int)] = []
         var number = [Int](repeating: -1, count: function.valueTypes.count)
         for (b, block) in function.blocks.enumerated().dropFirst() {
-            for (j, p) in block.parameters.enumerated() where !removed[b].contains(j) {
+            for (j, p) in block.parameters.enumerated() where !removed(b, j) {
                 number[p.index] = nodes.count
                 nodes.append((p, b, j))
             }
         }
         guard !nodes.isEmpty else { return [] }
-        let arguments = nodes.map { incoming[$0.block][$0.index] }
+        let arguments = nodes.map { incoming($0.block, $0.index) }
         let successors = arguments.map { $0.compactMap { number[$0.index] >= 0 ? number[$0.index] : nil } }
         // Tarjan's algorithm with an explicit stack.
         var order = [Int](repeating: -1, count: nodes.count), low = [Int](repeating: 0, count: nodes.count)
