@@ -81,9 +81,13 @@ struct Naming {
         return out.filter { $0.isLetter || $0.isNumber || $0 == "_" }
     }
 
-    /// Unique Swift names for a function's values, by value number: source names where known, `vN` otherwise;
-    /// and the set of the names that are not `vN` (the only ones another name can collide with).
-    static func valueNames(_ function: Function, parameters: [String]) -> (names: [String], chosen: Set<String>) {
+    /// The name of value number `index` that no source variable gave a name.
+    static func defaultName(_ index: Int) -> String { "v\(index)" }
+
+    /// Unique Swift names for a function's values, by value number: source names where known, nil for `vN`
+    /// (or `vN` itself where a source name could collide with it); and the set of the names that are not `vN`
+    /// (the only ones another name can collide with).
+    static func valueNames(_ function: Function, parameters: [String]) -> (names: [String?], chosen: Set<String>) {
         var names = [String?](repeating: nil, count: function.valueTypes.count)
         var used = Set<String>(parameters)
         for (p, name) in zip(function.parameters, parameters) { names[p.index] = name }
@@ -103,10 +107,16 @@ struct Naming {
             used.insert(name)
             names[index] = name
         }
-        // `vN` differs from every other `vM`: only a source name can be taken already.
+        // `vN` differs from every other `vM`: only a source name can be taken already. Where none has that form
+        // (almost always), the rest stay nil and read as `vN` (see `defaultName`): no string made per value.
+        let vNames = used.contains { name in
+            name.first == "v" && name.dropFirst().contains(where: \.isNumber)
+                && name.dropFirst().allSatisfy { $0.isNumber || $0 == "_" }
+        }
+        guard vNames else { return (names, used) }
         return (names.indices.map { index in
             if let name = names[index] { return name }
-            var name = "v\(index)"
+            var name = defaultName(index)
             while used.contains(name) { name += "_" }
             if name.hasSuffix("_") { used.insert(name) }
             return name

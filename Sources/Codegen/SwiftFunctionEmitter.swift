@@ -19,7 +19,7 @@ struct SwiftFunctionEmitter {
     /// The Swift expression naming the `.adj` file in sites (`source`, or `Self.source` in a namespace).
     let sourceName: String
     /// Each value's Swift name, by value number.
-    private let names: [String]
+    private let names: [String?]
     /// Every name `names` holds, and those made since (`freshName`).
     private var usedNames: Set<String>
     /// Constants are written where they are used, not bound to names.
@@ -360,7 +360,7 @@ struct SwiftFunctionEmitter {
 
     func name(_ v: ValueID) -> String {
         if !storage.isEmpty, let root = storage[v] { return name(root) }
-        return literals[v] ?? inlined.expressions[v] ?? (v.index < names.count ? names[v.index] : "v\(v.index)")
+        return literals[v] ?? inlined.expressions[v] ?? (v.index < names.count ? names[v.index] : nil) ?? Naming.defaultName(v.index)
     }
 
     /// Whether `v` is a constant written inline as a literal.
