@@ -341,9 +341,15 @@ struct SwiftFunctionEmitter {
     /// Fills `inlinable`: pure Real arithmetic (no trap, no effect, so it may run where it is read instead)
     /// whose one read is in the same block, of a value no source variable names. Nothing between the two can
     /// change its operands: Reals are assigned where defined, and block parameters only at the block's end.
+    /// Inline expressions nest at most this deep; the value that would go deeper gets a `let`. A chain of
+    /// values each read once (an adjoint summed over a long straight-line function) otherwise became one
+    /// expression of 65,000 characters: quadratic to build here, and slow for swiftc to type-check.
+    static let inlineDepth = 8
+
     private mutating func findInlinable() {
         guard explain == nil, structured else { return }
         let arithmetic: Set<Opcode> = [.add, .sub, .mul, .div, .neg]
+        var depth = ValueTable<Int>(count: function.valueTypes.count)
         for b in function.blocks {
             var readHere: [ValueID: Int] = [:]
             for v in b.instructions.flatMap(\.operands) + b.terminator.operands { readHere[v, default: 0] += 1 }
@@ -353,6 +359,9 @@ struct SwiftFunctionEmitter {
                       storage[r] == nil, i.operands.allSatisfy({ function.type(of: $0) == .real }),
                       // Literals alone have no type yet (`-2.0 < 1.0` is ambiguous beside the runtime's operators).
                       i.operands.contains(where: { literals[$0] == nil }) else { continue }
+                let nesting = 1 + (i.operands.map { depth[$0] ?? 0 }.max() ?? 0)
+                guard nesting <= SwiftFunctionEmitter.inlineDepth else { continue }
+                depth[r] = nesting
                 inlinable.insert(r)
             }
         }

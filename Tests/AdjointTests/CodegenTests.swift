@@ -515,3 +515,23 @@ func generatedSwiftBuildsWithoutWarnings(name: String) throws {
         #expect(compiled.output == interpreted.output, "x = \(x)")
     }
 }
+
+@Test func longChainsOfOneUseValuesAreNotOneExpression() throws {
+    // Sixty terms summed: each partial sum is read once, so each could be written inline in the next, and the
+    // whole sum was one line (65,000 characters in the benchmark's straight-line function, quadratic to build
+    // and slow for swiftc). Nesting stops at `inlineDepth`; the compiled gradient is still the interpreter's.
+    let terms = (1...60).map { "x * \($0).5" }.joined(separator: " + ")
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("adjoint-chain-\(UUID().uuidString).adj")
+    try "@differentiable\nfunc f(x: Real) -> Real {\n    return \(terms)\n}\n".write(to: url, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: url) }
+    let swift = try runAdjoint(["compile", url.path, "--emit", "swift", "--no-runtime"])
+    #expect(swift.status == 0)
+    let generated = swift.output.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("//") }
+    let longest = generated.map(\.count).max() ?? 0
+    #expect(longest < 300, "\(generated.first { $0.count == longest } ?? "")")
+    let arguments = ["grad", url.path, "-f", "f", "--arg", "x=0.75"]
+    let compiled = try runAdjoint(arguments + ["--compiled"])
+    let interpreted = try runAdjoint(arguments + ["--json"])
+    #expect(compiled.status == 0, "\(compiled.output)")
+    #expect(compiled.output == interpreted.output)
+}
