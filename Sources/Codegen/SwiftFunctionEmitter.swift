@@ -350,11 +350,16 @@ struct SwiftFunctionEmitter {
         guard explain == nil, structured else { return }
         let arithmetic: Set<Opcode> = [.add, .sub, .mul, .div, .neg]
         var depth = ValueTable<Int>(count: function.valueTypes.count)
+        var readHere = [Int](repeating: 0, count: function.valueTypes.count)
         for b in function.blocks {
-            var readHere: [ValueID: Int] = [:]
-            for v in b.instructions.flatMap(\.operands) + b.terminator.operands { readHere[v, default: 0] += 1 }
+            for i in b.instructions { for v in i.operands { readHere[v.index] += 1 } }
+            for v in b.terminator.operands { readHere[v.index] += 1 }
+            defer {
+                for i in b.instructions { for v in i.operands { readHere[v.index] = 0 } }
+                for v in b.terminator.operands { readHere[v.index] = 0 }
+            }
             for i in b.instructions where arithmetic.contains(i.op) {
-                guard let r = i.result, function.type(of: r) == .real, useCount[r] == 1, readHere[r] == 1,
+                guard let r = i.result, function.type(of: r) == .real, useCount[r] == 1, readHere[r.index] == 1,
                       function.valueNames[r.index] == nil, !hoisted.contains(r), !reassigned.contains(r),
                       storage[r] == nil, i.operands.allSatisfy({ function.type(of: $0) == .real }),
                       // Literals alone have no type yet (`-2.0 < 1.0` is ambiguous beside the runtime's operators).

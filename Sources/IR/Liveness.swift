@@ -32,8 +32,11 @@ public struct Liveness: Sendable {
         var definingBlock: [ValueID: Int] = [:]
         for block in function.blocks {
             let b = block.id.index
-            for p in block.parameters { definingBlock[p] = b }
+            for p in block.parameters where include(p) { definingBlock[p] = b }
+            // Only the values asked for: the queries answer false for the rest (no `liveIn`), and a function of
+            // 100,000 Reals and no tensors needs no table at all.
             func read(_ v: ValueID, at position: Int) {
+                guard include(v) else { return }
                 var r = reads[b][v] ?? Reads()
                 r.count += 1
                 if r.count == 1 || r.last != position { r.atLast = 0 }
@@ -43,7 +46,7 @@ public struct Liveness: Sendable {
             }
             for (k, instruction) in block.instructions.enumerated() {
                 for v in instruction.operands { read(v, at: k) }
-                if let r = instruction.result { definingBlock[r] = b }
+                if let r = instruction.result, include(r) { definingBlock[r] = b }
             }
             for v in block.terminator.operands { read(v, at: block.instructions.count) }
         }

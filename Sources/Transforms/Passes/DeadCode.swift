@@ -22,8 +22,9 @@ public enum DeadCode: FunctionPass {
     /// in the function's size (a parameter is live only when an argument read as live reaches it).
     public static func run(on function: inout Function) {
         var live = [Bool](repeating: false, count: function.valueTypes.count)
-        var definition: [Int: (block: Int, index: Int)] = [:]
-        var parameterPosition: [Int: (block: Int, position: Int)] = [:]
+        // Tables by value number (dictionaries hashed every value of every function).
+        var definition = [(block: Int, index: Int)?](repeating: nil, count: function.valueTypes.count)
+        var parameterPosition = [(block: Int, position: Int)?](repeating: nil, count: function.valueTypes.count)
         for (b, block) in function.blocks.enumerated() {
             for (j, p) in block.parameters.enumerated() { parameterPosition[p.index] = (b, j) }
             for (k, i) in block.instructions.enumerated() { if let r = i.result { definition[r.index] = (b, k) } }
