@@ -169,6 +169,49 @@ struct SwiftFunctionEmitter {
         findInlinable()
         findCountedLoops()
         findCheckedElementAdds()
+        findSquareDots()
+    }
+
+    /// `y = dot(x, x)`, read only by `toReal(y)` and as the shape of the head of its adjoint
+    /// `dotAdjointOfSquare(h, like: y, x)`, all in one block, with h spelled from parameters and literals alone:
+    /// the gradient of `c * dot(x, x)`. The three are one pass over x, as a person writes it (value and
+    /// gradient together, no one-element tensor), made at the `dot`, named `square` + the dot's number.
+    private struct SquareDot {
+        var toReal: ValueID, adjoint: ValueID
+        /// The head, spelled where the `dot` is.
+        var head: String
+        var variable: String
+    }
+    private var squareDots: [ValueID: SquareDot] = [:]
+    /// The `toReal` and adjoint of each `squareDots` entry, by their results: the dot each reads.
+    private var squareDotParts: [ValueID: ValueID] = [:]
+
+    private mutating func findSquareDots() {
+        guard structured, explain == nil, !squareAdjoints.isEmpty else { return }
+        /// A parameter, a literal, or arithmetic written inline on them: spelled the same anywhere.
+        func early(_ v: ValueID, depth: Int = 0) -> String? {
+            if let literal = literals[v] { return literal }
+            if function.parameters.contains(v) { return name(v) }
+            guard depth < 4, inlinable.contains(v), let d = definition(v), d.operands.count == 2,
+                  let symbol = [Opcode.add: "+", .sub: "-", .mul: "*", .div: "/"][d.op],
+                  let a = early(d.operands[0], depth: depth + 1), let b = early(d.operands[1], depth: depth + 1),
+                  // Literals alone have no type yet (the inliner's rule).
+                  literals[d.operands[0]] == nil || literals[d.operands[1]] == nil else { return nil }
+            return "(\(a) \(symbol) \(b))"
+        }
+        for (r, square) in squareAdjoints {
+            guard let broadcast = broadcastHeads[r], let dot = definition(broadcast.like), dot.op == .dot,
+                  dot.operands == [square.operand, square.operand], useCount[broadcast.like] == 2,
+                  let block = definingBlock[r], definingBlock[broadcast.like] == block,
+                  let toReal = function.blocks[block].instructions.first(where: {
+                      $0.op == .toreal && $0.operands == [broadcast.like] }),
+                  let value = toReal.result, !hoisted.contains(value), !hoisted.contains(r),
+                  let head = early(broadcast.real) else { continue }
+            squareDots[broadcast.like] = SquareDot(toReal: value, adjoint: r, head: head,
+                                                   variable: "square\(broadcast.like.index)")
+            squareDotParts[value] = broadcast.like
+            squareDotParts[r] = broadcast.like
+        }
     }
 
     /// The `continue loopN` lines written, by loop header: a label with none is dropped.
@@ -902,6 +945,20 @@ struct SwiftFunctionEmitter {
         if let r = instruction.result, loopVariables.contains(r) { return }
         var x = instruction.operands.map { name($0) }
         if let r = instruction.result, fusedFits.contains(r) || fusedProducts.contains(r) { return }
+        if let r = instruction.result, let square = squareDots[r] {
+            w.line("let \(square.variable) = squareDot(\(x[0]), head: \(square.head), at: \(siteText(instruction.location)))")
+            return
+        }
+        if let r = instruction.result, let dot = squareDotParts[r], let square = squareDots[dot] {
+            if r == square.toReal {
+                define(r, "\(square.variable).value ?? toReal(\(square.variable).dot!, at: \(siteText(instruction.location)))",
+                       into: &w)
+            } else {
+                define(r, "\(square.variable).adjoint ?? dotAdjointOfSquare(\(square.head), like: \(square.variable).dot!, "
+                       + "\(name(squareAdjoints[r]!.operand)), at: \(siteText(instruction.location)))", into: &w)
+            }
+            return
+        }
         if let r = instruction.result, let square = squareAdjoints[r] {
             let head = broadcastHeads[r].map { "\(name($0.real)), like: \(name($0.like))" } ?? name(square.head)
             define(r, "dotAdjointOfSquare(\(head), \(name(square.operand)), at: \(siteText(instruction.location)))", into: &w)

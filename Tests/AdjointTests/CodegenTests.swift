@@ -535,3 +535,27 @@ func generatedSwiftBuildsWithoutWarnings(name: String) throws {
     #expect(compiled.status == 0, "\(compiled.output)")
     #expect(compiled.output == interpreted.output)
 }
+
+@Test func squareDotIsOnePassAndEqualsTheInterpreter() throws {
+    // The gradient of `c * dot(x, x)` makes the value and 2c·x in one pass (`squareDot`), summing in `dot`'s order:
+    // the compiled gradient prints the interpreter's JSON bit for bit; a matrix takes the general path, with the
+    // same result for a 1×1 matrix and the same error (toReal's, at its place) for a 2×2 one.
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("adjoint-square-\(UUID().uuidString).adj")
+    try "@differentiable\nfunc f(x: Tensor) -> Real {\n    return 0.3 * dot(x, x)\n}\n"
+        .write(to: url, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: url) }
+    let swift = try runAdjoint(["compile", url.path, "--emit", "swift", "--no-runtime"])
+    #expect(swift.output.contains("squareDot(x, head: "), "\(swift.output)")
+    for x in ["[0.7, 1.1, 2.3, 0.9, 1.3]", "zeros(0)", "[[3.0]]", "[[1, 2], [3, 4]]"] {
+        let arguments = ["grad", url.path, "-f", "f", "--arg", "x=\(x)"]
+        let compiled = try runAdjoint(arguments + ["--compiled"])
+        let interpreted = try runAdjoint(arguments + ["--json"])
+        #expect(compiled.status == interpreted.status, "x = \(x): \(compiled.output) | \(interpreted.output)")
+        if interpreted.status == 0 {
+            #expect(compiled.output == interpreted.output, "x = \(x)")
+        } else {
+            #expect(compiled.output.contains(":3:") && compiled.output.contains("expected a Real"), "\(compiled.output)")
+            #expect(interpreted.output.contains(":3:") && interpreted.output.contains("expected a Real"), "\(interpreted.output)")
+        }
+    }
+}

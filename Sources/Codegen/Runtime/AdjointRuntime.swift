@@ -1586,6 +1586,32 @@ public func dotAdjointOfSquare(_ ybar: Double, like y: Tensor, _ a: Tensor, at s
     return elementwise(a) { let t = ybar * $0; return t + t }
 }
 
+/// `dot(a, a)` with its value and the adjoint `dotAdjointOfSquare(head, like: dot(a, a), a)` made in one pass
+/// over a vector `a`, the sum in `dot`'s order (the gradient of `c * dot(x, x)`); for another rank only the
+/// product, and the value and adjoint are left to `toReal` and `dotAdjointOfSquare` where they were.
+public struct SquareDot {
+    public let dot: Tensor?
+    public let value: Double?
+    public let adjoint: Tensor?
+}
+
+public func squareDot(_ a: Tensor, head: Double, at site: Site) -> SquareDot {
+    guard a.shape.count == 1 else { return SquareDot(dot: dot(a, a, at: site), value: nil, adjoint: nil) }
+    var s = 0.0
+    let adjoint = a.scalars.withUnsafeBufferPointer { p in
+        [Double](unsafeUninitializedCapacity: p.count) { out, count in
+            for i in 0..<p.count {
+                let v = p[i]
+                s += v * v
+                let t = head * v
+                out[i] = t + t
+            }
+            count = p.count
+        }
+    }
+    return SquareDot(dot: nil, value: s, adjoint: Tensor(validShape: a.shape, scalars: adjoint))
+}
+
 /// The adjoint of `b` in `y = dot(a, b)`.
 public func dotAdjointB(_ ybar: Tensor, _ a: Tensor, _ b: Tensor, at site: Site) -> Tensor {
     switch (a.shape.count, b.shape.count) {

@@ -21,9 +21,9 @@ public func w1_dotGradient(x: Tensor, head: Double? = nil) -> (value: Double, x:
 
 func w1_dotValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor) {
     // return 2 * dot(x, x)
-    let v2 = dot(x, x, at: Site(source, 5, 16))
-    let v5 = toReal(v2, at: Site(source, 5, 14))
-    var v19 = dotAdjointOfSquare((head0 * 2.0), like: v2, x, at: Site(source, 5, 16))
+    let square2 = squareDot(x, head: (head0 * 2.0), at: Site(source, 5, 16))
+    let v5 = square2.value ?? toReal(square2.dot!, at: Site(source, 5, 14))
+    var v19 = square2.adjoint ?? dotAdjointOfSquare((head0 * 2.0), like: square2.dot!, x, at: Site(source, 5, 16))
     v19.fitShape(like: x, at: Site(source, 4, 6))
     let v24 = ((2.0 * v5), v19)
     return v24
