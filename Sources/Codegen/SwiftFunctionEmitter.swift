@@ -192,12 +192,13 @@ struct SwiftFunctionEmitter {
         func early(_ v: ValueID, depth: Int = 0) -> String? {
             if let literal = literals[v] { return literal }
             if function.parameters.contains(v) { return name(v) }
-            guard depth < 4, inlinable.contains(v), let d = definition(v), d.operands.count == 2,
-                  let symbol = [Opcode.add: "+", .sub: "-", .mul: "*", .div: "/"][d.op],
-                  let a = early(d.operands[0], depth: depth + 1), let b = early(d.operands[1], depth: depth + 1),
-                  // Literals alone have no type yet (the inliner's rule).
-                  literals[d.operands[0]] == nil || literals[d.operands[1]] == nil else { return nil }
-            return "(\(a) \(symbol) \(b))"
+            guard depth < 4, inlinable.contains(v), let d = definition(v) else { return nil }
+            var operands: [String] = []
+            for o in d.operands {
+                guard let spelled = early(o, depth: depth + 1) else { return nil }
+                operands.append(spelled)
+            }
+            return expression(d, operands: operands).map { "(\($0))" }
         }
         for (r, square) in squareAdjoints {
             guard let broadcast = broadcastHeads[r], let dot = definition(broadcast.like), dot.op == .dot,
@@ -254,13 +255,13 @@ struct SwiftFunctionEmitter {
         return (here, next)
     }
 
-    /// Declares the pending values of the spans whose elements a counted loop carries; returns each span and
-    /// its pending value.
-    private mutating func carryElements(of counted: CountedFor, spanned: [ValueID],
-                                        into w: inout SwiftWriter) -> [(span: String, pending: String)] {
+    /// Declares the pending values of the spans whose elements a counted loop carries (`pairs`, by span
+    /// root); returns each span and its pending value.
+    private mutating func carryElements(_ pairs: [ValueID: (here: Instruction, next: Instruction)], of counted: CountedFor,
+                                        spanned: [ValueID], into w: inout SwiftWriter) -> [(span: String, pending: String)] {
         var carried: [(span: String, pending: String)] = []
         for v in spanned {
-            guard let span = elementSpans[v], let (here, next) = carriedPair(v, in: counted) else { continue }
+            guard let span = elementSpans[v], let (here, next) = pairs[v] else { continue }
             let pending = freshName("pending")
             // -0.0 adds nothing to any value, -0.0 included.
             w.line("var \(pending) = -0.0")
@@ -276,7 +277,7 @@ struct SwiftFunctionEmitter {
     private var checkedElementAdds: Set<ValueID> = []
     /// Such adds where one block makes several to one span: written unchecked, swiftc makes the adds at i and
     /// i + 1 one vector load and store, which the next iteration's overlaps, and store forwarding fails (W3's
-    /// gradient ran 3.5× slower, W7's 2×). The checks keep them apart, unless the loop carries the element.
+    /// gradient ran 4.9× slower, W7's 2×). The checks keep them apart, unless the loop carries the element.
     private var checkedElementPairs: Set<ValueID> = []
 
     private mutating func findCheckedElementAdds() {
@@ -381,14 +382,14 @@ struct SwiftFunctionEmitter {
         }
     }
 
-    /// Fills `inlinable`: pure Real arithmetic (no trap, no effect, so it may run where it is read instead)
-    /// whose one read is in the same block, of a value no source variable names. Nothing between the two can
-    /// change its operands: Reals are assigned where defined, and block parameters only at the block's end.
     /// Inline expressions nest at most this deep; the value that would go deeper gets a `let`. A chain of
     /// values each read once (an adjoint summed over a long straight-line function) otherwise became one
     /// expression of 65,000 characters: quadratic to build here, and slow for swiftc to type-check.
     static let inlineDepth = 8
 
+    /// Fills `inlinable`: pure Real arithmetic (no trap, no effect, so it may run where it is read instead)
+    /// whose one read is in the same block, of a value no source variable names. Nothing between the two can
+    /// change its operands: Reals are assigned where defined, and block parameters only at the block's end.
     private mutating func findInlinable() {
         guard explain == nil, structured else { return }
         let arithmetic: Set<Opcode> = [.add, .sub, .mul, .div, .neg]
@@ -480,14 +481,18 @@ struct SwiftFunctionEmitter {
         case .loop(let header, let body):
             reserveTapes(for: header, into: &w)
             let spanned = elementLoops[header.index] ?? []
+            var carriedPairs: [ValueID: (here: Instruction, next: Instruction)] = [:]
+            if let counted = countedLoops[header.index] {
+                for v in spanned { carriedPairs[v] = carriedPair(v, in: counted) }
+            }
             for v in spanned {
                 let span = freshName("elements"), rank = freshName("rank")
                 // Adds at checked indices check no rank.
-                let carried = countedLoops[header.index].flatMap { carriedPair(v, in: $0) }
+                let carried = carriedPairs[v].map { [$0.here.result, $0.next.result] } ?? []
                 let checksRank = (loops.blocks[header.index] ?? []).contains { b in
                     function.blocks[b].instructions.contains { i in
                         guard i.op == .addat, let r = i.result, storage[r] == v else { return false }
-                        return !checkedElementAdds.contains(r) && carried.map { [$0.here.result, $0.next.result] }?.contains(r) != true
+                        return !checkedElementAdds.contains(r) && !carried.contains(r)
                     }
                 }
                 w.line(checksRank ? "let \(rank) = \(name(v)).prepareElementUpdates()" : "_ = \(name(v)).prepareElementUpdates()")
@@ -514,7 +519,7 @@ struct SwiftFunctionEmitter {
                     let trips = "0..<" + (isCount(counted.start) || literals[counted.start] != nil ? count : "Swift.max(0, \(count))")
                     range = unread ? trips : "(\(trips)).reversed()"
                 }
-                let carried = carryElements(of: counted, spanned: spanned, into: &w)
+                let carried = carryElements(carriedPairs, of: counted, spanned: spanned, into: &w)
                 let line = w.position
                 w.block("loop\(header.index): for \(unread ? "_" : name(counted.variable)) in \(range) {") { w in
                     emitBranch(counted.body, from: header, s, into: &w)
