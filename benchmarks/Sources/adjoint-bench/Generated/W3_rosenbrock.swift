@@ -44,7 +44,7 @@ func w3_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
     v5 = v3 - 1
-    let v55 = Tensor.zeros(like: x)
+    let v55 = Tensor.uninitialized(like: x)
     (s2, v40) = (0.0, v55)
     _ = v40.prepareElementUpdates()
     var elements1 = v40.scalars.mutableSpan
@@ -68,7 +68,7 @@ func w3_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
         pending1 = (head0 * v96)
         s2 = s3
     }
-    if v5 > 0 { elements1.add(pending1, atChecked: v5) }
+    elements1.finishZeroStart(pending1, start: 0, bound: v5)
     let v102 = (s2, v40)
     return v102
 }

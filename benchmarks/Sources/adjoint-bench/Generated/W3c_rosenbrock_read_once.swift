@@ -46,7 +46,7 @@ func w3c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
     v5 = v3 - 1
-    let v53 = Tensor.zeros(like: x)
+    let v53 = Tensor.uninitialized(like: x)
     (s2, v38) = (0.0, v53)
     _ = v38.prepareElementUpdates()
     var elements1 = v38.scalars.mutableSpan
@@ -74,7 +74,7 @@ func w3c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
         pending1 = (head0 * v94)
         s2 = s3
     }
-    if v5 > 0 { elements1.add(pending1, atChecked: v5) }
+    elements1.finishZeroStart(pending1, start: 0, bound: v5)
     let v100 = (s2, v38)
     return v100
 }

@@ -102,7 +102,7 @@ func w7b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
     v5 = v3 - 1
-    let v65 = Tensor.zeros(like: x)
+    let v65 = Tensor.uninitialized(like: x)
     (s2, v50) = (0.0, v65)
     _ = v50.prepareElementUpdates()
     var elements1 = v50.scalars.mutableSpan
@@ -123,7 +123,7 @@ func w7b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
         pending1 = (head0 * v106)
         s2 = s3
     }
-    if v5 > 0 { elements1.add(pending1, atChecked: v5) }
+    elements1.finishZeroStart(pending1, start: 0, bound: v5)
     let v112 = (s2, v50)
     return v112
 }
