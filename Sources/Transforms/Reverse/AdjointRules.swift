@@ -85,6 +85,17 @@ struct AdjointEmitter {
         }
     }
 
+    /// An adjoint passed to another reverse block. A Tensor parameter's zero adjoint is zeros of its shape (the
+    /// parameter is at hand), not the shared rank-0 zero: so a loop-carried adjoint has one shape throughout,
+    /// whose witness is the parameter. It is passed first where the parameter's last read was: once per loop.
+    mutating func materializePassed(_ key: AdjointKey) -> ValueID {
+        if case .zero = adjoints[key] ?? .zero, source.type(of: key.value) == .tensor,
+           let p = source.parameters.firstIndex(of: key.value) {
+            return emit(.zeroslike, [primalParameters[p]], .tensor)
+        }
+        return materialize(key)
+    }
+
     /// A parameter's adjoint for the reverse sweep's result: shaped like the parameter.
     mutating func finalAdjoint(of parameter: ValueID) -> ValueID {
         let adjoint = materialize(AdjointKey(parameter))

@@ -14,8 +14,9 @@
 // so each loop iteration gets its own copy and LIFO order matches block for block.
 //
 // Adjoints are SSA values too. Every reverse block takes one parameter per adjoint
-// that crosses blocks (`crossKeys`), and passes the current ones on; the block
-// parameter cleanup afterwards removes the parameters that only ever pass a value
+// live across its start (`blockKeys`: of the values read after its forward block, and
+// of that block's branch arguments), and passes on those its predecessor's takes; the
+// block parameter cleanup afterwards removes the parameters that only ever pass a value
 // through. Within a block, adjoints stay symbolic (`AdjointValue`).
 //
 // Calls are split the same way: the forward sweep calls the callee's forward sweep,
@@ -54,7 +55,8 @@ struct ReverseMode {
     private var incomingEdges: [[IncomingEdge]]
     private var reachable: [BlockID]
     private var returnBlocks: [BlockID] = []
-    private var crossKeys: [AdjointKey] = []
+    /// For each block, the adjoints its reverse block takes (see `computeBlockKeys`).
+    private var blockKeys: [[AdjointKey]] = []
     /// Values pushed at the end of each forward block: (value, tape).
     private var recorded: [[(value: ValueID, tape: Int)]]
     private var traceTapes: [Int: Int] = [:]
@@ -105,7 +107,7 @@ struct ReverseMode {
         recomputation = Recomputation(source, loops: loops, incomingEdges: incomingEdges,
                                       definition: { [source] in context.definition(of: $0, in: source) })
         try planCalls()
-        crossKeys = computeCrossKeys()
+        blockKeys = computeBlockKeys()
     }
 
     private func countedLoop(headedBy block: BlockID) -> Int? { loops.firstIndex { $0.header == block } }
@@ -130,25 +132,39 @@ struct ReverseMode {
         }
     }
 
-    /// Adjoints that live across reverse blocks: of values used outside their defining block, and of
-    /// branch arguments (their adjoint arrives in the successor's reverse block).
-    private func computeCrossKeys() -> [AdjointKey] {
-        var keys = Set<AdjointKey>()
-        func add(_ v: ValueID) {
-            guard activity.isActive(v) else { return }
-            keys.formUnion(source.adjointKeys(of: v))
-        }
+    /// For each reachable block, the adjoints that its reverse block takes and that its predecessors' reverse
+    /// blocks are passed: those of the active values live out of the block (read on some path after it) and of
+    /// its branch arguments (their adjoints arrive from the successors' reverse blocks). An adjoint is carried
+    /// only where it can be nonzero, so a function of many loops does not pass every loop's adjoints through
+    /// every block. Found per value by walking back from the blocks that read it to the block that defines it
+    /// (as `Liveness` does): the work is the size of the live ranges.
+    private func computeBlockKeys() -> [[AdjointKey]] {
+        var liveOut = [Set<ValueID>](repeating: [], count: source.blocks.count)
+        var readers: [ValueID: [Int]] = [:]
         for id in reachable {
             let block = source.blocks[id.index]
-            for instruction in block.instructions {
-                for v in instruction.operands where definingBlock[v.index] != id { add(v) }
+            func read(_ v: ValueID) {
+                if definingBlock[v.index] != id, activity.isActive(v) { readers[v, default: []].append(id.index) }
             }
-            switch block.terminator {
-            case .ret(let v?): if definingBlock[v.index] != id { add(v) }
-            default: block.terminator.successors.forEach { $0.arguments.forEach(add) }
+            for instruction in block.instructions { instruction.operands.forEach(read) }
+            block.terminator.operands.forEach(read)
+            for target in block.terminator.successors {
+                for a in target.arguments where activity.isActive(a) { liveOut[id.index].insert(a) }
             }
         }
-        return keys.sorted()
+        for (v, blocks) in readers {
+            guard let home = definingBlock[v.index]?.index else { continue }
+            var liveIn = Set<Int>()
+            var work = blocks
+            while let b = work.popLast() {
+                guard b != home, liveIn.insert(b).inserted else { continue }
+                for edge in incomingEdges[b] {
+                    liveOut[edge.from.index].insert(v)
+                    work.append(edge.from.index)
+                }
+            }
+        }
+        return liveOut.map { values in values.flatMap { source.adjointKeys(of: $0) }.sorted() }
     }
 
     // MARK: - Generation
@@ -270,36 +286,29 @@ struct ReverseMode {
         let zeroTensor = b.emit(.tensor, [zeroReal], type: .tensor, payload: .shape([]), at: .unknown)!
         let zeros = Zeros(real: zeroReal, tensor: zeroTensor)
 
-        // One reverse block per reachable forward block, each taking the crossing adjoints.
+        // One reverse block per reachable forward block, each taking the adjoints live across it.
         var reverseBlock: [Int: BlockID] = [:]
         for id in reachable {
-            reverseBlock[id.index] = b.makeBlock(parameters: crossKeys.map { source.type(ofAdjoint: $0) }
+            reverseBlock[id.index] = b.makeBlock(parameters: blockKeys[id.index].map { source.type(ofAdjoint: $0) }
                                                  + loopsOf[id.index].map { _ in ValueType.int })
         }
-        // A Tensor parameter's adjoint starts as zeros of its shape (the parameter is at hand), not as the
-        // shared rank-0 zero: so a loop-carried adjoint has one shape throughout, whose witness is the parameter.
-        let parameterIndex = Dictionary(uniqueKeysWithValues: source.parameters.enumerated().map { ($1, $0) })
-        let allZero = crossKeys.map { key -> ValueID in
-            if source.type(of: key.value) == .tensor, let p = parameterIndex[key.value] {
-                return b.emit(.zeroslike, [primalParameters[p]], type: .tensor, at: .unknown)!
-            }
-            return zeros.of(source.type(ofAdjoint: key))
-        }
+        // Nothing runs after a `ret`: the reverse blocks of the return blocks take no adjoints.
         if returnBlocks.count == 1 {
-            b.terminate(.branch(BranchTarget(reverseBlock[returnBlocks[0].index]!, allZero)), at: .unknown)
+            b.terminate(.branch(BranchTarget(reverseBlock[returnBlocks[0].index]!, [])), at: .unknown)
         } else {
             let tape = context.makeTape()
             exitTape = tape
             let which = b.emit(.pop, [], type: .int, payload: .tape(tape), at: .unknown)!
-            dispatch(&b, on: which, to: returnBlocks.map { reverseBlock[$0.index]! }, arguments: allZero)
+            dispatch(&b, on: which, to: returnBlocks.map { reverseBlock[$0.index]! }, arguments: [])
         }
 
         for id in reachable {
             let block = source.blocks[id.index]
             let start = reverseBlock[id.index]!
             b.insertionBlock = start
+            let keys = blockKeys[id.index]
             let counts = Dictionary(uniqueKeysWithValues: zip(loopsOf[id.index],
-                                                              b.parameters(of: start).dropFirst(crossKeys.count)))
+                                                              b.parameters(of: start).dropFirst(keys.count)))
             var emitter = AdjointEmitter(source: source, activity: activity, context: context, zeros: zeros,
                                          block: id, builder: b, recomputation: recomputation,
                                          primalParameters: primalParameters, loopCounts: counts)
@@ -308,7 +317,7 @@ struct ReverseMode {
             b = FunctionBuilder(existing: Function(name: "", parameterNames: [], resultType: .void))
             let influenced = inert.varied
             emitter.isInfluenced = { influenced.contains($0) }
-            for (key, parameter) in zip(crossKeys, emitter.builder.parameters(of: start)) {
+            for (key, parameter) in zip(keys, emitter.builder.parameters(of: start)) {
                 emitter.adjoints[key] = .value(parameter)
             }
             if case .ret(let v?) = block.terminator, activity.isActive(v) {
@@ -374,7 +383,7 @@ struct ReverseMode {
                 if case .value(let a) = adjoint { emitter.accumulate(key, a) }
             }
         }
-        var arguments = crossKeys.map { emitter.materialize($0) }
+        var arguments = blockKeys[edge.from.index].map { emitter.materializePassed($0) }
         // The predecessor's loop counts: carried within a loop, one less around a back edge, popped on entering.
         for l in loopsOf[edge.from.index] {
             if let count = counts[l] {

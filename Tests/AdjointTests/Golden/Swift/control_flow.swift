@@ -53,9 +53,9 @@ func gValueAndGradient0(a: Tensor, head0: Tensor) -> (Tensor, Tensor) {
     var c2: Tensor
     var v15: Int
     var v17: Int
-    var v33: Tensor
-    var v38: Tensor
-    let v70: Tensor
+    var v29: Tensor
+    var v31: Tensor
+    let v48: Tensor
     // var b = a * 2
     let b = a * 2.0
     (b2, v15) = (b, 0)
@@ -85,27 +85,27 @@ func gValueAndGradient0(a: Tensor, head0: Tensor) -> (Tensor, Tensor) {
                 }
             }
             block8: do {
-                v70 = fit(head0, like: a, at: Site(source, 3, 6))
-                let v73 = v17 == 0
-                if v73 {
-                    v38 = v70
+                v48 = fit(head0, like: a, at: Site(source, 3, 6))
+                let v51 = v17 == 0
+                if v51 {
+                    v31 = v48
                     break block8
                 } else {
-                    let v67 = v70 * 100.0
-                    v38 = v67
+                    let v46 = v48 * 100.0
+                    v31 = v46
                     break block8
                 }
             }
-            v33 = v38
+            v29 = v31
             for _ in 0..<Swift.max(0, v15) {
                 // b = b * 2
-                let v77 = v33 * 2.0
-                v33 = v77
+                let v53 = v29 * 2.0
+                v29 = v53
             }
             // var b = a * 2
-            let v55 = v33 * 2.0
-            let v81 = (c2, v55)
-            return v81
+            let v36 = v29 * 2.0
+            let v56 = (c2, v36)
+            return v56
         }
     }
 }
