@@ -1666,11 +1666,19 @@ func z(x: Tensor) -> Tensor {
     }
 }
 
-@Test func aGradientsValueThatNothingReadsGetsNoAdjoint() throws {
-    // `grad(f)(x)` inside a differentiated function is (value, gradient); only the gradient is read here.
-    // The value's part of the tuple is not useful, so the call of f's forward sweep is a plain call (it
-    // records only its trip count, an Int) and the reverse sweep runs no reverse of it: a loop over x and a
-    // tensor of zeros fewer per gradient (W7). The Hessian-vector product itself is checked by W7's tests.
+/// The functions the function `name` of `module` calls.
+private func callees(_ name: String, in module: Module) throws -> [String] {
+    let function = try #require(module.function(named: name))
+    return function.blocks.flatMap(\.instructions).compactMap {
+        if case .callee(let callee) = $0.payload { return callee }
+        return nil
+    }
+}
+
+@Test func aGradientInsideAGradientIsDifferentiatedForwardOverReverse() throws {
+    // `grad(f)(x)` inside a differentiated function calls f's fused gradient; its adjoint is the tangent of that
+    // fused gradient along the gradient's adjoint (the Hessian is symmetric), one loop with no tape, instead of
+    // the reverse of f's reverse sweep, which recorded an Int per iteration and made five tensors (W7).
     let source = """
     func f(x: Tensor) -> Real {
         var s = 0.0
@@ -1687,19 +1695,69 @@ func z(x: Tensor) -> Tensor {
     """
     let compilation = try compile(source)
     let module = try compilation.differentiate(DifferentiationRequests(sweeps: [SweepKey(of: "g", wrt: [0])]))
-    func callees(_ name: String) throws -> [String] {
-        let function = try #require(module.function(named: name))
-        return function.blocks.flatMap(\.instructions).compactMap {
-            if case .callee(let callee) = $0.payload { return callee }
-            return nil
-        }
-    }
-    let forward = try callees("g.fwd.0"), reverse = try callees("g.rev.0")
-    #expect(forward.contains("f.fwd.0"), "\(forward)")
-    #expect(!reverse.contains("f.fwd.0.rev.0"), "\(reverse)")
+    let forward = try callees("g.fwd.0", in: module), reverse = try callees("g.rev.0", in: module)
+    #expect(forward == ["f.vjp.0"], "\(forward)")
+    let tangent = try #require(reverse.first.flatMap { module.function(named: $0) })
+    #expect(tangent.role == .tangent(SweepKey(of: "f.vjp.0", wrt: [0, 1])), "\(reverse)")
+    #expect(!module.functions.contains { $0.name.contains(".rev.0.rev") || $0.name.contains(".rev.0.fwd") })
+    #expect(!tangent.blocks.flatMap(\.instructions).contains { $0.op == .push || $0.op == .pop })
     // H·v of f at x = [1, 2, 3] with v = [1, 0, 2], exactly: f = x1·x0² + x2·x1².
     // H = [[2·x1, 2·x0, 0], [2·x0, 2·x2, 2·x1], [0, 2·x1, 0]], so H·v = [4, 10, 0].
     let request = GradRequest(function: "g", arguments: [("x", "[1, 2, 3]"), ("v", "[1, 0, 2]")], wrt: ["x"], engine: .exact)
     let json = try compilation.gradient(request) { _ in }.json
     #expect(json.contains("[\"4\", \"10\", \"0\"]"), "\(json)")
+}
+
+@Test func forwardOverReverseTakesEveryParameterAndTheHead() throws {
+    // f = y·Σx², its gradient taken with head y: (2y²·x, y·Σx²). g = sum(gx * x) + gy = 2y²·Σx² + y·Σx², so
+    // ∂g/∂x = (4y² + 2y)·x and ∂g/∂y = 4y·Σx² + Σx²: at x = [1, 2], y = 3, [42, 84] and 65. The head's adjoint is
+    // the tangent of f's value, and y's comes from both its rows of the Hessian.
+    let source = """
+    func f(x: Tensor, y: Real) -> Real {
+        var s = 0.0
+        for i in 0..<size(x) {
+            s += x[i] * x[i] * y
+        }
+        return s
+    }
+
+    func g(x: Tensor, y: Real) -> Real {
+        let (gx, gy) = grad(f, wrt: x, y, head: y)(x, y)
+        return sum(gx * x) + gy
+    }
+    """
+    let compilation = try compile(source)
+    let module = try compilation.differentiate(DifferentiationRequests(sweeps: [SweepKey(of: "g", wrt: [0, 1])]))
+    #expect(module.functions.contains { $0.role == .tangent(SweepKey(of: "f.vjp.0.1", wrt: [0, 1, 2])) }, "\(module.functions.map(\.name))")
+    let request = GradRequest(function: "g", arguments: [("x", "[1, 2]"), ("y", "3")], engine: .exact)
+    let json = try compilation.gradient(request) { _ in }.json
+    #expect(json.contains("\"x\": [\"42\", \"84\"]") && json.contains("\"y\": \"65\""), "\(json)")
+}
+
+@Test func aCustomDerivativeKeepsReverseOverReverse() throws {
+    // A hand-written VJP need not have a symmetric Jacobian, and nested `grad` differentiates its body in reverse
+    // (spec §7): the gradient of a function reaching one is split into sweeps, as before. d below is not f's true
+    // derivative: (2y·h, x·h), whose Jacobian [[0, 2], [1, 0]] is not symmetric. g = a + 10b = 2y + 10x, so its
+    // gradient is (10, 2); the tangent of d along (1, 10) would give (20, 1).
+    let source = """
+    func f(x: Real, y: Real) -> Real {
+        return x * y
+    }
+
+    @derivative(of: f)
+    func d(x: Real, y: Real, head: Real) -> (Real, Real) {
+        return (head * 2 * y, head * x)
+    }
+
+    func g(x: Real, y: Real) -> Real {
+        let (a, b) = grad(f, wrt: x, y)(x, y)
+        return a + 10 * b
+    }
+    """
+    let compilation = try compile(source)
+    let module = try compilation.differentiate(DifferentiationRequests(sweeps: [SweepKey(of: "g", wrt: [0, 1])]))
+    #expect(!module.functions.contains { if case .tangent = $0.role { true } else { false } })
+    let request = GradRequest(function: "g", arguments: [("x", "2"), ("y", "3")], engine: .exact)
+    let json = try compilation.gradient(request) { _ in }.json
+    #expect(json.contains("\"x\": \"10\"") && json.contains("\"y\": \"2\""), "\(json)")
 }

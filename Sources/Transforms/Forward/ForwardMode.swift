@@ -34,8 +34,15 @@ enum ForwardMode {
         let activity = ActivityInfo(source, wrt: wrt, hasTapeEffects: context.hasTapeEffects,
                                     isInertTape: { context.inertTapes.contains($0) })
         let result = source.resultType
+        // Tangent names `dx`, made unlike every other parameter's (a tangent function's own tangents: `ddx`).
+        var names = source.parameterNames
+        for i in wrt {
+            var tangentName = "d" + source.parameterNames[i]
+            while names.contains(tangentName) { tangentName = "d" + tangentName }
+            names.append(tangentName)
+        }
         let builder = FunctionBuilder(
-            name: name, parameterNames: source.parameterNames + wrt.map { "d" + source.parameterNames[$0] },
+            name: name, parameterNames: names,
             parameterTypes: source.parameterTypes + wrt.map { source.parameterTypes[$0] },
             resultType: .tuple([result, result]), location: source.location)
         var e = TangentEmitter(context: context, builder: builder)

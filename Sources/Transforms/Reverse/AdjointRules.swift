@@ -220,13 +220,19 @@ struct AdjointEmitter {
     // MARK: - Rules
 
     /// Emits the adjoint of one instruction; `splitCall` names the callee's reverse sweep when the call
-    /// was split, with the argument indices it differentiates.
-    mutating func reverse(_ instruction: Instruction, splitCall: (reverse: String, wrt: [Int])?) throws {
+    /// was split, with the argument indices it differentiates; `gradientCall` the tangent function of a fused
+    /// gradient differentiated forward over reverse, with the parameters it is the gradient in.
+    mutating func reverse(_ instruction: Instruction, splitCall: (reverse: String, wrt: [Int])?,
+                          gradientCall: (tangent: String, wrt: [Int])? = nil) throws {
         location = instruction.location
         defer { location = .unknown }
         let x = instruction.operands
         if let (reverseName, wrt) = splitCall {
             try reverseCall(instruction, reverseName: reverseName, wrt: wrt)
+            return
+        }
+        if let (tangent, wrt) = gradientCall {
+            reverseGradientCall(instruction, tangent: tangent, wrt: wrt)
             return
         }
         switch instruction.op {
@@ -458,6 +464,29 @@ struct AdjointEmitter {
     }
 
     /// The adjoint of a split call: the callee's reverse sweep, given the result's adjoint(s).
+    /// The adjoint of `(v, g) = call @fusedGradient(x..., h)`, forward over reverse: the tangent of the fused
+    /// gradient along x' = ḡ (each parameter along its gradient's adjoint), h' = v̄ gives x̄ in the gradients'
+    /// tangents and h̄ in the value's (see `DifferentiationContext.tangentOfGradient`).
+    private mutating func reverseGradientCall(_ instruction: Instruction, tangent: String, wrt: [Int]) {
+        guard let y = instruction.result, case .tuple(let components) = source.type(of: y) else { return }
+        let keys = components.indices.map { AdjointKey(y, $0) }
+        guard keys.contains(where: { if case .value = adjoints[$0] ?? .zero { true } else { false } }) else { return }
+        let x = instruction.operands
+        let heads = keys.map { key -> ValueID in
+            defer { adjoints[key] = .zero }
+            return materialize(key)
+        }
+        // Each direction shaped like its parameter: an adjoint nothing reached is the shared rank-0 zero.
+        let directions = wrt.enumerated().map { k, p in fit(heads[1 + k], like: x[p]) } + [fit(heads[0], like: x.last!)]
+        let type = source.type(of: y)
+        let pair = emit(.call, x.map { primal($0) } + directions, .tuple([type, type]), payload: .callee(tangent))
+        let tangents = emit(.extract, [pair], type, payload: .index(1))
+        for (k, p) in wrt.enumerated() where isActive(x[p]) {
+            add(x[p], emit(.extract, [tangents], components[1 + k], payload: .index(1 + k)))
+        }
+        if isActive(x.last!) { add(x.last!, emit(.extract, [tangents], components[0], payload: .index(0))) }
+    }
+
     private mutating func reverseCall(_ instruction: Instruction, reverseName: String, wrt: [Int]) throws {
         var heads: [ValueID] = []
         if let y = instruction.result {

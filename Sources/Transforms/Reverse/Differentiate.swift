@@ -75,6 +75,10 @@ final class DifferentiationContext {
     /// The fused function of each key's sweeps, or nil where they cannot be fused.
     private var fused: [SweepKey: String?] = [:]
     private var trainingModeReaders: [String: Bool] = [:]
+    private var customDerivativeReachers: [String: Bool] = [:]
+    private lazy var customDerivatives = Set(module.functions.compactMap(\.customDerivative))
+    /// `tangentOfGradient`'s answers, by fused gradient.
+    private var gradientTangents: [String: (tangent: String, wrt: [Int])?] = [:]
     private var rewritten: Set<String> = []
     private var tapeEffects: [String: Bool] = [:]
     private var definitions: [String: [ValueID: Instruction]] = [:]
@@ -150,7 +154,7 @@ final class DifferentiationContext {
         guard let fusedSource = function(named: name) else {
             throw DifferentiationError.internal("no function @\(name)")
         }
-        let source = splittingFusedCalls(in: fusedSource)
+        let source = try splittingFusedCalls(in: fusedSource)
         // The definitions ReverseMode looks up are the split form's while it runs, the module's afterwards.
         definitions[name] = nil
         defer { definitions[name] = nil }
@@ -211,6 +215,43 @@ final class DifferentiationContext {
         }
         fused[key] = result
         return (result, sweeps.forward, sweeps.reverse)
+    }
+
+    /// For a fused gradient `(f(x), h·∇f(x))`, the tangent function that gives its adjoint forward over reverse,
+    /// or nil where that does not apply. The Jacobian of h·∇f in x is h times the Hessian, which is symmetric,
+    /// so the adjoint that reverse over reverse computes, x̄ = v̄·∇f + h·H·ḡ and h̄ = ⟨∇f, ḡ⟩ (v̄, ḡ the adjoints
+    /// of the value and the gradient), is the tangent of the fused gradient along x' = ḡ, h' = v̄: one pass of the
+    /// fused loop with tangents beside it, no tape. It applies when the gradient is taken with respect to every
+    /// parameter of f that has one (else the other parameters' Hessian rows are missing), f's result and its head
+    /// have one type, and no custom derivative is reached (a hand-written VJP need not have a symmetric
+    /// Jacobian; nested `grad` differentiates its body in reverse, spec §7).
+    func tangentOfGradient(_ name: String) throws -> (tangent: String, wrt: [Int])? {
+        if let known = gradientTangents[name] { return known }
+        gradientTangents[name] = .some(nil)
+        guard let fusedGradient = function(named: name), case .vjp(let key) = fusedGradient.role,
+              let f = function(named: key.function),
+              key.wrt == f.parameterTypes.indices.filter({ f.parameterTypes[$0].carriesDerivatives }),
+              [ValueType.real, .tensor].contains(f.resultType),
+              fusedGradient.parameterTypes == f.parameterTypes + [f.resultType],
+              !reachesCustomDerivative(name) else { return nil }
+        let tangent = try tangents(of: name, wrt: key.wrt + [f.parameterTypes.count])
+        gradientTangents[name] = (tangent, key.wrt)
+        return (tangent, key.wrt)
+    }
+
+    /// Whether `name` or a function it calls is some function's custom derivative (false while being asked).
+    private func reachesCustomDerivative(_ name: String) -> Bool {
+        if let known = customDerivativeReachers[name] { return known }
+        customDerivativeReachers[name] = false
+        guard let f = function(named: name) else { return false }
+        let reaches = customDerivatives.contains(name) || f.blocks.contains { block in
+            block.instructions.contains { i in
+                guard i.op == .call, case .callee(let callee) = i.payload else { return false }
+                return reachesCustomDerivative(callee)
+            }
+        }
+        customDerivativeReachers[name] = reaches
+        return reaches
     }
 
     /// Whether `name` reads or sets the training mode, itself or through a callee (false while being asked,
@@ -297,16 +338,18 @@ final class DifferentiationContext {
         return instructions
     }
 
-    /// `function` with each call of a fused gradient made through the two sweeps again. A function that is itself
-    /// differentiated is differentiated in that form: the second-order sweeps then record through the first-order
-    /// sweeps' tapes, one value per iteration, instead of differentiating the fused function's loops.
-    func splittingFusedCalls(in function: Function) -> Function {
+    /// `function` with each call of a fused gradient made through the two sweeps again, unless reverse mode
+    /// differentiates it forward over reverse (`tangentOfGradient`). A function that is itself differentiated is
+    /// differentiated in that form: the second-order sweeps then record through the first-order sweeps' tapes,
+    /// one value per iteration, instead of differentiating the fused function's loops.
+    func splittingFusedCalls(in function: Function) throws -> Function {
         var f = function
         for b in f.blocks.indices {
             var instructions: [Instruction] = []
             for instruction in f.blocks[b].instructions {
                 guard instruction.op == .call, case .callee(let callee) = instruction.payload,
-                      case .vjp(let key)? = self.function(named: callee)?.role, let sweeps = generated[key] else {
+                      case .vjp(let key)? = self.function(named: callee)?.role, let sweeps = generated[key],
+                      try tangentOfGradient(callee) == nil else {
                     instructions.append(instruction)
                     continue
                 }

@@ -70,6 +70,9 @@ struct ReverseMode {
     private var exitsOf: [[Int]]
     /// How each call instruction (block, index) is differentiated: the callee's sweeps.
     private var splitCalls: [BlockPosition: (forward: String, reverse: String, wrt: [Int])] = [:]
+    /// Calls of fused gradients differentiated forward over reverse: the forward sweep calls the fused gradient
+    /// itself, the reverse block its tangent function (`DifferentiationContext.tangentOfGradient`).
+    private var gradientCalls: [BlockPosition: (tangent: String, wrt: [Int])] = [:]
 
     struct BlockPosition: Hashable {
         var block: Int
@@ -123,6 +126,10 @@ struct ReverseMode {
                 guard case .callee(let name) = instruction.payload, let callee = context.function(named: name) else { continue }
                 let resultActive = instruction.result.map(activity.isActive) ?? false
                 guard resultActive || context.hasTapeEffects(name) else { continue }
+                if let tangent = try context.tangentOfGradient(name) {
+                    gradientCalls[BlockPosition(block: block.id.index, index: k)] = tangent
+                    continue
+                }
                 let mask = instruction.operands.indices.filter {
                     callee.parameterTypes[$0].carriesDerivatives && activity.isActive(instruction.operands[$0])
                 }
@@ -326,8 +333,9 @@ struct ReverseMode {
                 }
             }
             for k in block.instructions.indices.reversed() {
-                let split = splitCalls[BlockPosition(block: id.index, index: k)]
-                try emitter.reverse(block.instructions[k], splitCall: split.map { ($0.reverse, $0.wrt) })
+                let position = BlockPosition(block: id.index, index: k)
+                try emitter.reverse(block.instructions[k], splitCall: splitCalls[position].map { ($0.reverse, $0.wrt) },
+                                    gradientCall: gradientCalls[position])
             }
             if id.index == 0 {
                 // Back at the entry: return the parameters' adjoints, shaped like the parameters.

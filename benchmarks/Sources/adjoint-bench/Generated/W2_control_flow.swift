@@ -57,9 +57,9 @@ func w2_controlValueAndGradient0(a: Tensor, head0: Double) -> (Double, Tensor) {
     let v15: Double
     var v16: Int
     var v18: Int
-    var v34: Tensor
-    var v39: Tensor
-    let v71: Tensor
+    var v30: Tensor
+    var v32: Tensor
+    let v49: Tensor
     // var b = a * 2
     let b = a * 2.0
     (b2, v16) = (b, 0)
@@ -91,28 +91,28 @@ func w2_controlValueAndGradient0(a: Tensor, head0: Double) -> (Double, Tensor) {
             block8: do {
                 // return sum(c)
                 v15 = c2.sum()
-                v71 = fit(head0, like: a)
-                let v74 = v18 == 0
-                if v74 {
-                    v39 = v71
+                v49 = fit(head0, like: a)
+                let v52 = v18 == 0
+                if v52 {
+                    v32 = v49
                     break block8
                 } else {
                     // c = 100 * b
-                    let v68 = v71 * 100.0
-                    v39 = v68
+                    let v47 = v49 * 100.0
+                    v32 = v47
                     break block8
                 }
             }
-            v34 = v39
+            v30 = v32
             for _ in 0..<Swift.max(0, v16) {
                 // b = b * 2
-                let v78 = v34 * 2.0
-                v34 = v78
+                let v54 = v30 * 2.0
+                v30 = v54
             }
             // var b = a * 2
-            let v56 = v34 * 2.0
-            let v82 = (v15, v56)
-            return v82
+            let v37 = v30 * 2.0
+            let v57 = (v15, v37)
+            return v57
         }
     }
 }
@@ -162,8 +162,8 @@ func w2_controlValueAndGradient0OneElement(a: Tensor, head0: Double) -> (Double,
     let v15: Double
     var v16: Int
     var v18: Int
-    var v34: Double
-    var v39: Double
+    var v30: Double
+    var v32: Double
     // func w2_control(a: Tensor) -> Real {
     let aElement = toReal(a, at: Site(source, 4, 6))
     // var b = a * 2
@@ -196,26 +196,26 @@ func w2_controlValueAndGradient0OneElement(a: Tensor, head0: Double) -> (Double,
             block8: do {
                 // return sum(c)
                 v15 = 0.0 + c2
-                let v74 = v18 == 0
-                if v74 {
-                    v39 = head0
+                let v52 = v18 == 0
+                if v52 {
+                    v32 = head0
                     break block8
                 } else {
                     // c = 100 * b
-                    v39 = (head0 * 100.0)
+                    v32 = (head0 * 100.0)
                     break block8
                 }
             }
-            v34 = v39
+            v30 = v32
             for _ in 0..<Swift.max(0, v16) {
-                v34 = (v34 * 2.0)
+                v30 = (v30 * 2.0)
             }
-            let v82 = (v15, (v34 * 2.0))
-            let v89 = v82.0
-            let v90 = v82.1
-            let v91 = fit(v90, like: a)
-            let v92 = (v89, v91)
-            return v92
+            let v57 = (v15, (v30 * 2.0))
+            let v64 = v57.0
+            let v65 = v57.1
+            let v66 = fit(v65, like: a)
+            let v67 = (v64, v66)
+            return v67
         }
     }
 }

@@ -39,15 +39,15 @@ public func w3_rosenbrockGradient(x: Tensor, head: Double? = nil) -> (value: Dou
 func w3_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor) {
     let v5: Int
     var s2: Double
-    var v40: Tensor
+    var v38: Tensor
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
     v5 = v3 - 1
-    let v55 = Tensor.uninitialized(like: x)
-    (s2, v40) = (0.0, v55)
-    _ = v40.prepareElementUpdates()
-    var elements1 = v40.scalars.mutableSpan
+    let v53 = Tensor.uninitialized(like: x)
+    (s2, v38) = (0.0, v53)
+    _ = v38.prepareElementUpdates()
+    var elements1 = v38.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     var pending1 = -0.0
     for i2 in 0..<Swift.max(0, v5) {
@@ -61,14 +61,14 @@ func w3_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
         // s += 100 * a * a + b * b
         let v20 = 100.0 * a
         let s3 = s2 + ((v20 * a) + (b * b))
-        let v96 = v20 + v20
+        let v85 = v20 + v20
         // let a = x[i + 1] - x[i] * x[i]
-        let v97 = v96 * v12
-        elements1.add(pending1, (-(head0 * (((b + b) + v97) + v97))), toZeroAt: i2)
-        pending1 = (head0 * v96)
+        let v86 = v85 * v12
+        elements1.add(pending1, (-(head0 * (((b + b) + v86) + v86))), toZeroAt: i2)
+        pending1 = (head0 * v85)
         s2 = s3
     }
     elements1.finishZeroStart(pending1, start: 0, bound: v5)
-    let v102 = (s2, v40)
-    return v102
+    let v91 = (s2, v38)
+    return v91
 }

@@ -37,15 +37,15 @@ public func w3b_rosenbrockGradient(x: Tensor, head: Double? = nil) -> (value: Do
 func w3b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor) {
     let v5: Int
     var s2: Double
-    var v50: Tensor
+    var v48: Tensor
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
     v5 = v3 - 1
-    let v65 = Tensor.uninitialized(like: x)
-    (s2, v50) = (0.0, v65)
-    _ = v50.prepareElementUpdates()
-    var elements1 = v50.scalars.mutableSpan
+    let v63 = Tensor.uninitialized(like: x)
+    (s2, v48) = (0.0, v63)
+    _ = v48.prepareElementUpdates()
+    var elements1 = v48.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     var pending1 = -0.0
     for i2 in 0..<Swift.max(0, v5) {
@@ -57,13 +57,13 @@ func w3b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
         let v17 = 100.0 * v16
         let v28 = 1.0 - v13
         let s3 = s2 + ((v17 * v16) + (v28 * v28))
-        let v106 = v17 + v17
-        let v107 = v106 * v13
-        elements1.add(pending1, (-(head0 * (((v28 + v28) + v107) + v107))), toZeroAt: i2)
-        pending1 = (head0 * v106)
+        let v95 = v17 + v17
+        let v96 = v95 * v13
+        elements1.add(pending1, (-(head0 * (((v28 + v28) + v96) + v96))), toZeroAt: i2)
+        pending1 = (head0 * v95)
         s2 = s3
     }
     elements1.finishZeroStart(pending1, start: 0, bound: v5)
-    let v112 = (s2, v50)
-    return v112
+    let v101 = (s2, v48)
+    return v101
 }

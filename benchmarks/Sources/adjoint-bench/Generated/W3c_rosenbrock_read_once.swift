@@ -41,15 +41,15 @@ public func w3c_rosenbrockGradient(x: Tensor, head: Double? = nil) -> (value: Do
 func w3c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor) {
     let v5: Int
     var s2: Double
-    var v38: Tensor
+    var v36: Tensor
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
     v5 = v3 - 1
-    let v53 = Tensor.uninitialized(like: x)
-    (s2, v38) = (0.0, v53)
-    _ = v38.prepareElementUpdates()
-    var elements1 = v38.scalars.mutableSpan
+    let v51 = Tensor.uninitialized(like: x)
+    (s2, v36) = (0.0, v51)
+    _ = v36.prepareElementUpdates()
+    var elements1 = v36.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     var pending1 = -0.0
     for i2 in 0..<Swift.max(0, v5) {
@@ -65,16 +65,16 @@ func w3c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
         // s += 100 * a * a + b * b
         let v18 = 100.0 * a
         let s3 = s2 + ((v18 * a) + (b * b))
-        let v94 = v18 + v18
+        let v83 = v18 + v18
         // let a = xn - xi * xi
-        let v95 = v94 * xi
+        let v84 = v83 * xi
         // let xi = x[i]
-        elements1.add(pending1, (-(head0 * (((b + b) + v95) + v95))), toZeroAt: i2)
+        elements1.add(pending1, (-(head0 * (((b + b) + v84) + v84))), toZeroAt: i2)
         // let xn = x[i + 1]
-        pending1 = (head0 * v94)
+        pending1 = (head0 * v83)
         s2 = s3
     }
     elements1.finishZeroStart(pending1, start: 0, bound: v5)
-    let v100 = (s2, v38)
-    return v100
+    let v89 = (s2, v36)
+    return v89
 }

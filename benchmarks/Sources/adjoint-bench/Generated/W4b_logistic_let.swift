@@ -67,23 +67,23 @@ func w4b_logisticForward0_1(x0: Double, r: Double, n: Int, tapes: W4b_logistic_l
 }
 
 func w4b_logisticReverse0_1(head0: Double, x0: Double, r: Double, n: Int, tapes: W4b_logistic_letTapes) -> (Double, Double) {
-    var v11: Double
-    var v12: Double
-    var v14: Int
-    let v37 = tapes.tape0.pop()
-    (v11, v12, v14) = (0.0, head0, v37)
+    var v8: Double
+    var v9: Double
+    var v10: Int
+    let v22 = tapes.tape0.pop()
+    (v8, v9, v10) = (0.0, head0, v22)
     loop2: while true {
-        let v31 = v14 > 0
-        if v31 {
-            let v35 = v14 - 1
-            let v39 = tapes.tape1.pop()
+        let v19 = v10 > 0
+        if v19 {
+            let v21 = v10 - 1
+            let v24 = tapes.tape1.pop()
             // adjoint of: let z = 1 - x
-            let v40 = 1.0 - v39
-            (v11, v12, v14) = ((v11 + (v12 * (v40 * v39))), (v12 * ((v40 * r) - (r * v39))), v35)
+            let v25 = 1.0 - v24
+            (v8, v9, v10) = ((v8 + (v9 * (v25 * v24))), (v9 * ((v25 * r) - (r * v24))), v21)
             continue loop2
         } else {
-            let v29 = (v12, v11)
-            return v29
+            let v17 = (v9, v8)
+            return v17
         }
     }
 }

@@ -102,43 +102,43 @@ func w5c_piecewiseForward0(x: Tensor, tapes: W5c_piecewise_condition_onceTapes) 
 }
 
 func w5c_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5c_piecewise_condition_onceTapes) -> Tensor {
-    var v10: Tensor
-    var v16: Int
-    var v25: Double
-    var v65: Int
-    let v58 = Tensor.zeros(like: x)
-    let v67 = tapes.tape0.pop()
-    (v10, v16) = (v58, v67)
-    let rank1 = v10.prepareElementUpdates()
-    var elements1 = v10.scalars.mutableSpan
+    var v5: Tensor
+    var v7: Int
+    var v10: Double
+    var v29: Int
+    let v30 = Tensor.zeros(like: x)
+    let v31 = tapes.tape0.pop()
+    (v5, v7) = (v30, v31)
+    let rank1 = v5.prepareElementUpdates()
+    var elements1 = v5.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     loop2: while true {
-        let v62 = v16 > 0
-        if v62 {
+        let v27 = v7 > 0
+        if v27 {
             block3: do {
-                v65 = v16 - 1
-                let v85 = Int(tapes.tape1.pop())
-                let v87 = v85 == 0
-                if v87 {
+                v29 = v7 - 1
+                let v45 = Int(tapes.tape1.pop())
+                let v47 = v45 == 0
+                if v47 {
                     // adjoint of: let positive = x[i] > 0
-                    let v80 = xElements1.element(v65, rank: xRank1, at: Site(source, 7, 25), quoting: SubscriptText("x", ["i"]))
-                    v25 = (head0 * (v80 + v80))
+                    let v41 = xElements1.element(v29, rank: xRank1, at: Site(source, 7, 25), quoting: SubscriptText("x", ["i"]))
+                    v10 = (head0 * (v41 + v41))
                     break block3
                 } else {
-                    let v74 = xElements1.element(v65, rank: xRank1, at: Site(source, 7, 25), quoting: SubscriptText("x", ["i"]))
+                    let v37 = xElements1.element(v29, rank: xRank1, at: Site(source, 7, 25), quoting: SubscriptText("x", ["i"]))
                     // adjoint of: s = s - sin(x[i])
-                    let v75 = cos(v74)
-                    v25 = (-(head0 * v75))
+                    let v38 = cos(v37)
+                    v10 = (-(head0 * v38))
                     break block3
                 }
             }
             // adjoint of: let positive = x[i] > 0
-            elements1.add(v25, at: v65, rank: rank1, site: Site(source, 7, 25))
-            v16 = v65
+            elements1.add(v10, at: v29, rank: rank1, site: Site(source, 7, 25))
+            v7 = v29
             continue loop2
         } else {
-            let v60 = v10
-            return v60
+            let v25 = v5
+            return v25
         }
     }
 }

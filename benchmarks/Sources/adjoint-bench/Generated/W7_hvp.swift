@@ -2,21 +2,6 @@
 import Foundation
 
 private let source: StaticString = "W7_hvp.adj"
-/// The tapes of one call (a gradient, or a function that runs one), made when it starts and passed
-/// to every sweep: calls on several threads share nothing.
-final class W7_hvpTapes: TapeSet {
-    @exclusivity(unchecked) var isTraining = false
-    @exclusivity(unchecked) var tape0 = Tape<Int>()
-    @exclusivity(unchecked) var tape1 = Tape<Int>()
-    @exclusivity(unchecked) var tape2 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape3 = Tape<Int>()
-    @exclusivity(unchecked) var tape4 = Tape<Tensor>()
-    @exclusivity(unchecked) var tape5 = Tape<Tensor>()
-
-    var statistics: [TapeStatistics] { [tape0.statistics, tape1.statistics, tape2.statistics, tape3.statistics, tape4.statistics, tape5.statistics] }
-    var tensorBuffers: [(address: UInt, bytes: Int)] { tape4.tensorBuffers() + tape5.tensorBuffers() }
-}
-
 
 public func w7_rosenbrock(x: Tensor) -> Double {
     let v5: Int
@@ -61,55 +46,24 @@ public func w7_gradient_dot(x: Tensor, v: Tensor) -> Double {
 /// The value of `w7_gradient_dot` and its gradient with respect to x, by reverse mode.
 /// A nil head means ones_like of the result (the sum of its elements is differentiated).
 public func w7_gradient_dotGradient(x: Tensor, v: Tensor, head: Double? = nil) -> (value: Double, x: Tensor) {
-    let tapes = W7_hvpTapes()
-    tapes.isTraining = true
-    let value = w7_gradient_dotForward0(x: x, v: v, tapes: tapes)
-    tapes.isTraining = false
-    let gradients = w7_gradient_dotReverse0(head0: head ?? 1.0, x: x, v: v, tapes: tapes)
-    return (value, gradients)
+    let result = w7_gradient_dotValueAndGradient0(x: x, v: v, head0: head ?? 1.0)
+    return (result.0, result.1)
 }
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-func w7_rosenbrockForward0(x: Tensor, tapes: W7_hvpTapes) -> Double {
-    let v5: Int
-    var s2: Double
-    var v27: Int
-    // var s = 0.0
-    // for i in 0..<size(x) - 1 {
-    let v3 = x.count
-    v5 = v3 - 1
-    (s2, v27) = (0.0, 0)
-    let xElements1 = x.scalars.span, xRank1 = x.shape.count
-    for i2 in 0..<Swift.max(0, v5) {
-        // let a = x[i + 1] - x[i] * x[i]
-        let v10 = i2 + 1
-        let v11 = xElements1.element(v10, rank: xRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-        let v12 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-        let a = v11 - (v12 * v12)
-        // let b = 1 - x[i]
-        let b = 1.0 - v12
-        // s += 100 * a * a + b * b
-        let s3 = s2 + (((100.0 * a) * a) + (b * b))
-        let v30 = v27 + 1
-        (s2, v27) = (s3, v30)
-    }
-    tapes.tape0.push(v27)
-    return s2
-}
-
 func w7_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor) {
     let v5: Int
     var s2: Double
-    var v40: Tensor
+    var v38: Tensor
     // var s = 0.0
     // for i in 0..<size(x) - 1 {
     let v3 = x.count
     v5 = v3 - 1
-    let v55 = Tensor.uninitialized(like: x)
-    (s2, v40) = (0.0, v55)
-    _ = v40.prepareElementUpdates()
-    var elements1 = v40.scalars.mutableSpan
+    let v53 = Tensor.uninitialized(like: x)
+    (s2, v38) = (0.0, v53)
+    _ = v38.prepareElementUpdates()
+    var elements1 = v38.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     var pending1 = -0.0
     for i2 in 0..<Swift.max(0, v5) {
@@ -123,144 +77,90 @@ func w7_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
         // s += 100 * a * a + b * b
         let v20 = 100.0 * a
         let s3 = s2 + ((v20 * a) + (b * b))
-        let v96 = v20 + v20
+        let v85 = v20 + v20
         // let a = x[i + 1] - x[i] * x[i]
-        let v97 = v96 * v12
-        elements1.add(pending1, (-(head0 * (((b + b) + v97) + v97))), toZeroAt: i2)
-        pending1 = (head0 * v96)
+        let v86 = v85 * v12
+        elements1.add(pending1, (-(head0 * (((b + b) + v86) + v86))), toZeroAt: i2)
+        pending1 = (head0 * v85)
         s2 = s3
     }
     elements1.finishZeroStart(pending1, start: 0, bound: v5)
-    let v102 = (s2, v40)
-    return v102
+    let v91 = (s2, v38)
+    return v91
 }
 
-func w7_rosenbrockReverse0Forward1(head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tensor {
-    var v7: Tensor
-    var v10: Int
-    var v68: Int
-    let v22 = Tensor.zeros(like: x)
-    let v31 = tapes.tape0.pop()
-    (v7, v10, v68) = (v22, v31, 0)
-    tapes.tape3.reserve(tapes.tape3.count + Swift.max(0, v10 - 0))
-    let rank1 = v7.prepareElementUpdates()
-    var elements1 = v7.scalars.mutableSpan
-    let xElements1 = x.scalars.span, xRank1 = x.shape.count
-    loop2: while true {
-        let v26 = v10 > 0
-        if v26 {
-            let v29 = v10 - 1
-            // let b = 1 - x[i]
-            // let a = x[i + 1] - x[i] * x[i]
-            let v35 = xElements1.element(v29, rank: xRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-            // let b = 1 - x[i]
-            let v36 = 1.0 - v35
-            // let a = x[i + 1] - x[i] * x[i]
-            let v41 = v29 + 1
-            let v42 = xElements1.element(v41, rank: xRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-            // s += 100 * a * a + b * b
-            let v47 = 100.0 * (v42 - (v35 * v35))
-            let v63 = v47 + v47
-            // let a = x[i + 1] - x[i] * x[i]
-            let v64 = v63 * v35
-            elements1.add((-(head0 * (((v36 + v36) + v64) + v64))), at: v29, rank: rank1, site: Site(source, 7, 29))
-            elements1.add((head0 * v63), at: v41, rank: rank1, site: Site(source, 7, 18))
-            tapes.tape3.push(v10)
-            let v71 = v68 + 1
-            (v10, v68) = (v29, v71)
-            continue loop2
-        } else {
-            tapes.tape1.push(v68)
-            let v24 = v7
-            tapes.tape2.push(v24)
-            return v24
-        }
-    }
-}
-
-func w7_rosenbrockReverse0Reverse1(head0_: Tensor, head0: Double, x: Tensor, tapes: W7_hvpTapes) -> Tensor {
+func w7_rosenbrockValueAndGradient0Tangent0_1(x: Tensor, head0: Double, dx: Tensor, dhead0: Double) -> ((Double, Tensor), (Double, Tensor)) {
+    var v4: Double
+    var v6: Tensor
+    var v7: Double
     var v8: Tensor
-    var v9: Tensor
-    var v11: Int
-    let v19 = Tensor.zeros(like: x)
-    let v27 = tapes.tape2.pop()
-    let v28 = v27
-    let v29 = fit(head0_, like: v28, at: Site(source, 4, 6))
-    let v31 = tapes.tape1.pop()
-    (v8, v9, v11) = (v19, v29, v31)
-    let rank1 = v8.prepareElementUpdates()
-    var elements1 = v8.scalars.mutableSpan
+    let v13: Int
+    // tangent of: var s = 0.0
+    // tangent of: for i in 0..<size(x) - 1 {
+    let v11 = x.count
+    v13 = v11 - 1
+    let v14 = Tensor.zeros(like: x)
+    let v16 = Tensor.uninitialized(like: v14)
+    (v4, v6, v7, v8) = (0.0, v14, 0.0, v16)
+    _ = v6.prepareElementUpdates()
+    var elements1 = v6.scalars.mutableSpan
+    _ = v8.prepareElementUpdates()
+    var elements2 = v8.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
-    loop2: while true {
-        let v23 = v11 > 0
-        if v23 {
-            let v26 = v11 - 1
-            let v33 = tapes.tape3.pop()
-            // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            v9.fitShape(like: x, at: Site(source, 7, 18))
-            let v35 = v33 - 1
-            let v36 = v35 + 1
-            let v46 = v9.partSum(v36, at: Site(source, 7, 18))
-            // adjoint of: s += 100 * a * a + b * b
-            // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v39 = xElements1.element(v36, rank: xRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-            let v40 = xElements1.element(v35, rank: xRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-            // adjoint of: s += 100 * a * a + b * b
-            let v43 = 100.0 * (v39 - (v40 * v40))
-            let v44 = v43 + v43
-            _ = head0 * v44
-            // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v58 = v9.partSum(v35, at: Site(source, 7, 29))
-            // adjoint of: let b = 1 - x[i]
-            let v51 = 1.0 - v40
-            // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v53 = v44 * v40
-            _ = -(head0 * (((v51 + v51) + v53) + v53))
-            let v80 = head0 + head0
-            let v81 = v80 * v40
-            // adjoint of: s += 100 * a * a + b * b
-            let v85 = (v81 + v81) * 100.0
-            let v86 = v80 * 100.0
-            // adjoint of: let a = x[i + 1] - x[i] * x[i]
-            let v89 = v85 * v40
-            let v90 = v86 * v40
-            elements1.add(((v46 * v86) - (v58 * v85)), at: v36, rank: rank1, site: Site(source, 7, 18))
-            elements1.add(((v58 * (((v89 - (v80 * v44)) + v89) + v80)) - (v46 * (v90 + v90))), at: v35, rank: rank1, site: Site(source, 7, 29))
-            v11 = v26
-            continue loop2
-        } else {
-            let v21 = v8
-            return v21
-        }
+    let dxElements1 = dx.scalars.span, dxRank1 = dx.shape.count
+    var pending1 = -0.0
+    var pending2 = -0.0
+    for v5 in 0..<Swift.max(0, v13) {
+        // tangent of: let a = x[i + 1] - x[i] * x[i]
+        let v21 = v5 + 1
+        let v22 = xElements1.element(v21, rank: xRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+        let v23 = dxElements1.element(v21, rank: dxRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+        let v24 = xElements1.element(v5, rank: xRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+        let v25 = dxElements1.element(v5, rank: dxRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+        let v27 = v25 * v24
+        let v30 = v22 - (v24 * v24)
+        let v32 = v23 + (-(v27 + v27))
+        // tangent of: let b = 1 - x[i]
+        let v34 = 1.0 - v24
+        let v35 = -v25
+        // tangent of: s += 100 * a * a + b * b
+        let v37 = 100.0 * v30
+        let v38 = 100.0 * v32
+        let v44 = v35 * v34
+        let v53 = v37 + v37
+        let v54 = v38 + v38
+        // tangent of: let a = x[i + 1] - x[i] * x[i]
+        let v59 = v53 * v24
+        let v62 = (v54 * v24) + (v53 * v25)
+        let v65 = ((v34 + v34) + v59) + v59
+        elements1.add(pending1, (-(head0 * v65)), toZeroAt: v5)
+        elements2.add(pending2, (-((dhead0 * v65) + (head0 * (((v35 + v35) + v62) + v62)))), toZeroAt: v5)
+        pending1 = (head0 * v53)
+        pending2 = ((dhead0 * v53) + (head0 * v54))
+        (v4, v7) = ((v4 + ((v37 * v30) + (v34 * v34))), (v7 + (((v38 * v30) + (v37 * v32)) + (v44 + v44))))
     }
+    if v13 > 0 { elements1.add(pending1, atChecked: v13) }
+    elements2.finishZeroStart(pending2, start: 0, bound: v13)
+    let v18 = (v4, v6)
+    let v19 = (v7, v8)
+    let v20 = (v18, v19)
+    return v20
 }
 
-func w7_gradient_dotForward0(x: Tensor, v: Tensor, tapes: W7_hvpTapes) -> Double {
+func w7_gradient_dotValueAndGradient0(x: Tensor, v: Tensor, head0: Double) -> (Double, Tensor) {
     // return sum(grad(w7_rosenbrock)(x) * v)
-    let v8 = tapes.isTraining
-    tapes.isTraining = true
-    _ = w7_rosenbrockForward0(x: x, tapes: tapes)
-    _ = tapes.isTraining
-    tapes.isTraining = v8
-    let v11 = w7_rosenbrockReverse0Forward1(head0: 1.0, x: x, tapes: tapes)
-    let v12 = v11
-    let v5 = elementwise(v12, v, at: Site(source, 17, 39)) { $0 * $1 }
+    let v3 = w7_rosenbrockValueAndGradient0(x: x, head0: 1.0)
+    let v4 = v3.1
+    let v5 = elementwise(v4, v, at: Site(source, 17, 39)) { $0 * $1 }
     let v6 = v5.sum()
-    tapes.tape4.push(v5)
-    tapes.tape5.push(v12)
-    return v6
-}
-
-func w7_gradient_dotReverse0(head0: Double, x: Tensor, v: Tensor, tapes: W7_hvpTapes) -> Tensor {
-    let v8 = tapes.tape5.pop()
-    let v5 = tapes.tape4.pop()
-    // adjoint of: return sum(grad(w7_rosenbrock)(x) * v)
-    let v6 = fit(head0, like: v5)
-    var v7 = elementwise(v6, v, at: Site(source, 17, 39)) { $0 * $1 }
-    v7.fitShape(like: v8, at: Site(source, 17, 39))
-    let v11 = w7_rosenbrockReverse0Reverse1(head0_: v7, head0: 1.0, x: x, tapes: tapes)
-    var v12 = v11
-    v12.fitShape(like: x, at: Site(source, 16, 6))
-    let v14 = v12
-    return v14
+    let v14 = fit(head0, like: v5)
+    var v15 = elementwise(v14, v, at: Site(source, 17, 39)) { $0 * $1 }
+    v15.fitShape(like: v4, at: Site(source, 17, 39))
+    v15.fitShape(like: x, at: Site(source, 17, 16))
+    let v20 = w7_rosenbrockValueAndGradient0Tangent0_1(x: x, head0: 1.0, dx: v15, dhead0: 0.0)
+    let v21 = v20.1
+    var v22 = v21.1
+    v22.fitShape(like: x, at: Site(source, 16, 6))
+    let v26 = (v6, v22)
+    return v26
 }
