@@ -164,6 +164,18 @@ public enum Simplify: FunctionPass {
                         function.blocks[b].instructions[k] = instruction
                         continue  // `x` names the old operands; the next run of this pass folds a constant product
                     }
+                case .zeroslike, .oneslike:
+                    // (zeroslike (zeroslike x)) => (zeroslike x): the shape from where it comes, so the tensor in
+                    // between can go (not through a fit, whose failure would go with it).
+                    var source = x[0]
+                    while let d = definition(source), [.zeroslike, .oneslike].contains(d.op) { source = resolve(d.operands[0]) }
+                    if source != x[0], function.type(of: source) == .tensor {
+                        uses[x[0].index] -= 1
+                        uses[source.index] += 1
+                        instruction.operands = [source]
+                        function.blocks[b].instructions[k] = instruction
+                        continue
+                    }
                 case .extract:
                     if let d = definition(x[0]), d.op == .tuple, case .index(let k) = instruction.payload,   // (extract #k (tuple ...)) => xk
                        k < d.operands.count, same(d.operands[k]) { result = resolve(d.operands[k]) }

@@ -220,10 +220,10 @@ struct AdjointEmitter {
     // MARK: - Rules
 
     /// Emits the adjoint of one instruction; `splitCall` names the callee's reverse sweep when the call
-    /// was split, with the argument indices it differentiates; `gradientCall` the tangent function of a fused
-    /// gradient differentiated forward over reverse, with the parameters it is the gradient in.
+    /// was split, with the argument indices it differentiates; `gradientCall` the parameters a fused gradient
+    /// differentiated forward over reverse is the gradient in.
     mutating func reverse(_ instruction: Instruction, splitCall: (reverse: String, wrt: [Int])?,
-                          gradientCall: (tangent: String, wrt: [Int])? = nil) throws {
+                          gradientCall: [Int]? = nil) throws {
         location = instruction.location
         defer { location = .unknown }
         let x = instruction.operands
@@ -231,8 +231,8 @@ struct AdjointEmitter {
             try reverseCall(instruction, reverseName: reverseName, wrt: wrt)
             return
         }
-        if let (tangent, wrt) = gradientCall {
-            reverseGradientCall(instruction, tangent: tangent, wrt: wrt)
+        if let wrt = gradientCall {
+            try reverseGradientCall(instruction, wrt: wrt)
             return
         }
         switch instruction.op {
@@ -466,18 +466,24 @@ struct AdjointEmitter {
     /// The adjoint of a split call: the callee's reverse sweep, given the result's adjoint(s).
     /// The adjoint of `(v, g) = call @fusedGradient(x..., h)`, forward over reverse: the tangent of the fused
     /// gradient along x' = ḡ (each parameter along its gradient's adjoint), h' = v̄ gives x̄ in the gradients'
-    /// tangents and h̄ in the value's (see `DifferentiationContext.tangentOfGradient`).
-    private mutating func reverseGradientCall(_ instruction: Instruction, tangent: String, wrt: [Int]) {
-        guard let y = instruction.result, case .tuple(let components) = source.type(of: y) else { return }
+    /// tangents and h̄ in the value's (see `DifferentiationContext.tangentOfGradient`). Where v̄ is zero (nothing
+    /// reads the value) the head takes no direction: the tangent function then does no work for it.
+    private mutating func reverseGradientCall(_ instruction: Instruction, wrt: [Int]) throws {
+        guard let y = instruction.result, case .tuple(let components) = source.type(of: y),
+              case .callee(let gradient) = instruction.payload else { return }
         let keys = components.indices.map { AdjointKey(y, $0) }
-        guard keys.contains(where: { if case .value = adjoints[$0] ?? .zero { true } else { false } }) else { return }
+        func reached(_ key: AdjointKey) -> Bool { if case .value = adjoints[key] ?? .zero { true } else { false } }
+        guard keys.contains(where: reached) else { return }
         let x = instruction.operands
+        let valueReached = reached(keys[0])
         let heads = keys.map { key -> ValueID in
             defer { adjoints[key] = .zero }
             return materialize(key)
         }
         // Each direction shaped like its parameter: an adjoint nothing reached is the shared rank-0 zero.
-        let directions = wrt.enumerated().map { k, p in fit(heads[1 + k], like: x[p]) } + [fit(heads[0], like: x.last!)]
+        var directions = wrt.enumerated().map { k, p in fit(heads[1 + k], like: x[p]) }
+        if valueReached { directions.append(fit(heads[0], like: x.last!)) }
+        let tangent = try context.tangents(of: gradient, wrt: wrt + (valueReached ? [x.count - 1] : []))
         let type = source.type(of: y)
         let pair = emit(.call, x.map { primal($0) } + directions, .tuple([type, type]), payload: .callee(tangent))
         let tangents = emit(.extract, [pair], type, payload: .index(1))

@@ -53,6 +53,7 @@ public enum Differentiate {
         for key in also { _ = try context.gradient(of: key.function, wrt: key.wrt) }
         for key in tangents { _ = try context.tangents(of: key.function, wrt: key.wrt) }
         var result = context.module
+        UnreadResults.run(on: &result)
         options.rewrite?(&result)
         return result
     }
@@ -78,7 +79,7 @@ final class DifferentiationContext {
     private var customDerivativeReachers: [String: Bool] = [:]
     private lazy var customDerivatives = Set(module.functions.compactMap(\.customDerivative))
     /// `tangentOfGradient`'s answers, by fused gradient.
-    private var gradientTangents: [String: (tangent: String, wrt: [Int])?] = [:]
+    private var gradientTangents: [String: [Int]?] = [:]
     private var rewritten: Set<String> = []
     private var tapeEffects: [String: Bool] = [:]
     private var definitions: [String: [ValueID: Instruction]] = [:]
@@ -154,7 +155,7 @@ final class DifferentiationContext {
         guard let fusedSource = function(named: name) else {
             throw DifferentiationError.internal("no function @\(name)")
         }
-        let source = try splittingFusedCalls(in: fusedSource)
+        let source = splittingFusedCalls(in: fusedSource)
         // The definitions ReverseMode looks up are the split form's while it runs, the module's afterwards.
         definitions[name] = nil
         defer { definitions[name] = nil }
@@ -217,15 +218,16 @@ final class DifferentiationContext {
         return (result, sweeps.forward, sweeps.reverse)
     }
 
-    /// For a fused gradient `(f(x), h·∇f(x))`, the tangent function that gives its adjoint forward over reverse,
-    /// or nil where that does not apply. The Jacobian of h·∇f in x is h times the Hessian, which is symmetric,
+    /// For a fused gradient `(f(x), h·∇f(x))` whose adjoint is its tangent (forward over reverse), the parameters
+    /// it is the gradient in; nil where that does not apply. The Jacobian of h·∇f in x is h times the Hessian, which is symmetric,
     /// so the adjoint that reverse over reverse computes, x̄ = v̄·∇f + h·H·ḡ and h̄ = ⟨∇f, ḡ⟩ (v̄, ḡ the adjoints
     /// of the value and the gradient), is the tangent of the fused gradient along x' = ḡ, h' = v̄: one pass of the
-    /// fused loop with tangents beside it, no tape. It applies when the gradient is taken with respect to every
+    /// fused loop with tangents beside it, no tape (h' is left out where v̄ is zero, as it is when nothing reads the
+    /// value). It applies when the gradient is taken with respect to every
     /// parameter of f that has one (else the other parameters' Hessian rows are missing), f's result and its head
     /// have one type, and no custom derivative is reached (a hand-written VJP need not have a symmetric
     /// Jacobian; nested `grad` differentiates its body in reverse, spec §7).
-    func tangentOfGradient(_ name: String) throws -> (tangent: String, wrt: [Int])? {
+    func tangentOfGradient(_ name: String) -> [Int]? {
         if let known = gradientTangents[name] { return known }
         gradientTangents[name] = .some(nil)
         guard let fusedGradient = function(named: name), case .vjp(let key) = fusedGradient.role,
@@ -234,9 +236,8 @@ final class DifferentiationContext {
               [ValueType.real, .tensor].contains(f.resultType),
               fusedGradient.parameterTypes == f.parameterTypes + [f.resultType],
               !reachesCustomDerivative(name) else { return nil }
-        let tangent = try tangents(of: name, wrt: key.wrt + [f.parameterTypes.count])
-        gradientTangents[name] = (tangent, key.wrt)
-        return (tangent, key.wrt)
+        gradientTangents[name] = key.wrt
+        return key.wrt
     }
 
     /// Whether `name` or a function it calls is some function's custom derivative (false while being asked).
@@ -342,14 +343,14 @@ final class DifferentiationContext {
     /// differentiates it forward over reverse (`tangentOfGradient`). A function that is itself differentiated is
     /// differentiated in that form: the second-order sweeps then record through the first-order sweeps' tapes,
     /// one value per iteration, instead of differentiating the fused function's loops.
-    func splittingFusedCalls(in function: Function) throws -> Function {
+    func splittingFusedCalls(in function: Function) -> Function {
         var f = function
         for b in f.blocks.indices {
             var instructions: [Instruction] = []
             for instruction in f.blocks[b].instructions {
                 guard instruction.op == .call, case .callee(let callee) = instruction.payload,
                       case .vjp(let key)? = self.function(named: callee)?.role, let sweeps = generated[key],
-                      try tangentOfGradient(callee) == nil else {
+                      tangentOfGradient(callee) == nil else {
                     instructions.append(instruction)
                     continue
                 }

@@ -70,9 +70,10 @@ struct ReverseMode {
     private var exitsOf: [[Int]]
     /// How each call instruction (block, index) is differentiated: the callee's sweeps.
     private var splitCalls: [BlockPosition: (forward: String, reverse: String, wrt: [Int])] = [:]
-    /// Calls of fused gradients differentiated forward over reverse: the forward sweep calls the fused gradient
-    /// itself, the reverse block its tangent function (`DifferentiationContext.tangentOfGradient`).
-    private var gradientCalls: [BlockPosition: (tangent: String, wrt: [Int])] = [:]
+    /// Calls of fused gradients differentiated forward over reverse, with the parameters each is the gradient in:
+    /// the forward sweep calls the fused gradient itself, the reverse block its tangent function
+    /// (`DifferentiationContext.tangentOfGradient`).
+    private var gradientCalls: [BlockPosition: [Int]] = [:]
 
     struct BlockPosition: Hashable {
         var block: Int
@@ -126,8 +127,8 @@ struct ReverseMode {
                 guard case .callee(let name) = instruction.payload, let callee = context.function(named: name) else { continue }
                 let resultActive = instruction.result.map(activity.isActive) ?? false
                 guard resultActive || context.hasTapeEffects(name) else { continue }
-                if let tangent = try context.tangentOfGradient(name) {
-                    gradientCalls[BlockPosition(block: block.id.index, index: k)] = tangent
+                if let gradientWRT = context.tangentOfGradient(name) {
+                    gradientCalls[BlockPosition(block: block.id.index, index: k)] = gradientWRT
                     continue
                 }
                 let mask = instruction.operands.indices.filter {

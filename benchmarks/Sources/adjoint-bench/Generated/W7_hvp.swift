@@ -90,26 +90,19 @@ func w7_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
 }
 
 func w7_rosenbrockValueAndGradient0Tangent0_1(x: Tensor, head0: Double, dx: Tensor, dhead0: Double) -> ((Double, Tensor), (Double, Tensor)) {
-    var v4: Double
-    var v6: Tensor
-    var v7: Double
     var v8: Tensor
     let v13: Int
     // tangent of: var s = 0.0
     // tangent of: for i in 0..<size(x) - 1 {
     let v11 = x.count
     v13 = v11 - 1
-    let v14 = Tensor.zeros(like: x)
-    let v16 = Tensor.uninitialized(like: v14)
-    (v4, v6, v7, v8) = (0.0, v14, 0.0, v16)
-    _ = v6.prepareElementUpdates()
-    var elements1 = v6.scalars.mutableSpan
+    let v14 = Tensor.uninitialized(like: x)
+    v8 = v14
     _ = v8.prepareElementUpdates()
-    var elements2 = v8.scalars.mutableSpan
+    var elements1 = v8.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     let dxElements1 = dx.scalars.span, dxRank1 = dx.shape.count
     var pending1 = -0.0
-    var pending2 = -0.0
     for v5 in 0..<Swift.max(0, v13) {
         // tangent of: let a = x[i + 1] - x[i] * x[i]
         let v21 = v5 + 1
@@ -118,33 +111,26 @@ func w7_rosenbrockValueAndGradient0Tangent0_1(x: Tensor, head0: Double, dx: Tens
         let v24 = xElements1.element(v5, rank: xRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
         let v25 = dxElements1.element(v5, rank: dxRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
         let v27 = v25 * v24
-        let v30 = v22 - (v24 * v24)
-        let v32 = v23 + (-(v27 + v27))
         // tangent of: let b = 1 - x[i]
         let v34 = 1.0 - v24
         let v35 = -v25
         // tangent of: s += 100 * a * a + b * b
-        let v37 = 100.0 * v30
-        let v38 = 100.0 * v32
-        let v44 = v35 * v34
+        let v37 = 100.0 * (v22 - (v24 * v24))
+        let v38 = 100.0 * (v23 + (-(v27 + v27)))
         let v53 = v37 + v37
         let v54 = v38 + v38
         // tangent of: let a = x[i + 1] - x[i] * x[i]
         let v59 = v53 * v24
         let v62 = (v54 * v24) + (v53 * v25)
-        let v65 = ((v34 + v34) + v59) + v59
-        elements1.add(pending1, (-(head0 * v65)), toZeroAt: v5)
-        elements2.add(pending2, (-((dhead0 * v65) + (head0 * (((v35 + v35) + v62) + v62)))), toZeroAt: v5)
-        pending1 = (head0 * v53)
-        pending2 = ((dhead0 * v53) + (head0 * v54))
-        (v4, v7) = ((v4 + ((v37 * v30) + (v34 * v34))), (v7 + (((v38 * v30) + (v37 * v32)) + (v44 + v44))))
+        elements1.add(pending1, (-((dhead0 * (((v34 + v34) + v59) + v59)) + (head0 * (((v35 + v35) + v62) + v62)))), toZeroAt: v5)
+        pending1 = ((dhead0 * v53) + (head0 * v54))
     }
-    if v13 > 0 { elements1.add(pending1, atChecked: v13) }
-    elements2.finishZeroStart(pending2, start: 0, bound: v13)
-    let v18 = (v4, v6)
-    let v19 = (v7, v8)
-    let v20 = (v18, v19)
-    return v20
+    elements1.finishZeroStart(pending1, start: 0, bound: v13)
+    let v79 = Tensor.literal([], [0.0])
+    let v80 = (0.0, v79)
+    let v82 = (0.0, v8)
+    let v83 = (v80, v82)
+    return v83
 }
 
 func w7_gradient_dotValueAndGradient0(x: Tensor, v: Tensor, head0: Double) -> (Double, Tensor) {
