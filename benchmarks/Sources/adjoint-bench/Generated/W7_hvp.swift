@@ -89,48 +89,45 @@ func w7_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
     return v91
 }
 
-func w7_rosenbrockValueAndGradient0Tangent0_1(x: Tensor, head0: Double, dx: Tensor, dhead0: Double) -> ((Double, Tensor), (Double, Tensor)) {
-    var v8: Tensor
-    let v13: Int
+func w7_rosenbrockValueAndGradient0Tangent0(x: Tensor, head0: Double, dx: Tensor) -> ((Double, Tensor), (Double, Tensor)) {
+    var v7: Tensor
+    let v12: Int
     // tangent of: var s = 0.0
     // tangent of: for i in 0..<size(x) - 1 {
-    let v11 = x.count
-    v13 = v11 - 1
-    let v14 = Tensor.uninitialized(like: x)
-    v8 = v14
-    _ = v8.prepareElementUpdates()
-    var elements1 = v8.scalars.mutableSpan
+    let v10 = x.count
+    v12 = v10 - 1
+    let v13 = Tensor.uninitialized(like: x)
+    v7 = v13
+    _ = v7.prepareElementUpdates()
+    var elements1 = v7.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     let dxElements1 = dx.scalars.span, dxRank1 = dx.shape.count
     var pending1 = -0.0
-    for v5 in 0..<Swift.max(0, v13) {
+    for v4 in 0..<Swift.max(0, v12) {
         // tangent of: let a = x[i + 1] - x[i] * x[i]
-        let v21 = v5 + 1
-        let v22 = xElements1.element(v21, rank: xRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-        let v23 = dxElements1.element(v21, rank: dxRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-        let v24 = xElements1.element(v5, rank: xRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-        let v25 = dxElements1.element(v5, rank: dxRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-        let v27 = v25 * v24
+        let v20 = v4 + 1
+        let v21 = xElements1.element(v20, rank: xRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+        let v22 = dxElements1.element(v20, rank: dxRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+        let v23 = xElements1.element(v4, rank: xRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+        let v24 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+        let v26 = v24 * v23
         // tangent of: let b = 1 - x[i]
-        let v34 = 1.0 - v24
-        let v35 = -v25
+        let v34 = -v24
         // tangent of: s += 100 * a * a + b * b
-        let v37 = 100.0 * (v22 - (v24 * v24))
-        let v38 = 100.0 * (v23 + (-(v27 + v27)))
+        let v36 = 100.0 * (v21 - (v23 * v23))
+        let v37 = 100.0 * (v22 + (-(v26 + v26)))
         let v53 = v37 + v37
-        let v54 = v38 + v38
         // tangent of: let a = x[i + 1] - x[i] * x[i]
-        let v59 = v53 * v24
-        let v62 = (v54 * v24) + (v53 * v25)
-        elements1.add(pending1, (-((dhead0 * (((v34 + v34) + v59) + v59)) + (head0 * (((v35 + v35) + v62) + v62)))), toZeroAt: v5)
-        pending1 = ((dhead0 * v53) + (head0 * v54))
+        let v59 = (v53 * v23) + ((v36 + v36) * v24)
+        elements1.add(pending1, (-(head0 * (((v34 + v34) + v59) + v59))), toZeroAt: v4)
+        pending1 = (head0 * v53)
     }
-    elements1.finishZeroStart(pending1, start: 0, bound: v13)
-    let v79 = Tensor.literal([], [0.0])
-    let v80 = (0.0, v79)
-    let v82 = (0.0, v8)
-    let v83 = (v80, v82)
-    return v83
+    elements1.finishZeroStart(pending1, start: 0, bound: v12)
+    let v74 = Tensor.literal([], [0.0])
+    let v75 = (0.0, v74)
+    let v77 = (0.0, v7)
+    let v78 = (v75, v77)
+    return v78
 }
 
 func w7_gradient_dotValueAndGradient0(x: Tensor, v: Tensor, head0: Double) -> (Double, Tensor) {
@@ -143,7 +140,7 @@ func w7_gradient_dotValueAndGradient0(x: Tensor, v: Tensor, head0: Double) -> (D
     var v15 = elementwise(v14, v, at: Site(source, 17, 39)) { $0 * $1 }
     v15.fitShape(like: v4, at: Site(source, 17, 39))
     v15.fitShape(like: x, at: Site(source, 17, 16))
-    let v20 = w7_rosenbrockValueAndGradient0Tangent0_1(x: x, head0: 1.0, dx: v15, dhead0: 0.0)
+    let v20 = w7_rosenbrockValueAndGradient0Tangent0(x: x, head0: 1.0, dx: v15)
     let v21 = v20.1
     var v22 = v21.1
     v22.fitShape(like: x, at: Site(source, 16, 6))

@@ -84,45 +84,42 @@ func w7b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
     return v101
 }
 
-func w7b_rosenbrockValueAndGradient0Tangent0_1(x: Tensor, head0: Double, dx: Tensor, dhead0: Double) -> ((Double, Tensor), (Double, Tensor)) {
-    var v8: Tensor
-    let v13: Int
+func w7b_rosenbrockValueAndGradient0Tangent0(x: Tensor, head0: Double, dx: Tensor) -> ((Double, Tensor), (Double, Tensor)) {
+    var v7: Tensor
+    let v12: Int
     // tangent of: var s = 0.0
     // tangent of: for i in 0..<size(x) - 1 {
-    let v11 = x.count
-    v13 = v11 - 1
-    let v14 = Tensor.uninitialized(like: x)
-    v8 = v14
-    _ = v8.prepareElementUpdates()
-    var elements1 = v8.scalars.mutableSpan
+    let v10 = x.count
+    v12 = v10 - 1
+    let v13 = Tensor.uninitialized(like: x)
+    v7 = v13
+    _ = v7.prepareElementUpdates()
+    var elements1 = v7.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     let dxElements1 = dx.scalars.span, dxRank1 = dx.shape.count
     var pending1 = -0.0
-    for v5 in 0..<Swift.max(0, v13) {
+    for v4 in 0..<Swift.max(0, v12) {
         // tangent of: s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
-        let v22 = v5 + 1
-        let v23 = xElements1.element(v22, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-        let v24 = dxElements1.element(v22, rank: dxRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-        let v25 = xElements1.element(v5, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-        let v26 = dxElements1.element(v5, rank: dxRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-        let v28 = v26 * v25
-        let v34 = 100.0 * (v23 - (v25 * v25))
-        let v35 = 100.0 * (v24 + (-(v28 + v28)))
-        let v41 = 1.0 - v25
-        let v42 = -v26
+        let v21 = v4 + 1
+        let v22 = xElements1.element(v21, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
+        let v23 = dxElements1.element(v21, rank: dxRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
+        let v24 = xElements1.element(v4, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+        let v25 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+        let v27 = v25 * v24
+        let v33 = 100.0 * (v22 - (v24 * v24))
+        let v34 = 100.0 * (v23 + (-(v27 + v27)))
+        let v41 = -v25
         let v53 = v34 + v34
-        let v54 = v35 + v35
-        let v59 = v53 * v25
-        let v62 = (v54 * v25) + (v53 * v26)
-        elements1.add(pending1, (-((dhead0 * (((v41 + v41) + v59) + v59)) + (head0 * (((v42 + v42) + v62) + v62)))), toZeroAt: v5)
-        pending1 = ((dhead0 * v53) + (head0 * v54))
+        let v59 = (v53 * v24) + ((v33 + v33) * v25)
+        elements1.add(pending1, (-(head0 * (((v41 + v41) + v59) + v59))), toZeroAt: v4)
+        pending1 = (head0 * v53)
     }
-    elements1.finishZeroStart(pending1, start: 0, bound: v13)
-    let v79 = Tensor.literal([], [0.0])
-    let v80 = (0.0, v79)
-    let v82 = (0.0, v8)
-    let v83 = (v80, v82)
-    return v83
+    elements1.finishZeroStart(pending1, start: 0, bound: v12)
+    let v74 = Tensor.literal([], [0.0])
+    let v75 = (0.0, v74)
+    let v77 = (0.0, v7)
+    let v78 = (v75, v77)
+    return v78
 }
 
 func w7b_gradient_dotValueAndGradient0(x: Tensor, v: Tensor, head0: Double) -> (Double, Tensor) {
@@ -135,7 +132,7 @@ func w7b_gradient_dotValueAndGradient0(x: Tensor, v: Tensor, head0: Double) -> (
     var v15 = elementwise(v14, v, at: Site(source, 13, 40)) { $0 * $1 }
     v15.fitShape(like: v4, at: Site(source, 13, 40))
     v15.fitShape(like: x, at: Site(source, 13, 16))
-    let v20 = w7b_rosenbrockValueAndGradient0Tangent0_1(x: x, head0: 1.0, dx: v15, dhead0: 0.0)
+    let v20 = w7b_rosenbrockValueAndGradient0Tangent0(x: x, head0: 1.0, dx: v15)
     let v21 = v20.1
     var v22 = v21.1
     v22.fitShape(like: x, at: Site(source, 12, 6))
