@@ -46,6 +46,10 @@ struct SwiftFunctionEmitter {
     /// Of those, the ones whose head ȳ is `fit(h, like: y)` of a Real h read only there: by the sum's result,
     /// h and y, for `dotAdjointOfSquare(h, a, like: y)`, which makes no one-element tensor for ȳ.
     private var broadcastHeads: [ValueID: (real: ValueID, like: ValueID)] = [:]
+    /// Elementwise operations of two tensors, one of them `fit(h, like: t)` of a Real h read only there: by the
+    /// operation's result, the operand's position, h and t. Written `elementwise(h, like: t, b)`, which makes
+    /// the broadcast only where t's shape is not b's (a gradient's head times a tensor, W7's `fit(h, like: y) * v`).
+    private var scalarBroadcasts: [ValueID: (position: Int, real: ValueID, like: ValueID)] = [:]
     /// Copy coalescing: the result of an in-place update whose tensor operand dies there lives in that
     /// operand's variable (the root of the chain of updates), so an adjoint accumulated around a loop is one
     /// Swift variable updated in place, never copied.
@@ -160,6 +164,7 @@ struct SwiftFunctionEmitter {
         }
         for v in hoisted where inLoop.contains(definingBlock[v] ?? -1) { reassigned.insert(v) }
         coalesceUpdates()
+        findScalarBroadcasts()
         // Results updated in place are mutated after they are defined.
         for b in function.blocks {
             for i in b.instructions where SwiftFunctionEmitter.updatesInPlace.contains(i.op) {
@@ -197,6 +202,32 @@ struct SwiftFunctionEmitter {
                       !hoisted.contains(zeros) else { continue }
                 zeroStarts.insert(zeros)
                 zeroStartSpans.insert(v)
+            }
+        }
+    }
+
+    private mutating func findScalarBroadcasts() {
+        for b in function.blocks {
+            var position: [ValueID: Int] = [:]
+            for (k, i) in b.instructions.enumerated() { if let r = i.result { position[r] = k } }
+            for (q, i) in b.instructions.enumerated() where i.op.isBroadcastingBinary && i.operands.count == 2 {
+                guard let r = i.result, i.operands.allSatisfy({ function.type(of: $0) == .tensor }),
+                      i.operands[0] != i.operands[1] else { continue }
+                for k in 0..<2 {
+                    let f = i.operands[k]
+                    guard useCount[f] == 1, let p = position[f], b.instructions[p].op == .fit, !hoisted.contains(f),
+                          !fusedFits.contains(f), function.type(of: b.instructions[p].operands[0]) == .real else { continue }
+                    let (real, like) = (b.instructions[p].operands[0], b.instructions[p].operands[1])
+                    // The shape is read later than the fit was: nothing in between may update that tensor in place.
+                    let root = storage[like] ?? like
+                    guard b.instructions[(p + 1)..<q].allSatisfy({ between in
+                        !between.operands.contains { (storage[$0] ?? $0) == root }
+                            && between.result.map { (storage[$0] ?? $0) != root } ?? true
+                    }) else { continue }
+                    scalarBroadcasts[r] = (k, real, like)
+                    fusedFits.insert(f)
+                    break
+                }
             }
         }
     }
@@ -982,6 +1013,9 @@ struct SwiftFunctionEmitter {
         if let r = instruction.result, loopVariables.contains(r) { return }
         var x = instruction.operands.map { name($0) }
         if let r = instruction.result, fusedFits.contains(r) || fusedProducts.contains(r) { return }
+        if let r = instruction.result, let broadcast = scalarBroadcasts[r] {
+            x[broadcast.position] = "\(name(broadcast.real)), like: \(name(broadcast.like))"
+        }
         if let r = instruction.result, let square = squareDots[r] {
             w.line("let \(square.variable) = squareDot(\(x[0]), head: \(square.head), at: \(siteText(instruction.location)))")
             return

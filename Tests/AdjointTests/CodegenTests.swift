@@ -537,6 +537,36 @@ func generatedSwiftBuildsWithoutWarnings(name: String) throws {
     #expect(output.split(separator: "\n").map(String.init) == expected)
 }
 
+@Test func aBroadcastHeadTimesATensorIsNotMade() throws {
+    // The adjoint of sum(y * v) is fit(h, like: y) * v: written `elementwise(h, like: y, v)`, which makes the
+    // broadcast of h only where y's shape is not v's. Compiled equals the interpreter for v of y's shape and for
+    // a v that broadcasts (a row under a matrix); ∂/∂x of sum(3x² · v) is 6x · v.
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("adjoint-broadcast-\(UUID().uuidString).adj")
+    try """
+    func f(x: Tensor) -> Real {
+        return sum(x * x * x)
+    }
+
+    @differentiable(wrt: x)
+    func g(x: Tensor, v: Tensor) -> Real {
+        return sum(grad(f)(x) * v)
+    }
+    """.write(to: url, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: url) }
+    let swift = try runAdjoint(["compile", url.path, "--emit", "swift", "--no-runtime"])
+    #expect(swift.output.contains("elementwise(head0, like: "), "\(swift.output)")
+    for v in ["[[1, 0.5, 2], [0.25, -1, 3]]", "[1, 0.5, 2]"] {
+        let arguments = ["grad", url.path, "-f", "g", "--wrt", "x", "--arg", "x=[[1, 2, 3], [4, 5, 6]]", "--arg", "v=\(v)"]
+        let compiled = try runAdjoint(arguments + ["--compiled"])
+        let interpreted = try runAdjoint(arguments + ["--json"])
+        #expect(compiled.status == 0, "\(compiled.output)")
+        #expect(compiled.output == interpreted.output, "v = \(v)")
+    }
+    let exact = try runAdjoint(["grad", url.path, "-f", "g", "--wrt", "x", "--arg", "x=[[1, 2, 3], [4, 5, 6]]",
+                                "--arg", "v=[1, 0.5, 2]", "--exact", "--json"])
+    #expect(exact.output.contains("[[\"6\", \"6\", \"36\"], [\"24\", \"15\", \"72\"]]"), "\(exact.output)")
+}
+
 @Test func longChainsOfOneUseValuesAreNotOneExpression() throws {
     // Sixty terms summed: each partial sum is read once, so each could be written inline in the next, and the
     // whole sum was one line (65,000 characters in the benchmark's straight-line function, quadratic to build

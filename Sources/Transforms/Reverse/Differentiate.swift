@@ -9,9 +9,11 @@
 //   %t   = tuple %v, (extract %g)...
 //
 // and the sweeps of f (and of every function they call with active arguments) are
-// generated once per set of differentiated parameters. Functions are rewritten
-// before they are differentiated, so `grad` of a function that itself calls `grad`
-// differentiates the inner sweeps, tapes included: that is nested `grad`.
+// generated once per set of differentiated parameters; where no value needs a tape the
+// two are one fused function. Functions are rewritten before they are differentiated,
+// so `grad` of a function that itself calls `grad` differentiates what the inner one
+// became: the tangent of a fused gradient is its adjoint (forward over reverse,
+// `tangentOfGradient`), else the inner sweeps, tapes included, are reversed again.
 import AdjointBasic
 import AdjointIR
 
