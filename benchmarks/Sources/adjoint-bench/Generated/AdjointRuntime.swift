@@ -447,6 +447,18 @@ public func elementwise(_ a: Tensor, _ b: Double, _ f: (Double, Double) -> Doubl
     elementwise(a) { f($0, b) }
 }
 
+/// `elementwise(fit(a, like: t), b, at:, f)`, making the broadcast of `a` only where t's shape is not b's.
+@inlinable
+public func elementwise(_ a: Double, like t: Tensor, _ b: Tensor, at site: Site, _ f: (Double, Double) -> Double) -> Tensor {
+    t.shape == b.shape ? elementwise(a, b, f) : elementwise(fit(a, like: t), b, at: site, f)
+}
+
+/// `elementwise(a, fit(b, like: t), at:, f)`, making the broadcast of `b` only where t's shape is not a's.
+@inlinable
+public func elementwise(_ a: Tensor, _ b: Double, like t: Tensor, at site: Site, _ f: (Double, Double) -> Double) -> Tensor {
+    t.shape == a.shape ? elementwise(a, b, f) : elementwise(a, fit(b, like: t), at: site, f)
+}
+
 /// `f(a, element)` for every element of `b`.
 @inlinable
 public func elementwise(_ a: Double, _ b: Tensor, _ f: (Double, Double) -> Double) -> Tensor {

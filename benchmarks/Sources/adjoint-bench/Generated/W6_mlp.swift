@@ -39,8 +39,7 @@ func w6_mlpValueAndGradient1_2_3_4(X: Tensor, W1: Tensor, b1: Tensor, W2: Tensor
     // return sum(o * o) / 64
     let v12 = elementwise(o, o, at: Site(source, 9, 18)) { $0 * $1 }
     let v13 = v12.sum()
-    let v29 = fit((head0 / 64.0), like: v12)
-    var v31 = elementwise(v29, o, at: Site(source, 9, 18)) { $0 * $1 }
+    var v31 = elementwise((head0 / 64.0), like: v12, o, at: Site(source, 9, 18)) { $0 * $1 }
     v31.fitShape(like: o, at: Site(source, 9, 18))
     var v35 = elementwise(v31, v31, at: Site(source, 9, 18)) { $0 + $1 }
     // let o = dot(h, W2) + b2 - Y

@@ -136,8 +136,7 @@ func w7_gradient_dotValueAndGradient0(x: Tensor, v: Tensor, head0: Double) -> (D
     let v4 = v3.1
     let v5 = elementwise(v4, v, at: Site(source, 17, 39)) { $0 * $1 }
     let v6 = v5.sum()
-    let v14 = fit(head0, like: v5)
-    var v15 = elementwise(v14, v, at: Site(source, 17, 39)) { $0 * $1 }
+    var v15 = elementwise(head0, like: v5, v, at: Site(source, 17, 39)) { $0 * $1 }
     v15.fitShape(like: v4, at: Site(source, 17, 39))
     v15.fitShape(like: x, at: Site(source, 17, 16))
     let v20 = w7_rosenbrockValueAndGradient0Tangent0(x: x, head0: 1.0, dx: v15)
