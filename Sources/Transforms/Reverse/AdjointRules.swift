@@ -463,7 +463,6 @@ struct AdjointEmitter {
         a == .tensor || b == .tensor ? .tensor : .real
     }
 
-    /// The adjoint of a split call: the callee's reverse sweep, given the result's adjoint(s).
     /// The adjoint of `(v, g) = call @fusedGradient(x..., h)`, forward over reverse: the tangent of the fused
     /// gradient along x' = ḡ (each parameter along its gradient's adjoint), h' = v̄ gives x̄ in the gradients'
     /// tangents and h̄ in the value's (see `DifferentiationContext.tangentOfGradient`). Where v̄ is zero (nothing
@@ -493,6 +492,7 @@ struct AdjointEmitter {
         if isActive(x.last!) { add(x.last!, emit(.extract, [tangents], components[0], payload: .index(0))) }
     }
 
+    /// The adjoint of a split call: the callee's reverse sweep, given the result's adjoint(s).
     private mutating func reverseCall(_ instruction: Instruction, reverseName: String, wrt: [Int]) throws {
         var heads: [ValueID] = []
         if let y = instruction.result {

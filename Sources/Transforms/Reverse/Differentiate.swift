@@ -220,15 +220,15 @@ final class DifferentiationContext {
         return (result, sweeps.forward, sweeps.reverse)
     }
 
-    /// For a fused gradient `(f(x), h·∇f(x))` whose adjoint is its tangent (forward over reverse), the parameters
-    /// it is the gradient in; nil where that does not apply. The Jacobian of h·∇f in x is h times the Hessian, which is symmetric,
-    /// so the adjoint that reverse over reverse computes, x̄ = v̄·∇f + h·H·ḡ and h̄ = ⟨∇f, ḡ⟩ (v̄, ḡ the adjoints
-    /// of the value and the gradient), is the tangent of the fused gradient along x' = ḡ, h' = v̄: one pass of the
-    /// fused loop with tangents beside it, no tape (h' is left out where v̄ is zero, as it is when nothing reads the
-    /// value). It applies when the gradient is taken with respect to every
-    /// parameter of f that has one (else the other parameters' Hessian rows are missing), f's result and its head
-    /// have one type, and no custom derivative is reached (a hand-written VJP need not have a symmetric
-    /// Jacobian; nested `grad` differentiates its body in reverse, spec §7).
+    /// For a fused gradient `(f(x), h·∇f(x))` whose adjoint is its tangent (forward over reverse), the
+    /// parameters it is the gradient in; nil where that does not apply. The Jacobian of h·∇f in x is h times
+    /// the Hessian, which is symmetric, so the adjoint reverse over reverse computes, x̄ = v̄·∇f + h·H·ḡ and
+    /// h̄ = ⟨∇f, ḡ⟩ (v̄ and ḡ the adjoints of the value and the gradient), is the tangent of the fused gradient
+    /// along x' = ḡ, h' = v̄: one pass of the fused loop with tangents beside it, and no tape (h' is left out
+    /// where v̄ is zero, as it is when nothing reads the value). It applies when the gradient is in every
+    /// parameter of f that has one (else the other parameters' rows of the Hessian are missing), f's result
+    /// and its head have one type, and no custom derivative is reached (a hand-written VJP need not have a
+    /// symmetric Jacobian, and spec §7 has nested `grad` differentiate its body in reverse).
     func tangentOfGradient(_ name: String) -> [Int]? {
         if let known = gradientTangents[name] { return known }
         gradientTangents[name] = .some(nil)
