@@ -210,7 +210,8 @@ struct SwiftFunctionEmitter {
         for b in function.blocks {
             var position: [ValueID: Int] = [:]
             for (k, i) in b.instructions.enumerated() { if let r = i.result { position[r] = k } }
-            for (q, i) in b.instructions.enumerated() where i.op.isBroadcastingBinary && i.operands.count == 2 {
+            // The operators: `pow`, `maximum` and `minimum` are spelled as calls with no such form.
+            for (q, i) in b.instructions.enumerated() where [.add, .sub, .mul, .div].contains(i.op) && i.operands.count == 2 {
                 guard let r = i.result, i.operands.allSatisfy({ function.type(of: $0) == .tensor }),
                       i.operands[0] != i.operands[1] else { continue }
                 for k in 0..<2 {
