@@ -72,6 +72,8 @@ struct SwiftFunctionEmitter {
     private var countedLoops: [Int: CountedFor] = [:]
     /// The natural loops (each loop's blocks, by header).
     private var loops: Loops
+    /// The edges into each reachable block.
+    private let incomingEdges: [[IncomingEdge]]
     /// The block whose instructions are being written.
     private var currentBlock = 0
     /// The function's control flow as Swift's own, or nil for an irreducible graph (written as a dispatch loop).
@@ -117,8 +119,8 @@ struct SwiftFunctionEmitter {
         }
         dominators = Dominators(function)
         liveness = Liveness(function, values: { function.type(of: $0) == .tensor })
-        loops = Loops(function, dominators: dominators,
-                      incomingEdges: function.incomingEdges(reachable: dominators.isReachable))
+        incomingEdges = function.incomingEdges(reachable: dominators.isReachable)
+        loops = Loops(function, dominators: dominators, incomingEdges: incomingEdges)
         for b in function.blocks {
             for v in b.instructions.flatMap(\.operands) + b.terminator.operands { useCount[v, default: 0] += 1 }
         }
@@ -190,14 +192,12 @@ struct SwiftFunctionEmitter {
         guard structured else { return }
         for (header, counted) in countedLoops {
             guard let spanned = elementLoops[header], let inside = loops.blocks[header] else { continue }
-            let entries = function.blocks.filter { !inside.contains($0.id.index) }.flatMap { b in
-                b.terminator.successors.filter { $0.block.index == header }.map { (from: b.id.index, edge: $0) }
-            }
-            guard entries.count == 1, let entry = entries.first else { continue }
+            let entering = entries(into: header, from: inside)
+            guard entering.count == 1, let entry = entering.first else { continue }
             for v in spanned {
                 guard carriedPair(v, in: counted) != nil,
                       let position = function.blocks[header].parameters.firstIndex(of: v) else { continue }
-                let zeros = entry.edge.arguments[position]
+                let zeros = entry.target.arguments[position]
                 guard definition(zeros)?.op == .zeroslike, useCount[zeros] == 1, definingBlock[zeros] == entry.from,
                       !hoisted.contains(zeros) else { continue }
                 zeroStarts.insert(zeros)
@@ -289,10 +289,15 @@ struct SwiftFunctionEmitter {
     private func startsAtZero(_ v: ValueID, loop counted: CountedFor) -> Bool {
         guard let header = definingBlock[counted.index], let position = function.blocks[header].parameters.firstIndex(of: v),
               let inside = loops.blocks[header] else { return false }
-        return function.blocks.allSatisfy { b in
-            inside.contains(b.id.index) || b.terminator.successors.allSatisfy { t in
-                t.block.index != header || [.zeroslike, .zeros].contains(definition(t.arguments[position])?.op)
-            }
+        return entries(into: header, from: inside).allSatisfy { entry in
+            [.zeroslike, .zeros].contains(definition(entry.target.arguments[position])?.op)
+        }
+    }
+
+    /// The edges into loop header `header` from outside the loop's blocks `inside`.
+    private func entries(into header: Int, from inside: Set<Int>) -> [(from: Int, target: BranchTarget)] {
+        incomingEdges[header].filter { !inside.contains($0.from.index) }.map { edge in
+            (edge.from.index, function.blocks[edge.from.index].terminator.successors[edge.successor])
         }
     }
 
@@ -390,7 +395,7 @@ struct SwiftFunctionEmitter {
     /// (it has no value there); n is computed before the loop.
     private mutating func findCountedLoops() {
         guard explain == nil, let structurizer else { return }
-        let incoming = function.incomingEdges(reachable: dominators.isReachable)
+        let incoming = incomingEdges
         for (header, blocks) in loops.blocks {
             let h = function.blocks[header]
             guard h.instructions.count == 1, let test = h.instructions.first, let c = test.result,

@@ -78,6 +78,9 @@ public struct Liveness: Sendable {
         liveIn[v].map { $0.contains(block) } ?? true
     }
 
+    /// The blocks `v` is live into; nil for a value not asked for.
+    public func blocksLiveIn(_ v: ValueID) -> Set<Int>? { liveIn[v] }
+
     /// Whether a path from the end of `block` reads `v` before `v` is defined again.
     public func isLiveOut(_ v: ValueID, _ block: Int) -> Bool {
         successors[block].contains { isLiveIn(v, $0) }

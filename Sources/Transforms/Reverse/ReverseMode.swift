@@ -144,31 +144,19 @@ struct ReverseMode {
     /// blocks are passed: those of the active values live out of the block (read on some path after it) and of
     /// its branch arguments (their adjoints arrive from the successors' reverse blocks). An adjoint is carried
     /// only where it can be nonzero, so a function of many loops does not pass every loop's adjoints through
-    /// every block. Found per value by walking back from the blocks that read it to the block that defines it
-    /// (as `Liveness` does): the work is the size of the live ranges.
+    /// every block.
     private func computeBlockKeys() -> [[AdjointKey]] {
+        let liveness = Liveness(source, values: activity.isActive)
         var liveOut = [Set<ValueID>](repeating: [], count: source.blocks.count)
-        var readers: [ValueID: [Int]] = [:]
         for id in reachable {
             let block = source.blocks[id.index]
-            func read(_ v: ValueID) {
-                if definingBlock[v.index] != id, activity.isActive(v) { readers[v, default: []].append(id.index) }
-            }
-            for instruction in block.instructions { instruction.operands.forEach(read) }
-            block.terminator.operands.forEach(read)
             for target in block.terminator.successors {
                 for a in target.arguments where activity.isActive(a) { liveOut[id.index].insert(a) }
             }
-        }
-        for (v, blocks) in readers {
-            guard let home = definingBlock[v.index]?.index else { continue }
-            var liveIn = Set<Int>()
-            var work = blocks
-            while let b = work.popLast() {
-                guard b != home, liveIn.insert(b).inserted else { continue }
-                for edge in incomingEdges[b] {
-                    liveOut[edge.from.index].insert(v)
-                    work.append(edge.from.index)
+            let defined = block.parameters + block.instructions.compactMap(\.result)
+            for v in defined {
+                for live in liveness.blocksLiveIn(v) ?? [] {
+                    for edge in incomingEdges[live] { liveOut[edge.from.index].insert(v) }
                 }
             }
         }
