@@ -1345,13 +1345,10 @@ extension Tensor {
     @inlinable
     public static func uninitialized(like t: Tensor) -> Tensor {
         let count = t.shape.reduce(1, *)
-        #if ADJOINT_COUNTING
-        let unwritten: Double? = .nan
-        #else
-        let unwritten: Double? = nil
-        #endif
         let scalars = [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
-            if let unwritten { buffer.initialize(repeating: unwritten) }
+            #if ADJOINT_COUNTING
+            buffer.initialize(repeating: .nan)
+            #endif
             initialized = count
         }
         return Tensor(validShape: t.shape, scalars: scalars)
