@@ -567,6 +567,40 @@ func generatedSwiftBuildsWithoutWarnings(name: String) throws {
     #expect(exact.output.contains("[[\"6\", \"6\", \"36\"], [\"24\", \"15\", \"72\"]]"), "\(exact.output)")
 }
 
+@Test func aLoopThatBranchesIsDifferentiatedInOneLoopWithoutATape() throws {
+    // W5's shape: the reverse loop runs inside the forward loop and tests the branch decision where it is made,
+    // so the gradient is one function and records nothing. ∂/∂x of Σ (x[i]² if x[i] > 0 else −3·x[i]) is 2x[i]
+    // or −3; compiled equals the interpreter, with every element positive, none, and x empty.
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("adjoint-branch-\(UUID().uuidString).adj")
+    try """
+    @differentiable
+    func p(x: Tensor) -> Real {
+        var s = 0.0
+        for i in 0..<size(x) {
+            if x[i] > 0 {
+                s += x[i] * x[i]
+            } else {
+                s -= 3 * x[i]
+            }
+        }
+        return s
+    }
+    """.write(to: url, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: url) }
+    let swift = try runAdjoint(["compile", url.path, "--emit", "swift", "--no-runtime"])
+    #expect(swift.output.contains("func pValueAndGradient0(x: Tensor, head0: Double)"), "\(swift.output)")
+    #expect(!swift.output.contains("Tapes") && !swift.output.contains(".push("), "\(swift.output)")
+    for x in ["[0.5, -1.25, 2, 0, -0.75, 3.5]", "[1, 2]", "[-1, -2]", "zeros(0)"] {
+        let arguments = ["grad", url.path, "-f", "p", "--arg", "x=\(x)"]
+        let compiled = try runAdjoint(arguments + ["--compiled"])
+        let interpreted = try runAdjoint(arguments + ["--json"])
+        #expect(compiled.status == 0, "\(compiled.output)")
+        #expect(compiled.output == interpreted.output, "x = \(x)")
+    }
+    let exact = try runAdjoint(["grad", url.path, "-f", "p", "--arg", "x=[0.5, -1.25, 2, 0, -0.75, 3.5]", "--exact", "--json"])
+    #expect(exact.output.contains("[\"1\", \"-3\", \"4\", \"-3\", \"-3\", \"7\"]"), "\(exact.output)")
+}
+
 @Test func longChainsOfOneUseValuesAreNotOneExpression() throws {
     // Sixty terms summed: each partial sum is read once, so each could be written inline in the next, and the
     // whole sum was one line (65,000 characters in the benchmark's straight-line function, quadratic to build

@@ -406,3 +406,104 @@ private func runG<S: Scalar>(_ module: Module, _ x: Tensor<S>, _ one: S) -> Stri
     #expect(widest <= 6, "a reverse block takes \(widest) parameters")
     #expect(reverse.blocks.count > 30)
 }
+
+/// W5's sweeps as SweepFusion leaves them when a loop keeps a tape, after the passes before loop fusion: the
+/// forward loop (bb1 to bb5) pushes each branch decision, the reverse loop (bb8 to bb12) pops it to choose its branch.
+private let piecewiseSweeps = """
+    func @g(x: Tensor, head0: Real) -> (Real, Tensor) {
+    bb0(%0: Tensor, %1: Real):
+      %2 = const 0 : Real
+      %3 = const 0 : Int
+      %4 = size %0 : Int
+      br bb1(%2, %3, %3)
+    bb1(%5: Real, %6: Int, %7: Int):
+      %8 = lt %6, %4 : Bool
+      condbr %8, bb2, bb6
+    bb2:
+      %9 = index "x" ["i"] %0, %6 : Real
+      %10 = gt %9, %2 : Bool
+      condbr %10, bb3, bb4
+    bb3:
+      %11 = mul %9, %9 : Real
+      %12 = add %5, %11 : Real
+      br bb5(%12, %3)
+    bb4:
+      %13 = sin %9 : Real
+      %14 = sub %5, %13 : Real
+      %15 = const 1 : Int
+      br bb5(%14, %15)
+    bb5(%16: Real, %17: Int):
+      push $1 %17
+      %18 = const 1 : Int
+      %19 = add %6, %18 : Int
+      %20 = add %7, %18 : Int
+      br bb1(%16, %19, %20)
+    bb6:
+      %21 = zeroslike %0 : Tensor
+      br bb8(%21, %7)
+    bb7:
+      %22 = tuple %5, %23 : (Real, Tensor)
+      ret %22
+    bb8(%23: Tensor, %24: Int):
+      %25 = gt %24, %3 : Bool
+      condbr %25, bb12, bb7
+    bb9(%26: Real):
+      %27 = addat %23, %26, %36 : Tensor
+      br bb8(%27, %36)
+    bb10:
+      %28 = index "x" ["i"] %0, %36 : Real
+      %29 = cos %28 : Real
+      %30 = mul %1, %29 : Real
+      %31 = neg %30 : Real
+      br bb9(%31)
+    bb11:
+      %32 = index "x" ["i"] %0, %36 : Real
+      %33 = add %32, %32 : Real
+      %34 = mul %1, %33 : Real
+      br bb9(%34)
+    bb12:
+      %35 = const 1 : Int
+      %36 = sub %24, %35 : Int
+      %37 = pop $1 : Int
+      %38 = eq %37, %3 : Bool
+      condbr %38, bb11, bb10
+    }
+"""
+
+@Test func loopFusionReadsABranchDecisionWhereItIsMade() throws {
+    let built = try IRParser.parse(piecewiseSweeps)
+    var module = built
+    LoopFusion.run(on: &module.functions[0])
+    try Verifier.verify(module)
+    let instructions = module.functions[0].blocks.flatMap(\.instructions), text = IRPrinter.print(module)
+    // One loop, no tape, x[i] read once: the reverse branch tests the decision the forward branch made.
+    #expect(!instructions.contains { $0.op == .push || $0.op == .pop }, "\(text)")
+    #expect(instructions.filter { $0.op == .index }.count == 1, "\(text)")
+    #expect(instructions.filter { $0.op == .gt || $0.op == .lt }.count == 2, "\(text)")
+    // The same bits and the same errors: both branches taken, none, one element, x[i] of a matrix.
+    for x in [Tensor([0.5, -0.37, 1.24, -0.11, -2.5, 0.73, 0.0]), Tensor([-2.0]), Tensor<Double>([]),
+              try Tensor(shape: [2, 2], scalars: [1.0, 2, 3, 4])] {
+        #expect(runG(module, x, 1.0) == runG(built, x, 1.0))
+    }
+    #expect(runG(built, Tensor([0.5, -0.37]), 1.0).contains("-0.9"))
+    #expect(runG(built, try Tensor(shape: [2, 2], scalars: [1.0, 2, 3, 4]), 1.0).contains("error"))
+}
+
+@Test func loopFusionLeavesATapeItCannotPair() throws {
+    // The pop sits in one branch of the reverse body: not every iteration reads the tape.
+    let popInABranch = piecewiseSweeps
+        .replacingOccurrences(of: "  %37 = pop $1 : Int\n", with: "")
+        .replacingOccurrences(of: "%38 = eq %37, %3", with: "%38 = eq %36, %3")
+        .replacingOccurrences(of: "  %32 = index", with: "  %37 = pop $1 : Int\n  %32 = index")
+    // The forward body pushes its decision twice an iteration.
+    let pushedTwice = piecewiseSweeps.replacingOccurrences(of: "  push $1 %17\n", with: "  push $1 %17\n  push $1 %17\n")
+    // The reverse body reads the forward loop's running sum, its last value in the loops apart.
+    let forwardValue = piecewiseSweeps.replacingOccurrences(of: "%30 = mul %1, %29", with: "%30 = mul %5, %29")
+    for source in [popInABranch, pushedTwice, forwardValue] {
+        var module = try IRParser.parse(source)
+        try Verifier.verify(module)
+        let before = module
+        LoopFusion.run(on: &module.functions[0])
+        #expect(module == before, "\(IRPrinter.print(module))")
+    }
+}

@@ -206,15 +206,20 @@ final class DifferentiationContext {
         if let known = fused[key] { return (known, sweeps.forward, sweeps.reverse) }
         var result: String? = nil
         if options.fusesSweeps, let forward = function(named: sweeps.forward), let reverse = function(named: sweeps.reverse),
-           var function = SweepFusion.fuse(forward: forward, reverse: reverse, key: key,
+           var function = SweepFusion.fuse(forward: forward, reverse: reverse, key: key, keepingTapesInLoops: options.optimize,
                                            readsTrainingMode: readsTrainingMode) {
             BlockParameterCleanup.run(on: &function)
             if options.optimize {
                 for pass in Pipeline.standard { pass.run(on: &function) }
                 BlockParameterCleanup.run(on: &function)
             }
-            add(function)
-            result = function.name
+            // A tape pushed in a loop is gone where LoopFusion ran the reverse loop inside the forward one;
+            // where one is left the sweeps stay apart.
+            let keepsATape = function.blocks.contains { $0.instructions.contains { $0.op == .push || $0.op == .pop } }
+            if !keepsATape {
+                add(function)
+                result = function.name
+            }
         }
         fused[key] = result
         return (result, sweeps.forward, sweeps.reverse)

@@ -9,6 +9,12 @@
 // reads the value its push recorded, as an SSA value that dominates it. A person writing
 // the gradient of straight-line code does the same: one function, locals, no tape.
 //
+// A tape pushed in a loop can stay a tape only until `LoopFusion` runs the reverse loop
+// inside the forward one: then each iteration's pop reads what the same iteration pushed,
+// and the pair is that value again (W5's branch decisions). So `keepingTapesInLoops` leaves
+// those pushes and pops in the fused function, and the caller keeps the result only when
+// the passes leave none.
+//
 // Calls the sweeps make to other functions' sweeps keep their own tapes, so the fused
 // function still takes the call's tapes when a callee records. Sweeps that read the
 // training mode are left apart: the reverse sweep runs outside training mode, and one
@@ -17,9 +23,11 @@ import AdjointIR
 
 enum SweepFusion {
     /// The fused function of `forward` and `reverse`, or nil when a tape must stay a tape.
-    static func fuse(forward: Function, reverse: Function, key: SweepKey,
+    static func fuse(forward: Function, reverse: Function, key: SweepKey, keepingTapesInLoops: Bool = false,
                      readsTrainingMode: (String) -> Bool) -> Function? {
-        guard let pushed = valuesPushedOnce(by: forward), popsEachOnce(reverse, from: pushed),
+        guard let (pushed, inLoops) = valuesPushedOnce(by: forward),
+              inLoops.isEmpty || keepingTapesInLoops && loopsCarryOnlyAdjointsAndCounts(reverse),
+              popsEachOnce(reverse, from: pushed, inLoops: inLoops),
               // One head, then the primal parameters, as `grad` passes them.
               reverse.parameters.count == forward.parameters.count + 1,
               case .tuple(let gradientTypes) = reverse.resultType,
@@ -42,7 +50,7 @@ enum SweepFusion {
         var replacement: [ValueID: ValueID] = [:]
         for block in reverse.blocks {
             for instruction in block.instructions where instruction.op == .pop {
-                guard case .tape(let t) = instruction.payload, let r = instruction.result else { continue }
+                guard case .tape(let t) = instruction.payload, !inLoops.contains(t), let r = instruction.result else { continue }
                 replacement[ValueID(r.index + valueOffset)] = pushed[t]!
             }
         }
@@ -57,7 +65,10 @@ enum SweepFusion {
         // The forward sweep's return goes on to the reverse sweep's entry, with the head and the arguments.
         var primalValue: ValueID? = nil
         for b in fused.blocks.indices {
-            fused.blocks[b].instructions.removeAll { $0.op == .push }
+            fused.blocks[b].instructions.removeAll {
+                guard $0.op == .push, case .tape(let t) = $0.payload else { return false }
+                return !inLoops.contains(t)
+            }
             if case .ret(let y) = fused.blocks[b].terminator {
                 primalValue = y
                 fused.blocks[b].terminator = .branch(BranchTarget(BlockID(blockOffset), [head] + forward.parameters))
@@ -67,7 +78,9 @@ enum SweepFusion {
         for block in reverse.blocks {
             var copy = Block(id: BlockID(block.id.index + blockOffset), parameters: block.parameters.map(moved),
                              terminatorLocation: block.terminatorLocation)
-            for var instruction in block.instructions where instruction.op != .pop {
+            // A pop of a tape pushed once is the value pushed; one of a tape pushed in a loop stays.
+            for var instruction in block.instructions
+            where instruction.op != .pop || instruction.result.map({ replacement[ValueID($0.index + valueOffset)] == nil }) ?? true {
                 instruction.operands = instruction.operands.map(moved)
                 instruction.result = instruction.result.map(moved)
                 copy.instructions.append(instruction)
@@ -95,33 +108,55 @@ enum SweepFusion {
     }
 
     /// Each tape the forward sweep pushes, with the value pushed, when every push is the only one of its tape and
-    /// sits outside loops in a block that every run passes (one that dominates the only return).
-    private static func valuesPushedOnce(by forward: Function) -> [Int: ValueID]? {
+    /// sits in a block that every run passes (one that dominates the only return); and the tapes pushed in loops.
+    private static func valuesPushedOnce(by forward: Function) -> (once: [Int: ValueID], inLoops: Set<Int>)? {
         let returns = forward.blocks.filter { if case .ret = $0.terminator { return true } else { return false } }
         guard returns.count == 1 else { return nil }
         let dominators = Dominators(forward)
         let loops = Loops(forward, dominators: dominators,
                           incomingEdges: forward.incomingEdges(reachable: dominators.isReachable))
-        var pushed: [Int: ValueID] = [:]
+        var pushed: [Int: ValueID] = [:], inLoops = Set<Int>()
         for block in forward.blocks {
             for instruction in block.instructions where instruction.op == .push || instruction.op == .pop {
                 guard instruction.op == .push, case .tape(let t) = instruction.payload, pushed[t] == nil,
-                      dominators.dominates(block.id, returns[0].id), !loops.inAnyLoop.contains(block.id.index) else {
-                    return nil
+                      !inLoops.contains(t) else { return nil }
+                if loops.inAnyLoop.contains(block.id.index) {
+                    inLoops.insert(t)
+                } else {
+                    guard dominators.dominates(block.id, returns[0].id) else { return nil }
+                    pushed[t] = instruction.operands[0]
                 }
-                pushed[t] = instruction.operands[0]
             }
         }
-        return pushed
+        return (pushed, inLoops)
     }
 
-    /// Whether the reverse sweep pops only tapes of `pushed`, each at most once, and pushes nothing.
-    private static func popsEachOnce(_ reverse: Function, from pushed: [Int: ValueID]) -> Bool {
+    /// Whether each loop of the (optimized) reverse sweep carries one Int, its count, and Tensors only: what
+    /// `LoopFusion` can run inside a forward loop. Where one carries a Real (the adjoint of a running product) or
+    /// nests another loop, its tape stays, and the passes over a fused copy would be wasted work.
+    private static func loopsCarryOnlyAdjointsAndCounts(_ reverse: Function) -> Bool {
+        let dominators = Dominators(reverse)
+        var headers = Set<Int>()
+        for block in reverse.blocks where dominators.isReachable(block.id) {
+            for target in block.terminator.successors where dominators.dominates(target.block, block.id) {
+                headers.insert(target.block.index)
+            }
+        }
+        return headers.allSatisfy { h in
+            let types = reverse.blocks[h].parameters.map { reverse.type(of: $0) }
+            return types.filter { $0 == .int }.count == 1 && types.allSatisfy { $0 == .int || $0 == .tensor }
+        }
+    }
+
+    /// Whether the reverse sweep pops only tapes the forward sweep pushed, each pushed once at most once, and
+    /// pushes nothing.
+    private static func popsEachOnce(_ reverse: Function, from pushed: [Int: ValueID], inLoops: Set<Int>) -> Bool {
         var popped = Set<Int>()
         for block in reverse.blocks {
             for instruction in block.instructions where instruction.op == .push || instruction.op == .pop {
-                guard instruction.op == .pop, case .tape(let t) = instruction.payload, pushed[t] != nil,
-                      popped.insert(t).inserted else { return false }
+                guard instruction.op == .pop, case .tape(let t) = instruction.payload else { return false }
+                guard !inLoops.contains(t) else { continue }
+                guard pushed[t] != nil, popped.insert(t).inserted else { return false }
             }
         }
         return true

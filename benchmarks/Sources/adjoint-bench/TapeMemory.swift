@@ -71,12 +71,10 @@ enum TapeMemory {
         w4.targetBytesPerCall = 8
         return [
             w4,
-            // One bit for the branch plus at most one Double.
-            measure(id: "W5", unit: "branch decision", units: Inputs.w5n,
-                    target: "8.125 B (1 bit + 1 Double)",
-                    targetBytesPerUnit: 8.125, inputs: [w5x], tapes: W5_piecewiseTapes(),
-                    forward: { sink(w5_piecewiseForward0(x: w5x, tapes: $0)) },
-                    reverse: { sink(w5_piecewiseReverse0(head0: 1, x: w5x, tapes: $0).scalars[0]) }),
+            // The target: one bit for the branch plus at most one Double. The reverse loop runs inside the
+            // forward loop (LoopFusion), so each branch decision is read where it is made and nothing is recorded.
+            untaped(id: "W5", unit: "branch decision", units: Inputs.w5n, target: "8.125 B (1 bit + 1 Double)",
+                    targetBytesPerUnit: 8.125, gradient: { sink(w5_piecewiseValueAndGradient0(x: w5x, head0: 1).0) }),
             // The target: the trip count alone. The trip count is all the reverse sweep needs, so the
             // sweeps are fused into one function that keeps it in a local and takes no tapes at all (it would
             // not compile called without them otherwise).

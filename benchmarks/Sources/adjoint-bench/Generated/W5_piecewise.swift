@@ -2,17 +2,6 @@
 import Foundation
 
 private let source: StaticString = "W5_piecewise.adj"
-/// The tapes of one call (a gradient, or a function that runs one), made when it starts and passed
-/// to every sweep: calls on several threads share nothing.
-final class W5_piecewiseTapes: TapeSet {
-    @exclusivity(unchecked) var isTraining = false
-    @exclusivity(unchecked) var tape0 = Tape<Int>()
-    @exclusivity(unchecked) var tape1 = Tape<UInt8>()
-
-    var statistics: [TapeStatistics] { [tape0.statistics, tape1.statistics] }
-    var tensorBuffers: [(address: UInt, bytes: Int)] { [] }
-}
-
 
 public func w5_piecewise(x: Tensor) -> Double {
     let v3: Int
@@ -52,31 +41,31 @@ public func w5_piecewise(x: Tensor) -> Double {
 /// The value of `w5_piecewise` and its gradient with respect to x, by reverse mode.
 /// A nil head means ones_like of the result (the sum of its elements is differentiated).
 public func w5_piecewiseGradient(x: Tensor, head: Double? = nil) -> (value: Double, x: Tensor) {
-    let tapes = W5_piecewiseTapes()
-    tapes.isTraining = true
-    let value = w5_piecewiseForward0(x: x, tapes: tapes)
-    tapes.isTraining = false
-    let gradients = w5_piecewiseReverse0(head0: head ?? 1.0, x: x, tapes: tapes)
-    return (value, gradients)
+    let result = w5_piecewiseValueAndGradient0(x: x, head0: head ?? 1.0)
+    return (result.0, result.1)
 }
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-func w5_piecewiseForward0(x: Tensor, tapes: W5_piecewiseTapes) -> Double {
+func w5_piecewiseValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor) {
     let v3: Int
     var s2: Double
     var xi: Double
     var s5: Double
-    var v17: Int
+    var v16: Int
     var v19: Int
+    var v31: Tensor
+    var v36: Double
     // var s = 0.0
     // for i in 0..<size(x) {
     v3 = x.count
-    (s2, v17) = (0.0, 0)
-    tapes.tape1.reserve(tapes.tape1.count + Swift.max(0, v3 - 0))
+    let v56 = Tensor.zeros(like: x)
+    (s2, v31) = (0.0, v56)
+    let rank1 = v31.prepareElementUpdates()
+    var elements1 = v31.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     for i2 in 0..<v3 {
-        block6: do {
+        block5: do {
             // let xi = x[i]
             xi = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
             // if xi > 0 {
@@ -85,62 +74,32 @@ func w5_piecewiseForward0(x: Tensor, tapes: W5_piecewiseTapes) -> Double {
                 // s += xi * xi
                 let s3 = s2 + (xi * xi)
                 (s5, v19) = (s3, 0)
-                break block6
+                break block5
             } else {
                 // s -= sin(xi)
                 let v12 = sin(xi)
                 let s4 = s2 - v12
                 (s5, v19) = (s4, 1)
-                break block6
+                break block5
             }
         }
-        tapes.tape1.push(UInt8(v19))
-        // for i in 0..<size(x) {
-        let v23 = v17 + 1
-        (s2, v17) = (s5, v23)
-    }
-    tapes.tape0.push(v17)
-    return s2
-}
-
-func w5_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5_piecewiseTapes) -> Tensor {
-    var v5: Tensor
-    var v7: Int
-    var v10: Double
-    var v29: Int
-    let v30 = Tensor.zeros(like: x)
-    let v31 = tapes.tape0.pop()
-    (v5, v7) = (v30, v31)
-    let rank1 = v5.prepareElementUpdates()
-    var elements1 = v5.scalars.mutableSpan
-    let xElements1 = x.scalars.span, xRank1 = x.shape.count
-    loop2: while true {
-        let v27 = v7 > 0
-        if v27 {
-            block3: do {
-                v29 = v7 - 1
-                let v45 = Int(tapes.tape1.pop())
-                let v47 = v45 == 0
-                if v47 {
-                    // adjoint of: let xi = x[i]
-                    let v41 = xElements1.element(v29, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
-                    v10 = (head0 * (v41 + v41))
-                    break block3
-                } else {
-                    let v37 = xElements1.element(v29, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
-                    // adjoint of: s -= sin(xi)
-                    let v38 = cos(v37)
-                    v10 = (-(head0 * v38))
-                    break block3
-                }
+        block7: do {
+            // for i in 0..<size(x) {
+            let v73 = v19 == 0
+            if v73 {
+                v36 = (head0 * (xi + xi))
+                break block7
+            } else {
+                // s -= sin(xi)
+                let v64 = cos(xi)
+                v36 = (-(head0 * v64))
+                break block7
             }
-            // adjoint of: let xi = x[i]
-            elements1.add(v10, at: v29, rank: rank1, site: Site(source, 7, 19))
-            v7 = v29
-            continue loop2
-        } else {
-            let v25 = v5
-            return v25
         }
+        // let xi = x[i]
+        elements1.add(v36, at: i2, rank: rank1, site: Site(source, 7, 19))
+        s2 = s5
     }
+    let v77 = (s2, v31)
+    return v77
 }

@@ -2,17 +2,6 @@
 import Foundation
 
 private let source: StaticString = "W5b_piecewise_reads_again.adj"
-/// The tapes of one call (a gradient, or a function that runs one), made when it starts and passed
-/// to every sweep: calls on several threads share nothing.
-final class W5b_piecewise_reads_againTapes: TapeSet {
-    @exclusivity(unchecked) var isTraining = false
-    @exclusivity(unchecked) var tape0 = Tape<Int>()
-    @exclusivity(unchecked) var tape1 = Tape<UInt8>()
-
-    var statistics: [TapeStatistics] { [tape0.statistics, tape1.statistics] }
-    var tensorBuffers: [(address: UInt, bytes: Int)] { [] }
-}
-
 
 public func w5b_piecewise(x: Tensor) -> Double {
     let v3: Int
@@ -51,31 +40,31 @@ public func w5b_piecewise(x: Tensor) -> Double {
 /// The value of `w5b_piecewise` and its gradient with respect to x, by reverse mode.
 /// A nil head means ones_like of the result (the sum of its elements is differentiated).
 public func w5b_piecewiseGradient(x: Tensor, head: Double? = nil) -> (value: Double, x: Tensor) {
-    let tapes = W5b_piecewise_reads_againTapes()
-    tapes.isTraining = true
-    let value = w5b_piecewiseForward0(x: x, tapes: tapes)
-    tapes.isTraining = false
-    let gradients = w5b_piecewiseReverse0(head0: head ?? 1.0, x: x, tapes: tapes)
-    return (value, gradients)
+    let result = w5b_piecewiseValueAndGradient0(x: x, head0: head ?? 1.0)
+    return (result.0, result.1)
 }
 
 // MARK: - Generated sweeps: forward sweeps record on tapes, reverse sweeps replay them backwards.
 
-func w5b_piecewiseForward0(x: Tensor, tapes: W5b_piecewise_reads_againTapes) -> Double {
+func w5b_piecewiseValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor) {
     let v3: Int
     var s2: Double
     var v7: Double
     var s5: Double
-    var v20: Int
+    var v19: Int
     var v22: Int
+    var v34: Tensor
+    var v39: Double
     // var s = 0.0
     // for i in 0..<size(x) {
     v3 = x.count
-    (s2, v20) = (0.0, 0)
-    tapes.tape1.reserve(tapes.tape1.count + Swift.max(0, v3 - 0))
+    let v59 = Tensor.zeros(like: x)
+    (s2, v34) = (0.0, v59)
+    let rank1 = v34.prepareElementUpdates()
+    var elements1 = v34.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     for i2 in 0..<v3 {
-        block6: do {
+        block5: do {
             // if x[i] > 0 {
             v7 = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 13), quoting: SubscriptText("x", ["i"]))
             let v9 = v7 > 0.0
@@ -83,62 +72,32 @@ func w5b_piecewiseForward0(x: Tensor, tapes: W5b_piecewise_reads_againTapes) -> 
                 // s += x[i] * x[i]
                 let s3 = s2 + (v7 * v7)
                 (s5, v22) = (s3, 0)
-                break block6
+                break block5
             } else {
                 // s -= sin(x[i])
                 let v15 = sin(v7)
                 let s4 = s2 - v15
                 (s5, v22) = (s4, 1)
-                break block6
+                break block5
             }
         }
-        tapes.tape1.push(UInt8(v22))
-        // for i in 0..<size(x) {
-        let v26 = v20 + 1
-        (s2, v20) = (s5, v26)
-    }
-    tapes.tape0.push(v20)
-    return s2
-}
-
-func w5b_piecewiseReverse0(head0: Double, x: Tensor, tapes: W5b_piecewise_reads_againTapes) -> Tensor {
-    var v5: Tensor
-    var v7: Int
-    var v10: Double
-    var v29: Int
-    let v30 = Tensor.zeros(like: x)
-    let v31 = tapes.tape0.pop()
-    (v5, v7) = (v30, v31)
-    let rank1 = v5.prepareElementUpdates()
-    var elements1 = v5.scalars.mutableSpan
-    let xElements1 = x.scalars.span, xRank1 = x.shape.count
-    loop2: while true {
-        let v27 = v7 > 0
-        if v27 {
-            block3: do {
-                v29 = v7 - 1
-                let v45 = Int(tapes.tape1.pop())
-                let v47 = v45 == 0
-                if v47 {
-                    // adjoint of: if x[i] > 0 {
-                    let v41 = xElements1.element(v29, rank: xRank1, at: Site(source, 6, 13), quoting: SubscriptText("x", ["i"]))
-                    v10 = (head0 * (v41 + v41))
-                    break block3
-                } else {
-                    let v37 = xElements1.element(v29, rank: xRank1, at: Site(source, 6, 13), quoting: SubscriptText("x", ["i"]))
-                    // adjoint of: s -= sin(x[i])
-                    let v38 = cos(v37)
-                    v10 = (-(head0 * v38))
-                    break block3
-                }
+        block7: do {
+            // for i in 0..<size(x) {
+            let v76 = v22 == 0
+            if v76 {
+                v39 = (head0 * (v7 + v7))
+                break block7
+            } else {
+                // s -= sin(x[i])
+                let v67 = cos(v7)
+                v39 = (-(head0 * v67))
+                break block7
             }
-            // adjoint of: if x[i] > 0 {
-            elements1.add(v10, at: v29, rank: rank1, site: Site(source, 6, 13))
-            v7 = v29
-            continue loop2
-        } else {
-            let v25 = v5
-            return v25
         }
+        // if x[i] > 0 {
+        elements1.add(v39, at: i2, rank: rank1, site: Site(source, 6, 13))
+        s2 = s5
     }
+    let v80 = (s2, v34)
+    return v80
 }
