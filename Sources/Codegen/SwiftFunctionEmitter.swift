@@ -50,6 +50,9 @@ struct SwiftFunctionEmitter {
     /// operation's result, the operand's position, h and t. Written `elementwise(h, like: t, b)`, which makes
     /// the broadcast only where t's shape is not b's (a gradient's head times a tensor, W7's `fit(h, like: y) * v`).
     private var scalarBroadcasts: [ValueID: (position: Int, real: ValueID, like: ValueID)] = [:]
+    /// `sum(a * b)` of two tensors whose product is read only by the sum, by the sum's result: written
+    /// `sumOfProducts(a, b)`, one pass and no product tensor (W7's `sum(grad(f)(x) * v)`); the product emits nothing.
+    private var productSums: [ValueID: (a: ValueID, b: ValueID, location: SourceLocation)] = [:]
     /// Copy coalescing: the result of an in-place update whose tensor operand dies there lives in that
     /// operand's variable (the root of the chain of updates), so an adjoint accumulated around a loop is one
     /// Swift variable updated in place, never copied.
@@ -167,6 +170,7 @@ struct SwiftFunctionEmitter {
         for v in hoisted where inLoop.contains(definingBlock[v] ?? -1) { reassigned.insert(v) }
         coalesceUpdates()
         findScalarBroadcasts()
+        findProductSums()
         // Results updated in place are mutated after they are defined.
         for b in function.blocks {
             for i in b.instructions where SwiftFunctionEmitter.updatesInPlace.contains(i.op) {
@@ -229,6 +233,20 @@ struct SwiftFunctionEmitter {
                     fusedFits.insert(f)
                     break
                 }
+            }
+        }
+    }
+
+    private mutating func findProductSums() {
+        for b in function.blocks {
+            for (k, i) in b.instructions.enumerated() where i.op == .mul && k + 1 < b.instructions.count {
+                // The sum right after the product: nothing in between can update a or b.
+                let sum = b.instructions[k + 1]
+                guard let m = i.result, let r = sum.result, sum.op == .sum, sum.operands == [m], useCount[m] == 1,
+                      !hoisted.contains(m), storage[m] == nil, scalarBroadcasts[m] == nil,
+                      i.operands.allSatisfy({ function.type(of: $0) == .tensor }) else { continue }
+                productSums[r] = (i.operands[0], i.operands[1], i.location)
+                fusedFits.insert(m)
             }
         }
     }
@@ -1021,6 +1039,10 @@ struct SwiftFunctionEmitter {
         if let r = instruction.result, fusedFits.contains(r) || fusedProducts.contains(r) { return }
         if let r = instruction.result, let broadcast = scalarBroadcasts[r] {
             x[broadcast.position] = "\(name(broadcast.real)), like: \(name(broadcast.like))"
+        }
+        if let r = instruction.result, let product = productSums[r] {
+            define(r, "Tensor.sumOfProducts(\(name(product.a)), \(name(product.b)), at: \(siteText(product.location)))", into: &w)
+            return
         }
         if let r = instruction.result, let square = squareDots[r] {
             w.line("let \(square.variable) = squareDot(\(x[0]), head: \(square.head), at: \(siteText(instruction.location)))")

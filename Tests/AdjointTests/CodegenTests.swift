@@ -538,8 +538,8 @@ func generatedSwiftBuildsWithoutWarnings(name: String) throws {
 }
 
 @Test func aBroadcastHeadTimesATensorIsNotMade() throws {
-    // The adjoint of sum(y * v) is fit(h, like: y) * v: written `elementwise(h, like: y, v)`, which makes the
-    // broadcast of h only where y's shape is not v's. Compiled equals the interpreter for v of y's shape and for
+    // The adjoint of sum(y * v) in y is fit(fit(h, like: y) * v, like: y): Simplify makes it fit(h * v, like: y),
+    // the same values, without h broadcast to y's shape. Compiled equals the interpreter for v of y's shape and for
     // a v that broadcasts (a row under a matrix); ∂/∂x of sum(3x² · v) is 6x · v.
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("adjoint-broadcast-\(UUID().uuidString).adj")
     try """
@@ -554,7 +554,9 @@ func generatedSwiftBuildsWithoutWarnings(name: String) throws {
     """.write(to: url, atomically: true, encoding: .utf8)
     defer { try? FileManager.default.removeItem(at: url) }
     let swift = try runAdjoint(["compile", url.path, "--emit", "swift", "--no-runtime"])
-    #expect(swift.output.contains("elementwise(head0, like: "), "\(swift.output)")
+    // h·v, fitted to x: no tensor of h broadcast to y's shape (Simplify), and y = ∇f·v is never made (its sum is
+    // `sumOfProducts`).
+    #expect(swift.output.contains("= head0 * v\n") && swift.output.contains("Tensor.sumOfProducts("), "\(swift.output)")
     for v in ["[[1, 0.5, 2], [0.25, -1, 3]]", "[1, 0.5, 2]"] {
         let arguments = ["grad", url.path, "-f", "g", "--wrt", "x", "--arg", "x=[[1, 2, 3], [4, 5, 6]]", "--arg", "v=\(v)"]
         let compiled = try runAdjoint(arguments + ["--compiled"])

@@ -507,3 +507,37 @@ private let piecewiseSweeps = """
         #expect(module == before, "\(IRPrinter.print(module))")
     }
 }
+
+@Test func aHeadIsNotBroadcastBeforeItMultiplies() throws {
+    // The adjoint of sum(a * b) in a: fit(fit(h, like: a * b) * b, like: a) is fit(h * b, like: a). The same
+    // values, in Double bit for bit, for every way the shapes broadcast: equal, b a row under a matrix a, a a
+    // column against a row b (each broadcast up, then summed down), a a matrix against b a matrix.
+    var module = try IRParser.parse("""
+    func @f(a: Tensor, b: Tensor, h: Real) -> Tensor {
+    bb0(%0: Tensor, %1: Tensor, %2: Real):
+      %3 = mul %0, %1 : Tensor
+      %4 = fit %2, %3 : Tensor
+      %5 = mul %4, %1 : Tensor
+      %6 = fit %5, %0 : Tensor
+      ret %6
+    }
+    """)
+    let built = module
+    Simplify.run(on: &module.functions[0])
+    DeadCode.run(on: &module.functions[0])
+    try Verifier.verify(module)
+    let text = IRPrinter.print(module)
+    #expect(!module.functions[0].blocks[0].instructions.contains { $0.op == .fit && module.functions[0].type(of: $0.operands[0]) == .real },
+            "\(text)")
+    func results(_ module: Module, _ a: Tensor<Double>, _ b: Tensor<Double>) -> String {
+        var interpreter = Interpreter<Double>(module: module, output: { _ in })
+        do { return "\(try interpreter.call("f", [.tensor(a), .tensor(b), .real(0.37)]))" } catch { return "error: \(error)" }
+    }
+    let shapes: [([Int], [Int])] = [([3], [3]), ([2, 3], [3]), ([2, 1], [1, 3]), ([2, 3], [2, 3]), ([3], [2, 3])]
+    for (sa, sb) in shapes {
+        let a = try Tensor(shape: sa, scalars: (0..<sa.reduce(1, *)).map { 0.1 + 0.7 * Double($0) })
+        let b = try Tensor(shape: sb, scalars: (0..<sb.reduce(1, *)).map { 1.3 - 0.45 * Double($0) })
+        #expect(results(module, a, b) == results(built, a, b), "\(sa) \(sb)")
+    }
+    // (Shapes that do not broadcast fail at a * b in the forward sweep, before any adjoint is computed.)
+}

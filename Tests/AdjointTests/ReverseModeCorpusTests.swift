@@ -1701,13 +1701,42 @@ private func callees(_ name: String, in module: Module) throws -> [String] {
     #expect(tangent.role == .tangent(SweepKey(of: "f.vjp.0", wrt: [0])), "\(reverse)")
     #expect(!module.functions.contains { $0.name.contains(".rev.0.rev") || $0.name.contains(".rev.0.fwd") })
     #expect(!tangent.blocks.flatMap(\.instructions).contains { $0.op == .push || $0.op == .pop })
-    // Only the gradient's tangent is read: the gradient itself (its two adds per iteration) is not computed.
-    #expect(tangent.blocks.flatMap(\.instructions).filter { $0.op == .addat }.count == 2, "\(IRPrinter.print(tangent))")
+    // The fused gradient of g calls the tangent alone: its primal part is the gradient the value reads
+    // (GradientCallMerging), so f's loop runs once for the gradient and its tangent, two adds each per
+    // iteration; f's value and the value's tangent are read by no one and not computed (UnreadResults).
+    #expect(try callees("g.vjp.0", in: module) == [tangent.name])
+    #expect(tangent.blocks.flatMap(\.instructions).filter { $0.op == .addat }.count == 4, "\(IRPrinter.print(tangent))")
     // H·v of f at x = [1, 2, 3] with v = [1, 0, 2], exactly: f = x1·x0² + x2·x1².
     // H = [[2·x1, 2·x0, 0], [2·x0, 2·x2, 2·x1], [0, 2·x1, 0]], so H·v = [4, 10, 0].
     let request = GradRequest(function: "g", arguments: [("x", "[1, 2, 3]"), ("v", "[1, 0, 2]")], wrt: ["x"], engine: .exact)
     let json = try compilation.gradient(request) { _ in }.json
     #expect(json.contains("[\"4\", \"10\", \"0\"]"), "\(json)")
+    // g's value reads the gradient from the tangent's primal part: ∇f = [2·x0·x1, x0² + 2·x1·x2, x1²] = [4, 13, 4],
+    // and ⟨∇f, v⟩ = 4 + 8 = 12.
+    #expect(json.contains("\"value\": \"12\""), "\(json)")
+}
+
+@Test func aGradientThatPrintsIsNotMergedWithItsTangent() throws {
+    // One call for two would print once: where f prints, g's fused gradient calls f's gradient and its tangent.
+    let source = """
+    func f(x: Tensor) -> Real {
+        print(x)
+        return sum(x * x * x)
+    }
+
+    @differentiable(wrt: x)
+    func g(x: Tensor, v: Tensor) -> Real {
+        return sum(grad(f)(x) * v)
+    }
+    """
+    let compilation = try compile(source)
+    let module = try compilation.differentiate(DifferentiationRequests(sweeps: [SweepKey(of: "g", wrt: [0])]))
+    let calls = try callees("g.vjp.0", in: module)
+    #expect(calls.count == 2 && calls.contains("f.vjp.0"), "\(calls)")
+    // ∂/∂x of Σ 3x²·v is 6x·v: [6, 24] at x = [1, 2], v = [1, 2]; the value Σ 3x²·v = 3 + 24.
+    let request = GradRequest(function: "g", arguments: [("x", "[1, 2]"), ("v", "[1, 2]")], wrt: ["x"], engine: .exact)
+    let json = try compilation.gradient(request) { _ in }.json
+    #expect(json.contains("[\"6\", \"24\"]") && json.contains("\"27\""), "\(json)")
 }
 
 @Test func forwardOverReverseTakesEveryParameterAndTheHead() throws {

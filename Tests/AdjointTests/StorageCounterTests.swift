@@ -183,10 +183,11 @@ private let primalCalls: [String: @Sendable (Int) -> String] = [
     for (i, program) in programs.enumerated() {
         let small = rows[2 * i], large = rows[2 * i + 1]
         if primalCalls[program.name] != nil {
-            // Per iteration, the gradient makes at most three times what the primal makes (the forward sweep
-            // repeats the primal; the reverse sweep makes at most one adjoint per primal tensor and one product).
+            // Per iteration the primal makes its row (the product is summed without a tensor: sumOfProducts) and the
+            // gradient at most four: the row and the product again, recorded (the product for its shape, which
+            // the adjoint fits to), then h times the row and the row's adjoint.
             let primalPerIteration = Double(large[4] - small[4]) / 9_900, gradientPerIteration = Double(large[2] - small[2]) / 9_900
-            #expect(primalPerIteration > 0 && gradientPerIteration <= 3 * primalPerIteration,
+            #expect(primalPerIteration == 1 && gradientPerIteration <= 4,
                     "\(program.name): \(gradientPerIteration) tensors per iteration, the primal \(primalPerIteration)")
         } else {
             #expect(small[2] == large[2], "\(program.name): \(small[2]) tensors made at n = 100, \(large[2]) at n = 10,000")

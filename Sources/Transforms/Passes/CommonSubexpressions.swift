@@ -82,7 +82,9 @@ public enum CommonSubexpressions: FunctionPass {
                     }
                 }
                 let op = function.blocks[b].instructions[k].op
-                guard let r = function.blocks[b].instructions[k].result, op.isPure else { continue }
+                // Two tensors of zeros are two buffers: an adjoint and its tangent each start as one and are updated
+                // in place, and sharing one makes the first update copy it.
+                guard let r = function.blocks[b].instructions[k].result, op.isPure, op != .zeroslike else { continue }
                 if keepingPoints, op.nonSmoothPoint != nil || op.isComparison { continue }
                 // `a * b` and `b * a` are one value: IEEE addition and multiplication commute exactly, of Reals,
                 // Ints and tensors alike (the adjoint of `100 * a * a` builds both).

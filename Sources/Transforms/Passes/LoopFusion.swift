@@ -320,7 +320,7 @@ public enum LoopFusion: FunctionPass {
                 instructions.append(i)
             }
             f.blocks[b].instructions = instructions
-            f.blocks[b].terminator = mapping(f.blocks[b].terminator, replaced)
+            f.blocks[b].terminator = f.blocks[b].terminator.mappingOperands(replaced)
         }
         for b in m.forward.blocks {
             f.blocks[b].instructions.removeAll {
@@ -359,15 +359,6 @@ public enum LoopFusion: FunctionPass {
             }
         }
         return f
-    }
-
-    private static func mapping(_ terminator: Terminator, _ replaced: (ValueID) -> ValueID) -> Terminator {
-        func target(_ t: BranchTarget) -> BranchTarget { BranchTarget(t.block, t.arguments.map(replaced)) }
-        switch terminator {
-        case .branch(let t): return .branch(target(t))
-        case .condBranch(let c, let t, let e): return .condBranch(condition: replaced(c), then: target(t), else: target(e))
-        case .ret(let v): return .ret(v.map(replaced))
-        }
     }
 
     private static func appending(_ arguments: [ValueID], to terminator: Terminator, _ header: Int) -> Terminator {

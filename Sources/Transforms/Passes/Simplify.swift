@@ -13,6 +13,8 @@
 //   (extract #k (tuple x0 x1 ...)) => xk
 //   (fit a like) => a       when a already has like's shape (also a loop-carried a: an adjoint
 //                           accumulated around a loop keeps the shape it started with)
+//   (fit (mul (fit h y) b) a) => (fit (mul h b) a)    h Real, y = a op b: the adjoint of sum(a * b)
+//                           is h·b fitted to a, without h broadcast to y's shape first (also div)
 //   (op c1 c2) => c         Int add/sub/mul and integer-valued Real add/sub/mul, without overflow
 //
 // Scalars before broadcasting, for op in add, sub, mul, div with a Real c and a value read once:
@@ -129,6 +131,24 @@ public enum Simplify: FunctionPass {
             }
             return nil
         }
+        /// The adjoint of `a` in y = a op b (op `*` or `/`) where ȳ is a Real h broadcast to y's shape:
+        /// fit(fit(h, like: y) op b, like: a) is fit(h op b, like: a). y's shape is the broadcast of a's and
+        /// b's, so fitting h op b to a's shape broadcasts it up to y's and sums down just as the first form,
+        /// element for element in the same order; the tensor of y's shape is never made. Returns where the
+        /// product is and its new form.
+        func headBeforeBroadcast(_ v: ValueID, like a: ValueID) -> (at: (block: Int, index: Int), product: Instruction)? {
+            guard uses[v.index] == 1, let at = place[v.index], let product = definition(v), [.mul, .div].contains(product.op),
+                  let head = definition(resolve(product.operands[0])), head.op == .fit,
+                  function.type(of: head.operands[0]) == .real,
+                  let y = definition(resolve(head.operands[1])), y.op.isBroadcastingBinary, y.operands.count == 2
+            else { return nil }
+            let b = resolve(product.operands[1]), operands = y.operands.map(resolve)
+            guard function.type(of: b) == .tensor, let k = operands.firstIndex(of: b),
+                  shapeSource(operands[1 - k]) == shapeSource(a) else { return nil }
+            var rewritten = product
+            rewritten.operands = [resolve(head.operands[0]), b]
+            return (at, rewritten)
+        }
         for b in function.blocks.indices {
             for k in function.blocks[b].instructions.indices {
                 var instruction = function.blocks[b].instructions[k]
@@ -156,6 +176,12 @@ public enum Simplify: FunctionPass {
                     if let d = definition(x[0]), d.op == .neg { result = resolve(d.operands[0]) }      // (neg (neg x)) => x
                 case .fit:
                     if same(x[0]), shapeSource(x[0]) == shapeSource(x[1]) { result = x[0] }             // (fit a like) => a
+                    else if let (at, product) = headBeforeBroadcast(x[0], like: x[1]) {               // (fit (op (fit h y) b) a)
+                        let old = function.blocks[at.block].instructions[at.index].operands[0]       //   => (fit (op h b) a)
+                        uses[old.index] -= 1
+                        uses[product.operands[0].index] += 1
+                        function.blocks[at.block].instructions[at.index] = product
+                    }
                 case .pow:
                     if integer(x[1]) == 1, same(x[0]) { result = x[0] }                                 // (pow x 1) => x
                     else if integer(x[1]) == 2, same(x[0]) {                                            // (pow x 2) => (mul x x)

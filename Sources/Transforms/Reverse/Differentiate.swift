@@ -55,6 +55,7 @@ public enum Differentiate {
         for key in also { _ = try context.gradient(of: key.function, wrt: key.wrt) }
         for key in tangents { _ = try context.tangents(of: key.function, wrt: key.wrt) }
         var result = context.module
+        if options.optimize { GradientCallMerging.run(on: &result) }
         UnreadResults.run(on: &result)
         options.rewrite?(&result)
         return result

@@ -574,6 +574,20 @@ extension Tensor {
         }
     }
 
+    /// `sum(a * b)` without the product tensor, for operands of one shape: each product rounded, then added left
+    /// to right from zero, as `elementwise(a, b) { $0 * $1 }.sum()` does (Swift fuses no multiply-add unasked).
+    @inlinable
+    public static func sumOfProducts(_ a: Tensor, _ b: Tensor, at site: Site) -> Double {
+        guard a.shape == b.shape else { return elementwise(a, b, at: site) { $0 * $1 }.sum() }
+        return a.scalars.withUnsafeBufferPointer { pa in
+            b.scalars.withUnsafeBufferPointer { pb in
+                var s = 0.0
+                for i in 0..<pa.count { s += pa[i] * pb[i] }
+                return s
+            }
+        }
+    }
+
     /// The mean of all elements (NaN for an empty tensor).
     @inlinable
     public func mean() -> Double { sum() / Double(scalars.count) }

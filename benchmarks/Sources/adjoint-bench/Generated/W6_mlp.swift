@@ -13,8 +13,7 @@ public func w6_mlp(X: Tensor, W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, Y:
     let v10 = elementwise(v9, b2, at: Site(source, 8, 24)) { $0 + $1 }
     let o = elementwise(v10, Y, at: Site(source, 8, 29)) { $0 - $1 }
     // return sum(o * o) / 64
-    let v12 = elementwise(o, o, at: Site(source, 9, 18)) { $0 * $1 }
-    let v13 = v12.sum()
+    let v13 = Tensor.sumOfProducts(o, o, at: Site(source, 9, 18))
     return (v13 / 64.0)
 }
 
@@ -37,10 +36,8 @@ func w6_mlpValueAndGradient1_2_3_4(X: Tensor, W1: Tensor, b1: Tensor, W2: Tensor
     let v10 = elementwise(v9, b2, at: Site(source, 8, 24)) { $0 + $1 }
     let o = elementwise(v10, Y, at: Site(source, 8, 29)) { $0 - $1 }
     // return sum(o * o) / 64
-    let v12 = elementwise(o, o, at: Site(source, 9, 18)) { $0 * $1 }
-    let v13 = v12.sum()
-    var v31 = elementwise((head0 / 64.0), like: v12, o, at: Site(source, 9, 18)) { $0 * $1 }
-    v31.fitShape(like: o, at: Site(source, 9, 18))
+    let v13 = Tensor.sumOfProducts(o, o, at: Site(source, 9, 18))
+    let v31 = (head0 / 64.0) * o
     var v35 = elementwise(v31, v31, at: Site(source, 9, 18)) { $0 + $1 }
     // let o = dot(h, W2) + b2 - Y
     v35.fitShape(like: v10, at: Site(source, 8, 29))

@@ -40,8 +40,7 @@ public func w7c_gradient_dot(x: Tensor, v: Tensor) -> Double {
     // return sum(grad(w7c_rosenbrock)(x) * v)
     let v3 = w7c_rosenbrockValueAndGradient0(x: x, head0: 1.0)
     let v4 = v3.1
-    let v5 = elementwise(v4, v, at: Site(source, 17, 40)) { $0 * $1 }
-    let v6 = v5.sum()
+    let v6 = Tensor.sumOfProducts(v4, v, at: Site(source, 17, 40))
     return v6
 }
 
@@ -96,6 +95,7 @@ func w7c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
 }
 
 func w7c_rosenbrockValueAndGradient0Tangent0(x: Tensor, head0: Double, dx: Tensor) -> ((Double, Tensor), (Double, Tensor)) {
+    var v5: Tensor
     var v7: Tensor
     let v12: Int
     // tangent of: var s = 0.0
@@ -103,12 +103,16 @@ func w7c_rosenbrockValueAndGradient0Tangent0(x: Tensor, head0: Double, dx: Tenso
     let v10 = x.count
     v12 = v10 - 1
     let v13 = Tensor.uninitialized(like: x)
-    v7 = v13
+    let v15 = Tensor.uninitialized(like: x)
+    (v5, v7) = (v13, v15)
+    _ = v5.prepareElementUpdates()
+    var elements1 = v5.scalars.mutableSpan
     _ = v7.prepareElementUpdates()
-    var elements1 = v7.scalars.mutableSpan
+    var elements2 = v7.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     let dxElements1 = dx.scalars.span, dxRank1 = dx.shape.count
     var pending1 = -0.0
+    var pending2 = -0.0
     for v4 in 0..<Swift.max(0, v12) {
         // tangent of: let xi = x[i]
         let v20 = xElements1.element(v4, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
@@ -120,36 +124,39 @@ func w7c_rosenbrockValueAndGradient0Tangent0(x: Tensor, head0: Double, dx: Tenso
         // tangent of: let a = xn - xi * xi
         let v26 = v21 * v20
         // tangent of: let b = 1 - xi
+        let v33 = 1.0 - v20
         let v34 = -v21
         // tangent of: s += 100 * a * a + b * b
         let v36 = 100.0 * (v23 - (v20 * v20))
         let v37 = 100.0 * (v24 + (-(v26 + v26)))
+        let v52 = v36 + v36
         let v53 = v37 + v37
         // tangent of: let a = xn - xi * xi
-        let v59 = (v53 * v20) + ((v36 + v36) * v21)
-        // tangent of: let xi = x[i]
-        elements1.add(pending1, (-(head0 * (((v34 + v34) + v59) + v59))), toZeroAt: v4)
+        let v56 = v52 * v20
+        let v59 = (v53 * v20) + (v52 * v21)
         // tangent of: let xn = x[i + 1]
-        pending1 = (head0 * v53)
+        pending1 = (head0 * v52)
+        pending2 = (head0 * v53)
+        // tangent of: let xi = x[i]
+        elements1.add(pending1, (-(head0 * (((v33 + v33) + v56) + v56))), toZeroAt: v4)
+        elements2.add(pending2, (-(head0 * (((v34 + v34) + v59) + v59))), toZeroAt: v4)
     }
     elements1.finishZeroStart(pending1, start: 0, bound: v12)
-    let v74 = Tensor.literal([], [0.0])
-    let v75 = (0.0, v74)
-    let v77 = (0.0, v7)
-    let v78 = (v75, v77)
-    return v78
+    elements2.finishZeroStart(pending2, start: 0, bound: v12)
+    let v73 = (0.0, v5)
+    let v75 = (0.0, v7)
+    let v76 = (v73, v75)
+    return v76
 }
 
 func w7c_gradient_dotValueAndGradient0(x: Tensor, v: Tensor, head0: Double) -> (Double, Tensor) {
     // return sum(grad(w7c_rosenbrock)(x) * v)
-    let v3 = w7c_rosenbrockValueAndGradient0(x: x, head0: 1.0)
-    let v4 = v3.1
-    let v5 = elementwise(v4, v, at: Site(source, 17, 40)) { $0 * $1 }
-    let v6 = v5.sum()
-    var v15 = elementwise(head0, like: v5, v, at: Site(source, 17, 40)) { $0 * $1 }
-    v15.fitShape(like: v4, at: Site(source, 17, 40))
-    v15.fitShape(like: x, at: Site(source, 17, 16))
+    var v15 = head0 * v
+    v15.fitShape(like: x, at: Site(source, 17, 40))
     let v20 = w7c_rosenbrockValueAndGradient0Tangent0(x: x, head0: 1.0, dx: v15)
+    let v3 = v20.0
+    let v4 = v3.1
+    let v6 = Tensor.sumOfProducts(v4, v, at: Site(source, 17, 40))
     let v21 = v20.1
     var v22 = v21.1
     v22.fitShape(like: x, at: Site(source, 16, 6))
