@@ -328,13 +328,19 @@ struct SwiftFunctionEmitter {
               case .branch(let back) = function.blocks[counted.body.block.index].terminator,
               back.block.index == definingBlock[counted.index] else { return nil }
         let body = function.blocks[counted.body.block.index].instructions
+        let spannedHere = Set(elementLoops[back.block.index] ?? [])
         let touching = body.filter { i in i.operands.contains { storage[$0] == v } || i.result.map { storage[$0] == v } ?? false }
         guard touching.count == 2, touching.allSatisfy({ $0.op == .addat && checkedElementPairs.contains($0.result!) }),
               touching.allSatisfy({ $0.operands.count == 3 && function.type(of: $0.operands[1]) == .real }),
               let here = touching.first(where: { $0.operands[2] == counted.variable }),
               let next = touching.first(where: { t in
                   definition(t.operands[2]).map { $0.op == .add && $0.operands[0] == counted.variable
-                                                  && literals[$0.operands[1]] == "1" } ?? false })
+                                                  && literals[$0.operands[1]] == "1" } ?? false }),
+              let h = body.firstIndex(of: here), let n = body.firstIndex(of: next),
+              // The add at i is written first: it comes first, or both are in one run of adds, written in index order.
+              h < n || body[n...h].allSatisfy({ i in
+                  i.op == .const || i.op == .addat && (i.result.flatMap { storage[$0] }.map(spannedHere.contains) ?? false)
+              })
         else { return nil }
         return (here, next)
     }
@@ -746,7 +752,7 @@ struct SwiftFunctionEmitter {
         let instructions = function.blocks[block.index].instructions
         var k = 0
         while k < instructions.count {
-            guard let root = spanRoot(instructions[k]) else {
+            guard spanRoot(instructions[k]) != nil else {
                 // An expression written inline is quoted where it is read.
                 if !(instructions[k].result.map(inlinable.contains) ?? false) {
                     quoteSource(instructions[k].location, into: &w)
@@ -758,13 +764,21 @@ struct SwiftFunctionEmitter {
             var run = [instructions[k]]
             // Constants between the adds write nothing (they are spelled where used).
             while k + run.count < instructions.count,
-                  spanRoot(instructions[k + run.count]) == root || instructions[k + run.count].op == .const {
+                  spanRoot(instructions[k + run.count]) != nil || instructions[k + run.count].op == .const {
                 run.append(instructions[k + run.count])
             }
             for instruction in run where instruction.op == .const { emit(instruction, into: &w) }
-            for instruction in inIndexOrder(run.filter { $0.op != .const }) {
-                quoteSource(instruction.location, into: &w)
-                emit(instruction, into: &w)
+            // Each span's adds together, in index order (different spans are different buffers): an adjoint and its
+            // tangent's adds come interleaved, and the add at i must come before the one at i + 1 that a carried
+            // pair keeps pending (`carriedPair`).
+            let adds = run.filter { $0.op != .const }
+            var roots: [ValueID] = []
+            for add in adds where !roots.contains(spanRoot(add)!) { roots.append(spanRoot(add)!) }
+            for root in roots {
+                for instruction in inIndexOrder(adds.filter { spanRoot($0) == root }) {
+                    quoteSource(instruction.location, into: &w)
+                    emit(instruction, into: &w)
+                }
             }
             k += run.count
         }

@@ -127,8 +127,8 @@ func w7_rosenbrockValueAndGradient0Tangent0(x: Tensor, head0: Double, dx: Tensor
         let v56 = v52 * v23
         let v59 = (v53 * v23) + (v52 * v24)
         elements1.add(pending1, (-(head0 * (((v33 + v33) + v56) + v56))), toZeroAt: v4)
-        elements2.add(pending2, (-(head0 * (((v34 + v34) + v59) + v59))), toZeroAt: v4)
         pending1 = (head0 * v52)
+        elements2.add(pending2, (-(head0 * (((v34 + v34) + v59) + v59))), toZeroAt: v4)
         pending2 = (head0 * v53)
     }
     elements1.finishZeroStart(pending1, start: 0, bound: v12)

@@ -119,8 +119,8 @@ func w7b_rosenbrockValueAndGradient0Tangent0(x: Tensor, head0: Double, dx: Tenso
         let v56 = v52 * v24
         let v59 = (v53 * v24) + (v52 * v25)
         elements1.add(pending1, (-(head0 * (((v40 + v40) + v56) + v56))), toZeroAt: v4)
-        elements2.add(pending2, (-(head0 * (((v41 + v41) + v59) + v59))), toZeroAt: v4)
         pending1 = (head0 * v52)
+        elements2.add(pending2, (-(head0 * (((v41 + v41) + v59) + v59))), toZeroAt: v4)
         pending2 = (head0 * v53)
     }
     elements1.finishZeroStart(pending1, start: 0, bound: v12)

@@ -134,12 +134,14 @@ func w7c_rosenbrockValueAndGradient0Tangent0(x: Tensor, head0: Double, dx: Tenso
         // tangent of: let a = xn - xi * xi
         let v56 = v52 * v20
         let v59 = (v53 * v20) + (v52 * v21)
-        // tangent of: let xn = x[i + 1]
-        pending1 = (head0 * v52)
-        pending2 = (head0 * v53)
         // tangent of: let xi = x[i]
         elements1.add(pending1, (-(head0 * (((v33 + v33) + v56) + v56))), toZeroAt: v4)
+        // tangent of: let xn = x[i + 1]
+        pending1 = (head0 * v52)
+        // tangent of: let xi = x[i]
         elements2.add(pending2, (-(head0 * (((v34 + v34) + v59) + v59))), toZeroAt: v4)
+        // tangent of: let xn = x[i + 1]
+        pending2 = (head0 * v53)
     }
     elements1.finishZeroStart(pending1, start: 0, bound: v12)
     elements2.finishZeroStart(pending2, start: 0, bound: v12)
