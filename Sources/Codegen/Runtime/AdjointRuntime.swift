@@ -482,11 +482,13 @@ public func elementwise(_ a: Tensor, _ f: (Double) -> Double) -> Tensor {
 extension Tensor {
     @inlinable public static func + (a: Tensor, b: Double) -> Tensor { elementwise(a, b) { $0 + $1 } }
     @inlinable public static func - (a: Tensor, b: Double) -> Tensor { elementwise(a, b) { $0 - $1 } }
-    @inlinable public static func * (a: Tensor, b: Double) -> Tensor { elementwise(a, b) { $0 * $1 } }
+    /// Times one is the tensor itself, element for element (x · 1 = x in IEEE arithmetic): a gradient's
+    /// default head of one makes no copy of what it multiplies.
+    @inlinable public static func * (a: Tensor, b: Double) -> Tensor { b == 1 ? a : elementwise(a, b) { $0 * $1 } }
     @inlinable public static func / (a: Tensor, b: Double) -> Tensor { elementwise(a, b) { $0 / $1 } }
     @inlinable public static func + (a: Double, b: Tensor) -> Tensor { elementwise(a, b) { $0 + $1 } }
     @inlinable public static func - (a: Double, b: Tensor) -> Tensor { elementwise(a, b) { $0 - $1 } }
-    @inlinable public static func * (a: Double, b: Tensor) -> Tensor { elementwise(a, b) { $0 * $1 } }
+    @inlinable public static func * (a: Double, b: Tensor) -> Tensor { a == 1 ? b : elementwise(a, b) { $0 * $1 } }
     @inlinable public static func / (a: Double, b: Tensor) -> Tensor { elementwise(a, b) { $0 / $1 } }
     @inlinable public static prefix func - (a: Tensor) -> Tensor { elementwise(a) { -$0 } }
 }
