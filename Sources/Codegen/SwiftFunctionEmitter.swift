@@ -246,7 +246,7 @@ struct SwiftFunctionEmitter {
                       !hoisted.contains(m), storage[m] == nil, scalarBroadcasts[m] == nil,
                       i.operands.allSatisfy({ function.type(of: $0) == .tensor }) else { continue }
                 productSums[r] = (i.operands[0], i.operands[1], i.location)
-                fusedFits.insert(m)
+                fusedProducts.insert(m)
             }
         }
     }
