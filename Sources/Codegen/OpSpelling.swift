@@ -126,6 +126,7 @@ extension SwiftFunctionEmitter {
         case .dotadja: return "dotAdjointA(\(x[0]), \(x[1]), \(x[2]), \(site))"
         case .dotadjb: return "dotAdjointB(\(x[0]), \(x[1]), \(x[2]), \(site))"
         case .reshapeas: return "\(x[0]).reshaped(like: \(x[1]), \(site))"
+        case .sameshape: return "\(x[0]).hasShape(of: \(x[1]), rank: \(x[2]))"
         case .tuple: return x.count == 1 ? x[0] : "(" + x.joined(separator: ", ") + ")"
         case .extract:
             guard case .index(let i) = instruction.payload else { return nil }

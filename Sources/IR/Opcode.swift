@@ -25,7 +25,7 @@
 //   AD support    grad tuple extract push pop settraining         payload callee / index / tape
 //                 fit stepge firsteq prodothers expanddims        2, 2, 2, 1, 2
 //                 dotadja dotadjb reshapeas setslice subtensor    3, 3, 2, 4, 1+idx
-//                 addat                                           2+idx
+//                 addat sameshape                                 2+idx, 3
 //
 // The AD-support ops are what adjoint code needs beyond the language: `fit` gives a
 // value the shape of another (broadcasting up or summing down, the adjoint of
@@ -35,6 +35,9 @@
 // `select` reads a part of a tensor chosen by a subscript with ':' (whole axes) in it, one Int
 // operand per indexed axis: `m[i, :]`. `setselect` replaces that part by a value broadcast to it
 // and `addselect` adds one (the adjoint of `select`, so an adjoint can be updated in place).
+//
+// `sameshape a, b, k` is true when tensors a and b have one shape, of k axes: the guard of a call
+// specialized for operands of equal shapes (`AccumulatedProducts`).
 import AdjointBasic
 
 /// An IR operation.
@@ -52,7 +55,7 @@ public enum Opcode: String, CaseIterable, Sendable {
     case itor, ftoi, toreal
     case istraining, print, call
     case grad, tuple, extract, push, pop, settraining
-    case fit, stepge, firsteq, prodothers, expanddims, dotadja, dotadjb, reshapeas, setslice, subtensor, addat
+    case fit, stepge, firsteq, prodothers, expanddims, dotadja, dotadjb, reshapeas, setslice, subtensor, addat, sameshape
 
     /// The spelling in printed IR.
     public var spelling: String { rawValue }
@@ -68,7 +71,7 @@ public enum Opcode: String, CaseIterable, Sendable {
              .sum, .mean, .prod, .max, .min, .norm, .transpose, .size, .arange, .zeroslike, .oneslike,
              .itor, .ftoi, .toreal, .extract, .push, .settraining, .prodothers:
             return 1...1
-        case .dotadja, .dotadjb: return 3...3
+        case .dotadja, .dotadjb, .sameshape: return 3...3
         case .setslice: return 4...4
         case .subtensor: return 1...Int.max
         case .reshape, .index: return 2...Int.max
@@ -174,6 +177,7 @@ public enum Opcode: String, CaseIterable, Sendable {
         case .prodothers: return operands == [.tensor] ? .tensor : nil
         case .expanddims: return operands == [.tensor, .int] ? .tensor : nil
         case .dotadja, .dotadjb: return operands == [.tensor, .tensor, .tensor] ? .tensor : nil
+        case .sameshape: return operands == [.tensor, .tensor, .int] ? .bool : nil
         case .reshapeas: return operands == [.tensor, .tensor] ? .tensor : nil
         case .setslice:
             return operands[0] == .tensor && numeric.contains(operands[1]) && operands[2] == .int && operands[3] == .int

@@ -214,6 +214,9 @@ extension Interpreter {
         case .dotadjb:
             return .tensor(try Tensor.dotAdjointB(try tensor(operands[0]), try tensor(operands[1]), try tensor(operands[2])))
         case .reshapeas: return .tensor(try tensor(operands[0]).reshaped(to: try tensor(operands[1]).shape))
+        case .sameshape:
+            let (shape, other, rank) = (try tensor(operands[0]).shape, try tensor(operands[1]).shape, try int(operands[2]))
+            return .bool(shape == other && shape.count == rank)
         case .setslice:
             let value: ScalarOrTensor<S>
             if case .tensor(let t) = operands[1] { value = .tensor(t) } else { value = .scalar(try real(operands[1])) }

@@ -619,6 +619,15 @@ func generatedSwiftBuildsWithoutWarnings(name: String) throws {
         let exact = try runAdjoint(arguments + ["--exact", "--json"])
         #expect(exact.output.contains("[\"-378\", \"-340\", \"3002\", \"200\", \"1480\"]"), "\(exact.output)")
     }
+    // A v of another shape, broadcast: the value's sum is the caller's, through the tangent called as written
+    // (`AccumulatedProducts` made a copy that sums ∇f·v where it is made, for a v of x's shape only).
+    let path = packageRoot.appendingPathComponent("benchmarks/workloads/W7_hvp.adj").path
+    let broadcast = ["grad", path, "-f", "w7_gradient_dot", "--wrt", "x", "--arg", "x=[0.5, 0.7, 1.1, -0.3, 0.2]",
+                     "--arg", "v=[2]"]
+    let compiled = try runAdjoint(broadcast + ["--compiled"])
+    let interpreted = try runAdjoint(broadcast + ["--json"])
+    #expect(compiled.status == 0 && compiled.output == interpreted.output, "\(compiled.output)")
+    #expect(interpreted.output.contains("\"value\": 689.6"), "\(interpreted.output)")
 }
 
 @Test func longChainsOfOneUseValuesAreNotOneExpression() throws {

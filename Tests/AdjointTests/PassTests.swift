@@ -541,3 +541,98 @@ private let piecewiseSweeps = """
     }
     // (Shapes that do not broadcast fail at a * b in the forward sweep, before any adjoint is computed.)
 }
+
+/// A callee that builds t from zeros by adds at elements (one per branch of a loop) and a caller that reads it
+/// only as `sum(t * w)`; `readsT` makes the loop read t as well.
+private func accumulatedProductModule(readsT: Bool) -> String {
+    """
+    func @acc(x: Tensor, n: Int) -> (Real, Tensor) {
+    bb0(%0: Tensor, %1: Int):
+      %2 = zeroslike %0 : Tensor
+      %3 = const 0 : Int
+      %4 = const 0 : Real
+      br bb1(%3, %2, %4)
+    bb1(%5: Int, %6: Tensor, %7: Real):
+      %8 = lt %5, %1 : Bool
+      condbr %8, bb2, bb6
+    bb2:
+      %9 = index %0, %5 : Real
+      %10 = const 2 : Int
+      %11 = rem %5, %10 : Int
+      %12 = eq %11, %3 : Bool
+      \(readsT ? "%30 = index %6, %5 : Real" : "%30 = const 1 : Real")
+      %31 = add %7, %30 : Real
+      condbr %12, bb3, bb4
+    bb3:
+      %13 = mul %9, %9 : Real
+      %14 = addat %6, %13, %5 : Tensor
+      br bb5(%14)
+    bb4:
+      %15 = neg %9 : Real
+      %16 = addat %6, %15, %5 : Tensor
+      br bb5(%16)
+    bb5(%17: Tensor):
+      %18 = const 1 : Int
+      %19 = add %5, %18 : Int
+      br bb1(%19, %17, %31)
+    bb6:
+      %20 = tuple %7, %6 : (Real, Tensor)
+      ret %20
+    }
+
+    func @g(x: Tensor, w: Tensor, n: Int) -> Real {
+    bb0(%0: Tensor, %1: Tensor, %2: Int):
+      %3 = call @acc(%0, %2) : (Real, Tensor)
+      %4 = extract #1 %3 : Tensor
+      %5 = extract #0 %3 : Real
+      %6 = mul %4, %1 : Tensor
+      %7 = sum %6 : Real
+      %8 = add %7, %5 : Real
+      ret %8
+    }
+    """
+}
+
+@Test func aTensorOnlySummedWithWeightsIsAccumulatedWhereItIsMade() throws {
+    // sum(t * w) of a t built by adds at elements is Σ (each add times w[i]): the call goes to a copy of the
+    // callee that takes w and never makes t, where w has t's shape and rank; else the copy calls the callee.
+    var module = try IRParser.parse(accumulatedProductModule(readsT: false))
+    try Verifier.verify(module)
+    let built = module
+    AccumulatedProducts.run(on: &module)
+    try Verifier.verify(module)
+    let copy = try #require(module.function(named: "acc.summed.1"), "\(IRPrinter.print(module))")
+    #expect(copy.resultType == .tuple([.real, .real]))
+    #expect(module.function(named: "g")!.blocks[0].instructions.allSatisfy { $0.op != .mul && $0.op != .sum })
+    // The copy's own blocks make no tensor: only its fallback reaches `acc` (which still makes t).
+    let instructions = copy.blocks.flatMap(\.instructions)
+    #expect(!instructions.contains { $0.op == .addat }, "\(IRPrinter.print(copy))")
+    #expect(instructions.filter { $0.op == .call }.count == 1)
+
+    func results(_ module: Module, _ x: [Int], _ w: Tensor<ExactReal>, _ n: Int) -> String {
+        var interpreter = Interpreter<ExactReal>(module: module, output: { _ in })
+        let third = try! ExactReal(numerator: "1", denominator: "3")
+        let xs = Tensor(x.map { try! ExactReal($0) * third })
+        do { return "\(try interpreter.call("g", [.tensor(xs), .tensor(w), .int(n)]))" } catch { return "error: \(error)" }
+    }
+    let w3 = Tensor([ExactReal(2), ExactReal(-1), try ExactReal(numerator: "5", denominator: "7")])
+    let cases: [([Int], Tensor<ExactReal>, Int)] = [
+        ([1, 2, 3], w3, 3),                                   // the copy's sum: (1/9)·2 − (2/3)·(−1) + 1·(5/7) + 3
+        ([1, 2, 3], Tensor([ExactReal(2)]), 3),               // w broadcast: the callee and the caller's product
+        ([1, 2, 3], Tensor([ExactReal(2), ExactReal(1)]), 3), // shapes that do not broadcast: the product's error
+        ([1, 2, 3], w3, 4),                                   // t[3] out of range: the add's error, read of w[3]'s now
+        ([1, 2, 3], Tensor([ExactReal(2), ExactReal(1)]), 4), // both: the callee's error comes first, as written
+        ([1, 2, 3], try Tensor(shape: [3, 1], scalars: [ExactReal(1), ExactReal(2), ExactReal(3)]), 3), // [3]·[3, 1] is 3×3
+    ]
+    for (x, w, n) in cases {
+        #expect(results(module, x, w, n) == results(built, x, w, n), "x \(x), w \(w.shape), n \(n)")
+    }
+    #expect(results(built, [1, 2, 3], w3, 3).contains("/"))
+    #expect(results(built, [1, 2, 3], w3, 4).contains("out of range"))
+
+    // A t the loop also reads is left as written.
+    var reading = try IRParser.parse(accumulatedProductModule(readsT: true))
+    AccumulatedProducts.run(on: &reading)
+    try Verifier.verify(reading)
+    #expect(reading.functions.map(\.name) == ["acc", "g"])
+}

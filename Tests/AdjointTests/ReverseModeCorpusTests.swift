@@ -1703,9 +1703,13 @@ private func callees(_ name: String, in module: Module) throws -> [String] {
     #expect(!tangent.blocks.flatMap(\.instructions).contains { $0.op == .push || $0.op == .pop })
     // The fused gradient of g calls the tangent alone: its primal part is the gradient the value reads
     // (GradientCallMerging), so f's loop runs once for the gradient and its tangent, two adds each per
-    // iteration; f's value and the value's tangent are read by no one and not computed (UnreadResults).
-    #expect(try callees("g.vjp.0", in: module) == [tangent.name])
+    // iteration; f's value and the value's tangent are read by no one and not computed (UnreadResults). The value
+    // reads the gradient only as ⟨∇f, v⟩, so the call goes to a copy of the tangent that adds each term times v[i]
+    // where it is made and never stores ∇f (AccumulatedProducts): two adds at elements per iteration, for H·v.
+    #expect(try callees("g.vjp.0", in: module) == [tangent.name + ".summed.0.1"])
     #expect(tangent.blocks.flatMap(\.instructions).filter { $0.op == .addat }.count == 4, "\(IRPrinter.print(tangent))")
+    let summed = try #require(module.function(named: tangent.name + ".summed.0.1"))
+    #expect(summed.blocks.flatMap(\.instructions).filter { $0.op == .addat }.count == 2, "\(IRPrinter.print(summed))")
     // H·v of f at x = [1, 2, 3] with v = [1, 0, 2], exactly: f = x1·x0² + x2·x1².
     // H = [[2·x1, 2·x0, 0], [2·x0, 2·x2, 2·x1], [0, 2·x1, 0]], so H·v = [4, 10, 0].
     let request = GradRequest(function: "g", arguments: [("x", "[1, 2, 3]"), ("v", "[1, 0, 2]")], wrt: ["x"], engine: .exact)

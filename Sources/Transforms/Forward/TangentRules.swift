@@ -126,7 +126,7 @@ struct TangentEmitter {
                                        message: "a derivative of 'prod' cannot be differentiated again yet")
         case .const, .rem, .not, .eq, .ne, .lt, .le, .gt, .ge, .sign, .floor, .size, .dim, .arange, .zeros, .ones,
              .zeroslike, .oneslike, .randnormal, .randuniform, .itor, .ftoi, .istraining, .print, .settraining,
-             .stepge, .firsteq, .push, .pop, .call, .grad:
+             .stepge, .firsteq, .sameshape, .push, .pop, .call, .grad:
             return nil
         }
     }

@@ -136,7 +136,7 @@ extension Opcode {
             return true
         case .const, .rem, .not, .eq, .ne, .lt, .le, .gt, .ge, .sign, .floor, .size, .dim, .arange, .zeros, .ones,
              .zeroslike, .oneslike, .randnormal, .randuniform, .itor, .ftoi, .istraining, .print, .grad, .push, .pop,
-             .settraining, .stepge, .firsteq:
+             .settraining, .stepge, .firsteq, .sameshape:
             return false
         }
     }

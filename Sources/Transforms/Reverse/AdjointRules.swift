@@ -449,7 +449,7 @@ struct AdjointEmitter {
                                        message: "a derivative of 'dot' or 'prod' cannot be differentiated again yet")
         case .const, .rem, .not, .eq, .ne, .lt, .le, .gt, .ge, .sign, .floor, .size, .dim, .arange, .zeros, .ones,
              .zeroslike, .oneslike, .randnormal, .randuniform, .itor, .ftoi, .istraining, .print, .settraining,
-             .stepge, .firsteq, .tuple, .push, .pop, .call, .grad:
+             .stepge, .firsteq, .sameshape, .tuple, .push, .pop, .call, .grad:
             break
         }
     }

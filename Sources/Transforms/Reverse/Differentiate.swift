@@ -57,6 +57,7 @@ public enum Differentiate {
         var result = context.module
         if options.optimize { GradientCallMerging.run(on: &result) }
         UnreadResults.run(on: &result)
+        if options.optimize { AccumulatedProducts.run(on: &result) }
         options.rewrite?(&result)
         return result
     }

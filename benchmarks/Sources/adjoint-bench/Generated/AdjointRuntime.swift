@@ -743,6 +743,12 @@ extension Tensor {
         reshaped(other.shape, at: site)
     }
 
+    /// Whether this tensor and `other` have one shape, of `rank` axes (a specialized call's guard).
+    @inlinable
+    public func hasShape(of other: Tensor, rank: Int) -> Bool {
+        shape.count == rank && shape == other.shape
+    }
+
     /// The size of axis `axis`.
     @inlinable
     public func dim(_ axis: Int, at site: Site) -> Int {

@@ -36,10 +36,9 @@ public func w7_rosenbrockGradient(x: Tensor, head: Double? = nil) -> (value: Dou
 
 public func w7_gradient_dot(x: Tensor, v: Tensor) -> Double {
     // return sum(grad(w7_rosenbrock)(x) * v)
-    let v3 = w7_rosenbrockValueAndGradient0(x: x, head0: 1.0)
+    let v3 = w7_rosenbrockValueAndGradientSummed01(x: x, head0: 1.0, weights: v)
     let v4 = v3.1
-    let v6 = Tensor.sumOfProducts(v4, v, at: Site(source, 17, 39))
-    return v6
+    return v4
 }
 
 /// The value of `w7_gradient_dot` and its gradient with respect to x, by reverse mode.
@@ -86,6 +85,49 @@ func w7_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
     elements1.finishZeroStart(pending1, start: 0, bound: v5)
     let v91 = (s2, v38)
     return v91
+}
+
+func w7_rosenbrockValueAndGradientSummed01(x: Tensor, head0: Double, weights: Tensor) -> (Double, Double) {
+    let v5: Int
+    var s2: Double
+    var v38: Double
+    let v94 = weights.hasShape(of: x, rank: 1)
+    if v94 {
+        // for i in 0..<size(x) - 1 {
+        let v3 = x.count
+        v5 = v3 - 1
+        (s2, v38) = (0.0, 0.0)
+        let xElements1 = x.scalars.span, xRank1 = x.shape.count
+        let weightsElements1 = weights.scalars.span, weightsRank1 = weights.shape.count
+        for i2 in 0..<Swift.max(0, v5) {
+            // let a = x[i + 1] - x[i] * x[i]
+            let v10 = i2 + 1
+            let v11 = xElements1.element(v10, rank: xRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+            let v12 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+            let a = v11 - (v12 * v12)
+            // let b = 1 - x[i]
+            let b = 1.0 - v12
+            // s += 100 * a * a + b * b
+            let v20 = 100.0 * a
+            let s3 = s2 + ((v20 * a) + (b * b))
+            let v85 = v20 + v20
+            // let a = x[i + 1] - x[i] * x[i]
+            let v86 = v85 * v12
+            let v102 = weightsElements1.element(i2, rank: weightsRank1, at: Site(source, 7, 29))
+            let v104 = weightsElements1.element(v10, rank: weightsRank1, at: Site(source, 7, 18))
+            (s2, v38) = (s3, (v38 + (((-(head0 * (((b + b) + v86) + v86))) * v102) + ((head0 * v85) * v104))))
+        }
+        let v91 = (s2, v38)
+        return v91
+    } else {
+        // return sum(grad(w7_rosenbrock)(x) * v)
+        let v95 = w7_rosenbrockValueAndGradient0(x: x, head0: head0)
+        let v96 = v95.0
+        let v97 = v95.1
+        let v99 = Tensor.sumOfProducts(v97, weights, at: Site(source, 17, 39))
+        let v100 = (v96, v99)
+        return v100
+    }
 }
 
 func w7_rosenbrockValueAndGradient0Tangent0(x: Tensor, head0: Double, dx: Tensor) -> ((Double, Tensor), (Double, Tensor)) {
@@ -139,17 +181,77 @@ func w7_rosenbrockValueAndGradient0Tangent0(x: Tensor, head0: Double, dx: Tensor
     return v76
 }
 
+func w7_rosenbrockValueAndGradientTangent0Summed00_1(x: Tensor, head0: Double, dx: Tensor, weights: Tensor) -> ((Double, Double), (Double, Tensor)) {
+    var v5: Double
+    var v7: Tensor
+    let v12: Int
+    let v79 = weights.hasShape(of: x, rank: 1)
+    if v79 {
+        // for i in 0..<size(x) - 1 {
+        let v10 = x.count
+        v12 = v10 - 1
+        let v15 = Tensor.uninitialized(like: x)
+        (v5, v7) = (0.0, v15)
+        _ = v7.prepareElementUpdates()
+        var elements1 = v7.scalars.mutableSpan
+        let xElements1 = x.scalars.span, xRank1 = x.shape.count
+        let dxElements1 = dx.scalars.span, dxRank1 = dx.shape.count
+        let weightsElements1 = weights.scalars.span, weightsRank1 = weights.shape.count
+        var pending1 = -0.0
+        for v4 in 0..<Swift.max(0, v12) {
+            // let a = x[i + 1] - x[i] * x[i]
+            let v20 = v4 + 1
+            let v21 = xElements1.element(v20, rank: xRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+            let v22 = dxElements1.element(v20, rank: dxRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+            let v23 = xElements1.element(v4, rank: xRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+            let v24 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+            let v26 = v24 * v23
+            // let b = 1 - x[i]
+            let v33 = 1.0 - v23
+            let v34 = -v24
+            // s += 100 * a * a + b * b
+            let v36 = 100.0 * (v21 - (v23 * v23))
+            let v37 = 100.0 * (v22 + (-(v26 + v26)))
+            let v52 = v36 + v36
+            let v53 = v37 + v37
+            // let a = x[i + 1] - x[i] * x[i]
+            let v56 = v52 * v23
+            let v59 = (v53 * v23) + (v52 * v24)
+            let v90 = weightsElements1.element(v4, rank: weightsRank1, at: Site(source, 7, 29))
+            elements1.add(pending1, (-(head0 * (((v34 + v34) + v59) + v59))), toZeroAt: v4)
+            let v92 = weightsElements1.element(v20, rank: weightsRank1, at: Site(source, 7, 18))
+            pending1 = (head0 * v53)
+            v5 = (v5 + (((-(head0 * (((v33 + v33) + v56) + v56))) * v90) + ((head0 * v52) * v92)))
+        }
+        elements1.finishZeroStart(pending1, start: 0, bound: v12)
+        let v73 = (0.0, v5)
+        let v75 = (0.0, v7)
+        let v76 = (v73, v75)
+        return v76
+    } else {
+        // return sum(grad(w7_rosenbrock)(x) * v)
+        let v80 = w7_rosenbrockValueAndGradient0Tangent0(x: x, head0: head0, dx: dx)
+        let v81 = v80.0
+        let v82 = v81.0
+        let v83 = v81.1
+        let v85 = Tensor.sumOfProducts(v83, weights, at: Site(source, 17, 39))
+        let v86 = (v82, v85)
+        let v87 = v80.1
+        let v88 = (v86, v87)
+        return v88
+    }
+}
+
 func w7_gradient_dotValueAndGradient0(x: Tensor, v: Tensor, head0: Double) -> (Double, Tensor) {
     // return sum(grad(w7_rosenbrock)(x) * v)
     var v15 = head0 * v
     v15.fitShape(like: x, at: Site(source, 17, 39))
-    let v20 = w7_rosenbrockValueAndGradient0Tangent0(x: x, head0: 1.0, dx: v15)
+    let v20 = w7_rosenbrockValueAndGradientTangent0Summed00_1(x: x, head0: 1.0, dx: v15, weights: v)
     let v3 = v20.0
     let v4 = v3.1
-    let v6 = Tensor.sumOfProducts(v4, v, at: Site(source, 17, 39))
     let v21 = v20.1
     var v22 = v21.1
     v22.fitShape(like: x, at: Site(source, 16, 6))
-    let v26 = (v6, v22)
+    let v26 = (v4, v22)
     return v26
 }

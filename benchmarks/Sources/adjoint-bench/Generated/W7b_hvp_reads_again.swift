@@ -34,10 +34,9 @@ public func w7b_rosenbrockGradient(x: Tensor, head: Double? = nil) -> (value: Do
 
 public func w7b_gradient_dot(x: Tensor, v: Tensor) -> Double {
     // return sum(grad(w7b_rosenbrock)(x) * v)
-    let v3 = w7b_rosenbrockValueAndGradient0(x: x, head0: 1.0)
+    let v3 = w7b_rosenbrockValueAndGradientSummed01(x: x, head0: 1.0, weights: v)
     let v4 = v3.1
-    let v6 = Tensor.sumOfProducts(v4, v, at: Site(source, 13, 40))
-    return v6
+    return v4
 }
 
 /// The value of `w7b_gradient_dot` and its gradient with respect to x, by reverse mode.
@@ -81,6 +80,46 @@ func w7b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
     elements1.finishZeroStart(pending1, start: 0, bound: v5)
     let v101 = (s2, v48)
     return v101
+}
+
+func w7b_rosenbrockValueAndGradientSummed01(x: Tensor, head0: Double, weights: Tensor) -> (Double, Double) {
+    let v5: Int
+    var s2: Double
+    var v48: Double
+    let v104 = weights.hasShape(of: x, rank: 1)
+    if v104 {
+        // for i in 0..<size(x) - 1 {
+        let v3 = x.count
+        v5 = v3 - 1
+        (s2, v48) = (0.0, 0.0)
+        let xElements1 = x.scalars.span, xRank1 = x.shape.count
+        let weightsElements1 = weights.scalars.span, weightsRank1 = weights.shape.count
+        for i2 in 0..<Swift.max(0, v5) {
+            // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
+            let v11 = i2 + 1
+            let v12 = xElements1.element(v11, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
+            let v13 = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+            let v16 = v12 - (v13 * v13)
+            let v17 = 100.0 * v16
+            let v28 = 1.0 - v13
+            let s3 = s2 + ((v17 * v16) + (v28 * v28))
+            let v95 = v17 + v17
+            let v96 = v95 * v13
+            let v112 = weightsElements1.element(i2, rank: weightsRank1, at: Site(source, 6, 33))
+            let v114 = weightsElements1.element(v11, rank: weightsRank1, at: Site(source, 6, 22))
+            (s2, v48) = (s3, (v48 + (((-(head0 * (((v28 + v28) + v96) + v96))) * v112) + ((head0 * v95) * v114))))
+        }
+        let v101 = (s2, v48)
+        return v101
+    } else {
+        // return sum(grad(w7b_rosenbrock)(x) * v)
+        let v105 = w7b_rosenbrockValueAndGradient0(x: x, head0: head0)
+        let v106 = v105.0
+        let v107 = v105.1
+        let v109 = Tensor.sumOfProducts(v107, weights, at: Site(source, 13, 40))
+        let v110 = (v106, v109)
+        return v110
+    }
 }
 
 func w7b_rosenbrockValueAndGradient0Tangent0(x: Tensor, head0: Double, dx: Tensor) -> ((Double, Tensor), (Double, Tensor)) {
@@ -131,17 +170,74 @@ func w7b_rosenbrockValueAndGradient0Tangent0(x: Tensor, head0: Double, dx: Tenso
     return v76
 }
 
+func w7b_rosenbrockValueAndGradientTangent0Summed00_1(x: Tensor, head0: Double, dx: Tensor, weights: Tensor) -> ((Double, Double), (Double, Tensor)) {
+    var v5: Double
+    var v7: Tensor
+    let v12: Int
+    let v79 = weights.hasShape(of: x, rank: 1)
+    if v79 {
+        // for i in 0..<size(x) - 1 {
+        let v10 = x.count
+        v12 = v10 - 1
+        let v15 = Tensor.uninitialized(like: x)
+        (v5, v7) = (0.0, v15)
+        _ = v7.prepareElementUpdates()
+        var elements1 = v7.scalars.mutableSpan
+        let xElements1 = x.scalars.span, xRank1 = x.shape.count
+        let dxElements1 = dx.scalars.span, dxRank1 = dx.shape.count
+        let weightsElements1 = weights.scalars.span, weightsRank1 = weights.shape.count
+        var pending1 = -0.0
+        for v4 in 0..<Swift.max(0, v12) {
+            // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
+            let v21 = v4 + 1
+            let v22 = xElements1.element(v21, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
+            let v23 = dxElements1.element(v21, rank: dxRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
+            let v24 = xElements1.element(v4, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+            let v25 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+            let v27 = v25 * v24
+            let v33 = 100.0 * (v22 - (v24 * v24))
+            let v34 = 100.0 * (v23 + (-(v27 + v27)))
+            let v40 = 1.0 - v24
+            let v41 = -v25
+            let v52 = v33 + v33
+            let v53 = v34 + v34
+            let v56 = v52 * v24
+            let v59 = (v53 * v24) + (v52 * v25)
+            let v90 = weightsElements1.element(v4, rank: weightsRank1, at: Site(source, 6, 33))
+            elements1.add(pending1, (-(head0 * (((v41 + v41) + v59) + v59))), toZeroAt: v4)
+            let v92 = weightsElements1.element(v21, rank: weightsRank1, at: Site(source, 6, 22))
+            pending1 = (head0 * v53)
+            v5 = (v5 + (((-(head0 * (((v40 + v40) + v56) + v56))) * v90) + ((head0 * v52) * v92)))
+        }
+        elements1.finishZeroStart(pending1, start: 0, bound: v12)
+        let v73 = (0.0, v5)
+        let v75 = (0.0, v7)
+        let v76 = (v73, v75)
+        return v76
+    } else {
+        // return sum(grad(w7b_rosenbrock)(x) * v)
+        let v80 = w7b_rosenbrockValueAndGradient0Tangent0(x: x, head0: head0, dx: dx)
+        let v81 = v80.0
+        let v82 = v81.0
+        let v83 = v81.1
+        let v85 = Tensor.sumOfProducts(v83, weights, at: Site(source, 13, 40))
+        let v86 = (v82, v85)
+        let v87 = v80.1
+        let v88 = (v86, v87)
+        return v88
+    }
+}
+
 func w7b_gradient_dotValueAndGradient0(x: Tensor, v: Tensor, head0: Double) -> (Double, Tensor) {
     // return sum(grad(w7b_rosenbrock)(x) * v)
     var v15 = head0 * v
     v15.fitShape(like: x, at: Site(source, 13, 40))
-    let v20 = w7b_rosenbrockValueAndGradient0Tangent0(x: x, head0: 1.0, dx: v15)
+    let v20 = w7b_rosenbrockValueAndGradientTangent0Summed00_1(x: x, head0: 1.0, dx: v15, weights: v)
     let v3 = v20.0
     let v4 = v3.1
-    let v6 = Tensor.sumOfProducts(v4, v, at: Site(source, 13, 40))
     let v21 = v20.1
     var v22 = v21.1
     v22.fitShape(like: x, at: Site(source, 12, 6))
-    let v26 = (v6, v22)
+    let v26 = (v4, v22)
     return v26
 }

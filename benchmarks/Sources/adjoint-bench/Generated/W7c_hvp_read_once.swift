@@ -38,10 +38,9 @@ public func w7c_rosenbrockGradient(x: Tensor, head: Double? = nil) -> (value: Do
 
 public func w7c_gradient_dot(x: Tensor, v: Tensor) -> Double {
     // return sum(grad(w7c_rosenbrock)(x) * v)
-    let v3 = w7c_rosenbrockValueAndGradient0(x: x, head0: 1.0)
+    let v3 = w7c_rosenbrockValueAndGradientSummed01(x: x, head0: 1.0, weights: v)
     let v4 = v3.1
-    let v6 = Tensor.sumOfProducts(v4, v, at: Site(source, 17, 40))
-    return v6
+    return v4
 }
 
 /// The value of `w7c_gradient_dot` and its gradient with respect to x, by reverse mode.
@@ -92,6 +91,53 @@ func w7c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
     elements1.finishZeroStart(pending1, start: 0, bound: v5)
     let v89 = (s2, v36)
     return v89
+}
+
+func w7c_rosenbrockValueAndGradientSummed01(x: Tensor, head0: Double, weights: Tensor) -> (Double, Double) {
+    let v5: Int
+    var s2: Double
+    var v36: Double
+    let v92 = weights.hasShape(of: x, rank: 1)
+    if v92 {
+        // for i in 0..<size(x) - 1 {
+        let v3 = x.count
+        v5 = v3 - 1
+        (s2, v36) = (0.0, 0.0)
+        let xElements1 = x.scalars.span, xRank1 = x.shape.count
+        let weightsElements1 = weights.scalars.span, weightsRank1 = weights.shape.count
+        for i2 in 0..<Swift.max(0, v5) {
+            // let xi = x[i]
+            let xi = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+            // let xn = x[i + 1]
+            let v11 = i2 + 1
+            let xn = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+            // let a = xn - xi * xi
+            let a = xn - (xi * xi)
+            // let b = 1 - xi
+            let b = 1.0 - xi
+            // s += 100 * a * a + b * b
+            let v18 = 100.0 * a
+            let s3 = s2 + ((v18 * a) + (b * b))
+            let v83 = v18 + v18
+            // let a = xn - xi * xi
+            let v84 = v83 * xi
+            // let xn = x[i + 1]
+            let v100 = weightsElements1.element(v11, rank: weightsRank1, at: Site(source, 7, 19))
+            // let xi = x[i]
+            let v102 = weightsElements1.element(i2, rank: weightsRank1, at: Site(source, 6, 19))
+            (s2, v36) = (s3, (v36 + (((head0 * v83) * v100) + ((-(head0 * (((b + b) + v84) + v84))) * v102))))
+        }
+        let v89 = (s2, v36)
+        return v89
+    } else {
+        // return sum(grad(w7c_rosenbrock)(x) * v)
+        let v93 = w7c_rosenbrockValueAndGradient0(x: x, head0: head0)
+        let v94 = v93.0
+        let v95 = v93.1
+        let v97 = Tensor.sumOfProducts(v95, weights, at: Site(source, 17, 40))
+        let v98 = (v94, v97)
+        return v98
+    }
 }
 
 func w7c_rosenbrockValueAndGradient0Tangent0(x: Tensor, head0: Double, dx: Tensor) -> ((Double, Tensor), (Double, Tensor)) {
@@ -151,17 +197,79 @@ func w7c_rosenbrockValueAndGradient0Tangent0(x: Tensor, head0: Double, dx: Tenso
     return v76
 }
 
+func w7c_rosenbrockValueAndGradientTangent0Summed00_1(x: Tensor, head0: Double, dx: Tensor, weights: Tensor) -> ((Double, Double), (Double, Tensor)) {
+    var v5: Double
+    var v7: Tensor
+    let v12: Int
+    let v79 = weights.hasShape(of: x, rank: 1)
+    if v79 {
+        // for i in 0..<size(x) - 1 {
+        let v10 = x.count
+        v12 = v10 - 1
+        let v15 = Tensor.zeros(like: x)
+        (v5, v7) = (0.0, v15)
+        let rank1 = v7.prepareElementUpdates()
+        var elements1 = v7.scalars.mutableSpan
+        let xElements1 = x.scalars.span, xRank1 = x.shape.count
+        let dxElements1 = dx.scalars.span, dxRank1 = dx.shape.count
+        let weightsElements1 = weights.scalars.span, weightsRank1 = weights.shape.count
+        for v4 in 0..<Swift.max(0, v12) {
+            // let xi = x[i]
+            let v20 = xElements1.element(v4, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+            let v21 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+            // let xn = x[i + 1]
+            let v22 = v4 + 1
+            let v23 = xElements1.element(v22, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+            let v24 = dxElements1.element(v22, rank: dxRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+            // let a = xn - xi * xi
+            let v26 = v21 * v20
+            // let b = 1 - xi
+            let v33 = 1.0 - v20
+            let v34 = -v21
+            // s += 100 * a * a + b * b
+            let v36 = 100.0 * (v23 - (v20 * v20))
+            let v37 = 100.0 * (v24 + (-(v26 + v26)))
+            let v52 = v36 + v36
+            let v53 = v37 + v37
+            // let a = xn - xi * xi
+            let v56 = v52 * v20
+            let v59 = (v53 * v20) + (v52 * v21)
+            // let xn = x[i + 1]
+            let v90 = weightsElements1.element(v22, rank: weightsRank1, at: Site(source, 7, 19))
+            elements1.add((head0 * v53), at: v22, rank: rank1, site: Site(source, 7, 19))
+            // let xi = x[i]
+            let v92 = weightsElements1.element(v4, rank: weightsRank1, at: Site(source, 6, 19))
+            elements1.add((-(head0 * (((v34 + v34) + v59) + v59))), at: v4, rank: rank1, site: Site(source, 6, 19))
+            v5 = (v5 + (((head0 * v52) * v90) + ((-(head0 * (((v33 + v33) + v56) + v56))) * v92)))
+        }
+        let v73 = (0.0, v5)
+        let v75 = (0.0, v7)
+        let v76 = (v73, v75)
+        return v76
+    } else {
+        // return sum(grad(w7c_rosenbrock)(x) * v)
+        let v80 = w7c_rosenbrockValueAndGradient0Tangent0(x: x, head0: head0, dx: dx)
+        let v81 = v80.0
+        let v82 = v81.0
+        let v83 = v81.1
+        let v85 = Tensor.sumOfProducts(v83, weights, at: Site(source, 17, 40))
+        let v86 = (v82, v85)
+        let v87 = v80.1
+        let v88 = (v86, v87)
+        return v88
+    }
+}
+
 func w7c_gradient_dotValueAndGradient0(x: Tensor, v: Tensor, head0: Double) -> (Double, Tensor) {
     // return sum(grad(w7c_rosenbrock)(x) * v)
     var v15 = head0 * v
     v15.fitShape(like: x, at: Site(source, 17, 40))
-    let v20 = w7c_rosenbrockValueAndGradient0Tangent0(x: x, head0: 1.0, dx: v15)
+    let v20 = w7c_rosenbrockValueAndGradientTangent0Summed00_1(x: x, head0: 1.0, dx: v15, weights: v)
     let v3 = v20.0
     let v4 = v3.1
-    let v6 = Tensor.sumOfProducts(v4, v, at: Site(source, 17, 40))
     let v21 = v20.1
     var v22 = v21.1
     v22.fitShape(like: x, at: Site(source, 16, 6))
-    let v26 = (v6, v22)
+    let v26 = (v4, v22)
     return v26
 }
