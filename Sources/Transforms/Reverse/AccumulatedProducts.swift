@@ -62,6 +62,15 @@ enum AccumulatedProducts {
     // MARK: - Finding the pattern in the caller
 
     private static func findSite(in f: Function, skipping refused: Set<[Int]>) -> Site? {
+        // Most functions have no call or no sum: one scan, no tables.
+        var (calls, sums) = (false, false)
+        for block in f.blocks {
+            for i in block.instructions {
+                calls = calls || i.op == .call
+                sums = sums || i.op == .sum
+            }
+        }
+        guard calls, sums else { return nil }
         var uses: [ValueID: [(block: Int, index: Int)]] = [:]
         var terminatorUses = Set<ValueID>()
         for (b, block) in f.blocks.enumerated() {
