@@ -16,36 +16,57 @@ import AdjointIR
 public enum CommonSubexpressions: FunctionPass {
     public static let name = "common-subexpressions"
 
-    /// An instruction's opcode, operands and payload, in a form cheap to hash: two operands inline (most
-    /// instructions have at most two), and a subscript as which of its positions index an axis.
+    /// An instruction's opcode, operands and payload as plain numbers, cheap to hash and copy (the table holds
+    /// one per pure instruction of the function): two operands inline (most instructions have at most two), a
+    /// subscript as which of its positions index an axis, and the rest (more operands, a constant) as the number
+    /// of its first occurrence in `Extras`.
     struct Key: Hashable {
         var op: Opcode
+        var positions: UInt8 = 0
+        var extra: Int32 = -1
         var first = -1, second = -1
-        var more: [ValueID] = []
-        var payload: Payload = .none
-        var axes: UInt64 = 0, positions = 0
+        var axes: UInt64 = 0
 
-        /// The opcode and first two operands tell instructions apart well enough, the payload those without
-        /// operands (constants); `==` compares everything.
+        /// One word into the hasher (SipHash per word is most of the cost of a lookup); `==` compares every field.
         func hash(into hasher: inout Hasher) {
-            hasher.combine(op)
-            hasher.combine(first)
-            hasher.combine(second)
-            if first < 0 { hasher.combine(payload) }
+            var mixed = UInt64(UInt(bitPattern: first)) &* 0x9E37_79B9_7F4A_7C15
+            mixed ^= UInt64(UInt(bitPattern: second)) &* 0xC2B2_AE3D_27D4_EB4F
+            mixed ^= UInt64(UInt32(bitPattern: extra)) &* 0x1656_67B1_9E37_79F9
+            mixed ^= axes &* 0x27D4_EB2F_1656_67C5 ^ UInt64(positions) << 56 ^ UInt64(withUnsafeBytes(of: op) { $0[0] }) << 40
+            hasher.combine(mixed)
         }
 
-        init(_ op: Opcode, _ operands: [ValueID], _ payload: Payload) {
+        init(_ op: Opcode, _ operands: [ValueID], _ payload: Payload, _ extras: inout Extras) {
             self.op = op
             if operands.count > 0 { first = operands[0].index }
             if operands.count > 1 { second = operands[1].index }
-            if operands.count > 2 { more = Array(operands[2...]) }
+            var payload = payload
             // A subscript's spelling is only for error messages: `x[j]` and `x[i]` with j = i read one element.
             if case .subscripted(let s) = payload, s.indexesAxis.count < 64 {
-                positions = s.indexesAxis.count
+                positions = UInt8(s.indexesAxis.count)
                 for (k, indexes) in s.indexesAxis.enumerated() where indexes { axes |= 1 << UInt64(k) }
-            } else {
-                self.payload = payload
+                payload = .none
             }
+            if operands.count > 2 || payload != .none {
+                extra = extras.number(Extra(more: Array(operands.dropFirst(2)), payload: payload))
+            }
+        }
+    }
+
+    /// Operands past the second and a payload, numbered in order of first occurrence.
+    struct Extra: Hashable {
+        var more: [ValueID]
+        var payload: Payload
+    }
+
+    struct Extras {
+        private var numbers: [Extra: Int32] = [:]
+
+        mutating func number(_ extra: Extra) -> Int32 {
+            if let n = numbers[extra] { return n }
+            let n = Int32(numbers.count)
+            numbers[extra] = n
+            return n
         }
     }
 
@@ -61,7 +82,7 @@ public enum CommonSubexpressions: FunctionPass {
         var replacement = [ValueID?](repeating: nil, count: function.valueTypes.count)
         var replaced = false
         var seen: [Key: ValueID] = [:]
-        seen.reserveCapacity(function.valueTypes.count)
+        var extras = Extras()
         // Depth-first over the dominator tree; each block's additions are undone when its subtree is done.
         var work: [(block: Int, leaving: Bool)] = [(0, false)]
         var added: [[Key]] = Array(repeating: [], count: function.blocks.count)
@@ -90,7 +111,8 @@ public enum CommonSubexpressions: FunctionPass {
                 // Ints and tensors alike (the adjoint of `100 * a * a` builds both).
                 let operands = function.blocks[b].instructions[k].operands
                 let commutes = (op == .add || op == .mul) && operands.count == 2 && operands[1] < operands[0]
-                let key = Key(op, commutes ? [operands[1], operands[0]] : operands, function.blocks[b].instructions[k].payload)
+                let key = Key(op, commutes ? [operands[1], operands[0]] : operands, function.blocks[b].instructions[k].payload,
+                              &extras)
                 if let earlier = seen[key] {
                     if function.type(of: earlier) == function.type(of: r) {
                         replacement[r.index] = earlier
