@@ -90,12 +90,8 @@ public struct FunctionBuilder {
 
     /// Replaces the arguments a block passes to `target` (every edge to it from that block).
     public mutating func setArguments(from block: BlockID, to target: BlockID, _ arguments: [ValueID]) {
-        func patch(_ t: BranchTarget) -> BranchTarget { t.block == target ? BranchTarget(target, arguments) : t }
-        switch function.blocks[block.index].terminator {
-        case .branch(let t): function.blocks[block.index].terminator = .branch(patch(t))
-        case .condBranch(let c, let t, let e):
-            function.blocks[block.index].terminator = .condBranch(condition: c, then: patch(t), else: patch(e))
-        case .ret: break
+        function.blocks[block.index].terminator = function.blocks[block.index].terminator.mappingTargets {
+            $0.block == target ? BranchTarget(target, arguments) : $0
         }
     }
 
@@ -111,11 +107,7 @@ public struct FunctionBuilder {
         func remap(_ t: BranchTarget) -> BranchTarget { BranchTarget(BlockID(newIndex[t.block.index]), t.arguments) }
         for i in kept.indices {
             kept[i].id = BlockID(i)
-            switch kept[i].terminator {
-            case .branch(let t): kept[i].terminator = .branch(remap(t))
-            case .condBranch(let c, let t, let e): kept[i].terminator = .condBranch(condition: c, then: remap(t), else: remap(e))
-            case .ret: break
-            }
+            kept[i].terminator = kept[i].terminator.mappingTargets(remap)
         }
         function.blocks = kept
     }

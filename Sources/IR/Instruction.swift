@@ -100,6 +100,15 @@ public enum Terminator: Hashable, Sendable {
         }
     }
 
+    /// The terminator with each jump target passed through `transform` (the condition and a return as they are).
+    public func mappingTargets(_ transform: (BranchTarget) -> BranchTarget) -> Terminator {
+        switch self {
+        case .branch(let t): return .branch(transform(t))
+        case .condBranch(let c, let t, let e): return .condBranch(condition: c, then: transform(t), else: transform(e))
+        case .ret: return self
+        }
+    }
+
     /// Every value the terminator reads.
     public var operands: [ValueID] {
         switch self {

@@ -205,24 +205,19 @@ extension BlockParameterCleanup {
 extension Terminator {
     /// The terminator with the arguments at `positions` removed from every edge to `target`.
     func droppingArguments(_ positions: Set<Int>, to target: BlockID) -> Terminator {
-        func drop(_ t: BranchTarget) -> BranchTarget {
+        mappingTargets { t in
             guard t.block == target else { return t }
             return BranchTarget(t.block, t.arguments.enumerated().filter { !positions.contains($0.offset) }.map(\.element))
-        }
-        switch self {
-        case .branch(let t): return .branch(drop(t))
-        case .condBranch(let c, let t, let e): return .condBranch(condition: c, then: drop(t), else: drop(e))
-        case .ret: return self
         }
     }
 
     /// The terminator with every operand passed through `f`.
     func mappingOperands(_ f: (ValueID) -> ValueID) -> Terminator {
-        func map(_ t: BranchTarget) -> BranchTarget { BranchTarget(t.block, t.arguments.map(f)) }
-        switch self {
-        case .branch(let t): return .branch(map(t))
-        case .condBranch(let c, let t, let e): return .condBranch(condition: f(c), then: map(t), else: map(e))
+        let mapped = mappingTargets { BranchTarget($0.block, $0.arguments.map(f)) }
+        switch mapped {
+        case .condBranch(let c, let t, let e): return .condBranch(condition: f(c), then: t, else: e)
         case .ret(let v): return .ret(v.map(f))
+        case .branch: return mapped
         }
     }
 }

@@ -26,12 +26,7 @@ public enum JumpThreading: FunctionPass {
             return t
         }
         for b in function.blocks.indices {
-            switch function.blocks[b].terminator {
-            case .branch(let t): function.blocks[b].terminator = .branch(resolve(t))
-            case .condBranch(let c, let t, let e):
-                function.blocks[b].terminator = .condBranch(condition: c, then: resolve(t), else: resolve(e))
-            case .ret: break
-            }
+            function.blocks[b].terminator = function.blocks[b].terminator.mappingTargets(resolve)
         }
         var builder = FunctionBuilder(existing: function)
         builder.removeUnreachableBlocks()

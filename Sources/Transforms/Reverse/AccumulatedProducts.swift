@@ -151,7 +151,7 @@ enum AccumulatedProducts {
             for k in f.blocks[b].instructions.indices {
                 f.blocks[b].instructions[k].operands = f.blocks[b].instructions[k].operands.map { $0 == total ? leaf : $0 }
             }
-            f.blocks[b].terminator = f.blocks[b].terminator.replacing(total, with: leaf)
+            f.blocks[b].terminator = f.blocks[b].terminator.mappingOperands { $0 == total ? leaf : $0 }
         }
     }
 
@@ -353,34 +353,11 @@ enum AccumulatedProducts {
 extension Terminator {
     /// The terminator with every block number moved by `offset`.
     func shiftingBlocks(by offset: Int) -> Terminator {
-        func shifted(_ t: BranchTarget) -> BranchTarget { BranchTarget(BlockID(t.block.index + offset), t.arguments) }
-        switch self {
-        case .branch(let t): return .branch(shifted(t))
-        case .condBranch(let c, let t, let e): return .condBranch(condition: c, then: shifted(t), else: shifted(e))
-        case .ret: return self
-        }
+        mappingTargets { BranchTarget(BlockID($0.block.index + offset), $0.arguments) }
     }
 
     /// The terminator with each branch argument replaced by `transform(target, position, argument)`.
     func mappingArguments(_ transform: (BlockID, Int, ValueID) -> ValueID) -> Terminator {
-        func mapped(_ t: BranchTarget) -> BranchTarget {
-            BranchTarget(t.block, t.arguments.enumerated().map { transform(t.block, $0, $1) })
-        }
-        switch self {
-        case .branch(let t): return .branch(mapped(t))
-        case .condBranch(let c, let t, let e): return .condBranch(condition: c, then: mapped(t), else: mapped(e))
-        case .ret: return self
-        }
-    }
-
-    /// The terminator reading `new` wherever it read `old`.
-    func replacing(_ old: ValueID, with new: ValueID) -> Terminator {
-        func swap(_ v: ValueID) -> ValueID { v == old ? new : v }
-        func swapped(_ t: BranchTarget) -> BranchTarget { BranchTarget(t.block, t.arguments.map(swap)) }
-        switch self {
-        case .branch(let t): return .branch(swapped(t))
-        case .condBranch(let c, let t, let e): return .condBranch(condition: swap(c), then: swapped(t), else: swapped(e))
-        case .ret(let v): return .ret(v.map(swap))
-        }
+        mappingTargets { t in BranchTarget(t.block, t.arguments.enumerated().map { transform(t.block, $0, $1) }) }
     }
 }
