@@ -8,7 +8,7 @@
 import AdjointIR
 
 /// Swift names for the functions and values of one module.
-struct Naming {
+struct Naming: Sendable {
     private var functionNames: [String: String] = [:]
 
     static let reserved: Set<String> = [

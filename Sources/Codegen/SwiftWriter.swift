@@ -3,7 +3,12 @@
 /// Accumulates Swift source one line at a time at the current indentation.
 struct SwiftWriter {
     private(set) var text = ""
-    private var depth = 0
+    private(set) var depth = 0
+
+    init(depth: Int = 0) { self.depth = depth }
+
+    /// Appends what another writer wrote (one written apart, at this writer's depth).
+    mutating func append(_ other: SwiftWriter) { text += other.text }
 
     /// Appends one line (no line: an empty line).
     mutating func line(_ line: String = "") {
