@@ -93,14 +93,13 @@ public enum SwiftEmitter {
             }
             let sourceNames = Set(gradients.map(\.function))
             let generated = module.functions.filter { $0.role != .primal }
-            // Reverse sweeps restate their forward sweep's kinks: they record nothing.
-            func recorded(_ function: Function) -> Set<ValueID>? {
-                options.explain.flatMap { function.role.isReverseSweep ? nil : ($0[function.name] ?? []) }
-            }
-            func emitter(_ function: Function) -> SwiftFunctionEmitter {
+            // Reverse sweeps restate their forward sweep's kinks: they record nothing. Sendable: the generated
+            // sweeps are written on every core.
+            let (explain, module, versions) = (options.explain, module, versions)
+            let emitter: @Sendable (Function) -> SwiftFunctionEmitter = { function in
                 var e = SwiftFunctionEmitter(function: function, module: module, naming: naming, source: source,
-                                             sourceName: "source", byteTapes: bytes, tapeUsers: users,
-                                             tapesType: tapesType, explain: recorded(function))
+                                             sourceName: "source", byteTapes: bytes, tapeUsers: users, tapesType: tapesType,
+                                             explain: explain.flatMap { function.role.isReverseSweep ? nil : ($0[function.name] ?? []) })
                 e.oneElementVersion = versions[function.name]
                 return e
             }
@@ -128,17 +127,13 @@ public enum SwiftEmitter {
             }
             // Each sweep's text depends on the module alone, so the sweeps are written apart, on every core, and
             // joined in order: the same file, in less time on a large program.
-            let (explain, module, versions) = (options.explain, module, versions)
             let pieces = writtenApart(generated.count, depth: w.depth) { k, w in
                 let function = generated[k]
                 w.line()
                 if let base = OneElementVersion.base(of: function) {
                     w.comment("`\(naming.function(base))` on the element of its one-element Tensor parameter: no tensor per operation.")
                 }
-                var e = SwiftFunctionEmitter(function: function, module: module, naming: naming, source: source,
-                                             sourceName: "source", byteTapes: bytes, tapeUsers: users, tapesType: tapesType,
-                                             explain: explain.flatMap { function.role.isReverseSweep ? nil : ($0[function.name] ?? []) })
-                e.oneElementVersion = versions[function.name]
+                var e = emitter(function)
                 if e.takesTapes, function.role.sweep == nil {
                     // A driver the tool adds (`grad.driver`) is called like a source function.
                     emitTapesWrapper(function, naming: naming, tapesType: tapesType, access: staticPrefix, into: &w)

@@ -71,7 +71,7 @@ enum AccumulatedProducts {
             }
         }
         guard calls, sums else { return nil }
-        var uses: [ValueID: [(block: Int, index: Int)]] = [:]
+        var uses = ValueTable<[(block: Int, index: Int)]>(count: f.valueTypes.count)
         var terminatorUses = Set<ValueID>()
         for (b, block) in f.blocks.enumerated() {
             for (k, i) in block.instructions.enumerated() {
@@ -80,7 +80,7 @@ enum AccumulatedProducts {
             terminatorUses.formUnion(block.terminator.operands)
         }
         for (b, block) in f.blocks.enumerated() {
-            var position: [ValueID: Int] = [:]
+            var position: [ValueID: Int] = [:]  // per block: a table of every value per block would be quadratic
             for (k, i) in block.instructions.enumerated() { if let r = i.result { position[r] = k } }
             for (s, sum) in block.instructions.enumerated() where sum.op == .sum {
                 guard let p = position[sum.operands[0]], block.instructions[p].op == .mul,
@@ -163,9 +163,9 @@ enum AccumulatedProducts {
         // What `UnreadResults` left behind would read the part.
         var callee = original
         DeadCode.run(on: &callee)
-        var definition: [ValueID: (block: Int, index: Int)] = [:]
-        var useCount: [ValueID: Int] = [:]
-        var blockOfParameter: [ValueID: (block: Int, position: Int)] = [:]
+        var definition = ValueTable<(block: Int, index: Int)>(count: callee.valueTypes.count)
+        var useCount = ValueTable<Int>(count: callee.valueTypes.count)
+        var blockOfParameter = ValueTable<(block: Int, position: Int)>(count: callee.valueTypes.count)
         for (b, block) in callee.blocks.enumerated() {
             for (k, p) in block.parameters.enumerated() where b > 0 { blockOfParameter[p] = (b, k) }
             for (k, i) in block.instructions.enumerated() {
