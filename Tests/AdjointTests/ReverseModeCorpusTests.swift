@@ -1796,3 +1796,42 @@ private func callees(_ name: String, in module: Module) throws -> [String] {
     let json = try compilation.gradient(request) { _ in }.json
     #expect(json.contains("\"x\": \"10\"") && json.contains("\"y\": \"2\""), "\(json)")
 }
+
+@Test func aRealHeadMultipliesTheGradientOnceNotInEveryIteration() throws {
+    // The adjoint is linear in the head: the loop runs with a head of one and the gradient is multiplied by
+    // the head once, at the end (HeadScaling). Where adjoints also come from a shadow tape (the reverse of
+    // f's forward sweep, in a second-order gradient whose sweeps are not fused, as --explain builds them),
+    // the head alone does not scale them and the sweep is left as built.
+    let source = """
+    func f(x: Tensor) -> Real {
+        var s = 0.0
+        for i in 0..<size(x) - 1 {
+            s += 100 * (x[i + 1] - x[i] ^ 2) ^ 2 + (1 - x[i]) ^ 2
+        }
+        return s
+    }
+
+    func hv(x: Tensor, v: Tensor) -> Real {
+        return sum(grad(f)(x) * v)
+    }
+    """
+    let compilation = try compile(source)
+    let module = try compilation.differentiate(DifferentiationRequests(sweeps: [SweepKey(of: "f", wrt: [0])]))
+    let gradient = try #require(module.function(named: "f.vjp.0"))
+    let head = gradient.parameters[1]
+    let loops = Loops(gradient)
+    for b in loops.inAnyLoop {
+        #expect(!gradient.blocks[b].instructions.contains { $0.operands.contains(head) }, "\(IRPrinter.print(gradient))")
+    }
+    #expect(gradient.blocks.flatMap(\.instructions).filter { $0.operands.contains(head) }.map(\.op) == [.mul])
+    // ∇f at (1/2, -1/4) is [99, -100] (hand-derived), times a head of 3/7, exactly.
+    let x = ("x", "[0.5, -0.25]"), v = ("v", "[1, -0.5]")
+    let scaled = try compilation.gradient(GradRequest(function: "f", arguments: [x], head: "3 / 7", engine: .exact)) { _ in }
+    #expect(scaled.json.contains("[\"297/7\", \"-300/7\"]"), "\(scaled.json)")
+    // H·v = [502, -300] and ∂/∂v = ∇f, fused or not (the hand-derived values of the Rosenbrock case above).
+    for explain in [false, true] {
+        let hv = try compilation.gradient(GradRequest(function: "hv", arguments: [x, v], engine: .exact,
+                                                      explain: explain)) { _ in }
+        #expect(hv.json.contains("[\"502\", \"-300\"]") && hv.json.contains("[\"99\", \"-100\"]"), "\(explain) \(hv.json)")
+    }
+}

@@ -193,7 +193,7 @@ public enum LoopFusion: FunctionPass {
               forward.blocks.isDisjoint(with: reverse.blocks) else { return nil }
         let inside = outside.subtracting([preheader]).union(forward.blocks).union(reverse.blocks)
         for i in function.blocks[entry].instructions {
-            guard i.op == .zeroslike, i.operands.allSatisfy({ !inside.contains(definitions.block[$0.index] ?? -1) })
+            guard i.op == .zeroslike || i.op == .const, i.operands.allSatisfy({ !inside.contains(definitions.block[$0.index] ?? -1) })
             else { return nil }
         }
 
@@ -249,7 +249,8 @@ public enum LoopFusion: FunctionPass {
             popped[r] = pushes[0].value
             tapes.insert(t)
         }
-        // The rest of the reverse body reads only its own values and what comes before the forward loop; its
+        // The rest of the reverse body reads only its own values and what comes before the forward loop (or
+        // between the loops, which moves before it); its
         // branches pass no adjoint on, but the back edge.
         let exit = exitTarget.block.index
         guard !inside.contains(exit), exit != preheader else { return nil }
@@ -259,7 +260,8 @@ public enum LoopFusion: FunctionPass {
                 for (n, o) in i.operands.enumerated() where o != reverseIndex && popped[o] == nil {
                     if shapes[o] != nil {
                         guard i.op == .addat, n == 0 else { return nil }
-                    } else if let home = definitions.block[o.index], !reverse.blocks.contains(home), inside.contains(home) {
+                    } else if let home = definitions.block[o.index], !reverse.blocks.contains(home), home != entry,
+                              inside.contains(home) {
                         return nil
                     }
                 }
@@ -267,7 +269,9 @@ public enum LoopFusion: FunctionPass {
             // The back edge passes k' and each adjoint's last sum, as checked above.
             guard b != reverse.latch else { continue }
             for o in function.blocks[b].terminator.operands where popped[o] == nil {
-                if let home = definitions.block[o.index], !reverse.blocks.contains(home), inside.contains(home) { return nil }
+                if let home = definitions.block[o.index], !reverse.blocks.contains(home), home != entry, inside.contains(home) {
+                    return nil
+                }
                 if shapes[o] != nil { return nil }
             }
         }
@@ -303,7 +307,7 @@ public enum LoopFusion: FunctionPass {
               case .branch(let forwardBack) = f.blocks[m.forward.latch].terminator else { return nil }
         let adjoints = reverseHeader.parameters.indices.filter { $0 != m.counterPosition }
 
-        // The zeros move before the forward loop; the adjoints become the forward header's parameters.
+        // The zeros (and constants) move before the forward loop; the adjoints become the forward header's parameters.
         f.blocks[m.preheader].instructions += f.blocks[m.forwardExit].instructions
         f.blocks[m.forwardExit].instructions = []
         f.blocks[m.forwardHeader].parameters += adjoints.map { reverseHeader.parameters[$0] }

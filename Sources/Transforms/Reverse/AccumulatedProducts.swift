@@ -5,7 +5,8 @@
 // ∇f from zeros by `addat` in a loop and returns it; the caller multiplies it by v and sums. A person
 // adds each term times v[i] into one number and never stores ∇f. So where a call's result part is such a
 // tensor t and the caller only reads it as `sum(t * w)`, the call goes to a copy of the callee that takes
-// w and returns Σ t[i]·w[i] in that part: each `addat t, a, i` becomes `s + a * w[i]`, the zeros 0.
+// w and returns Σ t[i]·w[i] in that part: each `addat t, a, i` becomes `s + a * w[i]`, the zeros 0; a t
+// returned times a Real h returns the sum times h.
 //
 // The sum is regrouped ((a + b)·w[i] as a·w[i] + b·w[i]): equal in exact arithmetic, within rounding in
 // Double. The copy takes that path only when w has t's shape, with as many axes as each `addat` has
@@ -125,6 +126,15 @@ enum AccumulatedProducts {
         return nil
     }
 
+    /// Whether `i` reads only the shape of its operand at `position` (`fit`'s like, `zeroslike`'s model, `size`).
+    private static func readsShapeOnly(_ i: Instruction, _ position: Int) -> Bool {
+        switch i.op {
+        case .fit: return position == 1
+        case .zeroslike, .oneslike, .size: return true
+        default: return false
+        }
+    }
+
     /// `type` with the part at `path` a Real.
     private static func summed(_ type: ValueType, at path: ArraySlice<Int>) -> ValueType {
         guard let first = path.first, case .tuple(var parts) = type else { return .real }
@@ -170,7 +180,7 @@ enum AccumulatedProducts {
             for (k, p) in block.parameters.enumerated() where b > 0 { blockOfParameter[p] = (b, k) }
             for (k, i) in block.instructions.enumerated() {
                 if let r = i.result { definition[r] = (b, k) }
-                for v in i.operands { useCount[v, default: 0] += 1 }
+                for (position, v) in i.operands.enumerated() where !readsShapeOnly(i, position) { useCount[v, default: 0] += 1 }
             }
             for v in block.terminator.operands { useCount[v, default: 0] += 1 }
         }
@@ -178,7 +188,9 @@ enum AccumulatedProducts {
             definition[v].map { callee.blocks[$0.block].instructions[$0.index] }
         }
         // Each return's tuple path down to the leaf, every tuple on it read once.
-        var leaves: [ValueID] = [], pathTuples: [ValueID] = []
+        // A leaf may be scaled once by a Real (a gradient times its head, `HeadScaling`): Σ (t[i]·h)·w[i] is
+        // then (Σ t[i]·w[i])·h.
+        var leaves: [ValueID] = [], pathTuples: [ValueID] = [], scalings = Set<ValueID>()
         for block in callee.blocks {
             guard case .ret(let returned) = block.terminator else { continue }
             guard var v = returned else { return nil }
@@ -186,6 +198,11 @@ enum AccumulatedProducts {
                 guard let tuple = instruction(v), tuple.op == .tuple, useCount[v] == 1 else { return nil }
                 pathTuples.append(v)
                 v = tuple.operands[j]
+            }
+            if let scaling = instruction(v), scaling.op == .mul, useCount[v] == 1,
+               callee.type(of: scaling.operands[0]) == .tensor, callee.type(of: scaling.operands[1]) == .real {
+                scalings.insert(v)
+                v = scaling.operands[0]
             }
             leaves.append(v)
         }
@@ -312,8 +329,17 @@ enum AccumulatedProducts {
             // one add long, as a person writes `s += a * w[i] + b * w[i + 1]`.
             var rewritten: [Instruction] = [], deferred: [ValueID: (base: ValueID, terms: [ValueID])] = [:]
             for var i in g.blocks[b].instructions {
+                // t has p's shape: what reads only its shape reads p's.
+                for position in i.operands.indices where readsShapeOnly(i, position)
+                    && (web.contains(i.operands[position]) || scalings.contains(i.operands[position])) {
+                    i.operands[position] = p
+                }
                 if let r = i.result, innermost.contains(r) {
                     i.operands[site.path.last!] = summand(i.operands[site.path.last!])
+                }
+                if let r = i.result, scalings.contains(r) {
+                    i.operands[0] = summand(i.operands[0])
+                    g.valueTypes[r.index] = .real
                 }
                 guard let r = i.result, web.contains(r) else { rewritten.append(i); continue }
                 g.valueTypes[r.index] = .real

@@ -194,6 +194,9 @@ final class DifferentiationContext {
             if AdjointFactoring.run(on: &reverse, heads: Array(heads)) {
                 for pass in Pipeline.standard { pass.run(on: &reverse) }
             }
+            if heads.count == 1, isLinearInItsHeads(reverse), HeadScaling.run(on: &reverse, head: heads.first!) {
+                for pass in Pipeline.standard { pass.run(on: &reverse) }
+            }
         }
         add(forward)
         add(reverse)
@@ -249,17 +252,49 @@ final class DifferentiationContext {
         return key.wrt
     }
 
-    /// Whether `name` or a function it calls is some function's custom derivative (false while being asked).
-    private func reachesCustomDerivative(_ name: String) -> Bool {
-        if let known = customDerivativeReachers[name] { return known }
-        customDerivativeReachers[name] = false
-        guard let f = function(named: name) else { return false }
-        let reaches = customDerivatives.contains(name) || f.blocks.contains { block in
+    /// Whether `function` calls a custom derivative, directly or through a callee.
+    private func callsCustomDerivative(_ function: Function) -> Bool {
+        function.blocks.contains { block in
             block.instructions.contains { i in
                 guard i.op == .call, case .callee(let callee) = i.payload else { return false }
                 return reachesCustomDerivative(callee)
             }
         }
+    }
+
+    /// Whether a reverse sweep's gradients are linear in its heads alone: no adjoint comes in from a shadow
+    /// tape (the reverse of a sweep that pushed, in a second-order gradient), itself or through a callee, and
+    /// no custom derivative (a user's function of its head) is reached.
+    private func isLinearInItsHeads(_ function: Function) -> Bool {
+        !callsCustomDerivative(function) && !popsShadowTape(function)
+    }
+
+    /// Whether `function` pops a shadow tape, itself or through a callee.
+    private func popsShadowTape(_ function: Function) -> Bool {
+        let shadowTapes = Set(shadows.values)
+        func pops(_ f: Function, visited: inout Set<String>) -> Bool {
+            f.blocks.contains { block in
+                block.instructions.contains { i in
+                    switch i.payload {
+                    case .tape(let t): return i.op == .pop && shadowTapes.contains(t)
+                    case .callee(let callee):
+                        guard visited.insert(callee).inserted, let g = self.function(named: callee) else { return false }
+                        return pops(g, visited: &visited)
+                    default: return false
+                    }
+                }
+            }
+        }
+        var visited: Set<String> = [function.name]
+        return pops(function, visited: &visited)
+    }
+
+    /// Whether `name` or a function it calls is some function's custom derivative (false while being asked).
+    private func reachesCustomDerivative(_ name: String) -> Bool {
+        if let known = customDerivativeReachers[name] { return known }
+        customDerivativeReachers[name] = false
+        guard let f = function(named: name) else { return false }
+        let reaches = customDerivatives.contains(name) || callsCustomDerivative(f)
         customDerivativeReachers[name] = reaches
         return reaches
     }

@@ -64,11 +64,12 @@ func w3_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
         let v85 = v20 + v20
         // let a = x[i + 1] - x[i] * x[i]
         let v86 = v85 * v12
-        elements1.add(pending1, (-(head0 * (((b + b) + v86) + v86))), toZeroAt: i2)
-        pending1 = (head0 * v85)
+        elements1.add(pending1, (-(((b + b) + v86) + v86)), toZeroAt: i2)
+        pending1 = v85
         s2 = s3
     }
     elements1.finishZeroStart(pending1, start: 0, bound: v5)
-    let v91 = (s2, v38)
-    return v91
+    let v91 = v38 * head0
+    let v93 = (s2, v91)
+    return v93
 }

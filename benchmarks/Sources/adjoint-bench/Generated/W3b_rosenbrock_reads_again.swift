@@ -59,11 +59,12 @@ func w3b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
         let s3 = s2 + ((v17 * v16) + (v28 * v28))
         let v95 = v17 + v17
         let v96 = v95 * v13
-        elements1.add(pending1, (-(head0 * (((v28 + v28) + v96) + v96))), toZeroAt: i2)
-        pending1 = (head0 * v95)
+        elements1.add(pending1, (-(((v28 + v28) + v96) + v96)), toZeroAt: i2)
+        pending1 = v95
         s2 = s3
     }
     elements1.finishZeroStart(pending1, start: 0, bound: v5)
-    let v101 = (s2, v48)
-    return v101
+    let v101 = v48 * head0
+    let v103 = (s2, v101)
+    return v103
 }

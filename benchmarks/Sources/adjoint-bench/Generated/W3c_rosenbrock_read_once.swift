@@ -69,12 +69,13 @@ func w3c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
         // let a = xn - xi * xi
         let v84 = v83 * xi
         // let xi = x[i]
-        elements1.add(pending1, (-(head0 * (((b + b) + v84) + v84))), toZeroAt: i2)
+        elements1.add(pending1, (-(((b + b) + v84) + v84)), toZeroAt: i2)
         // let xn = x[i + 1]
-        pending1 = (head0 * v83)
+        pending1 = v83
         s2 = s3
     }
     elements1.finishZeroStart(pending1, start: 0, bound: v5)
-    let v89 = (s2, v36)
-    return v89
+    let v89 = v36 * head0
+    let v91 = (s2, v89)
+    return v91
 }

@@ -87,12 +87,12 @@ func w5_piecewiseValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor)
             // for i in 0..<size(x) {
             let v73 = v19 == 0
             if v73 {
-                v36 = (head0 * (xi + xi))
+                v36 = (xi + xi)
                 break block7
             } else {
                 // s -= sin(xi)
                 let v64 = cos(xi)
-                v36 = (-(head0 * v64))
+                v36 = (-v64)
                 break block7
             }
         }
@@ -100,6 +100,7 @@ func w5_piecewiseValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor)
         elements1.add(v36, at: i2, rank: rank1, site: Site(source, 7, 19))
         s2 = s5
     }
-    let v77 = (s2, v31)
-    return v77
+    let v77 = v31 * head0
+    let v79 = (s2, v77)
+    return v79
 }

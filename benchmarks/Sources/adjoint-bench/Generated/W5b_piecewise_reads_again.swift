@@ -85,12 +85,12 @@ func w5b_piecewiseValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
             // for i in 0..<size(x) {
             let v76 = v22 == 0
             if v76 {
-                v39 = (head0 * (v7 + v7))
+                v39 = (v7 + v7)
                 break block7
             } else {
                 // s -= sin(x[i])
                 let v67 = cos(v7)
-                v39 = (-(head0 * v67))
+                v39 = (-v67)
                 break block7
             }
         }
@@ -98,6 +98,7 @@ func w5b_piecewiseValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
         elements1.add(v39, at: i2, rank: rank1, site: Site(source, 6, 13))
         s2 = s5
     }
-    let v80 = (s2, v34)
-    return v80
+    let v80 = v34 * head0
+    let v82 = (s2, v80)
+    return v82
 }

@@ -78,21 +78,22 @@ func w7_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
         let v85 = v20 + v20
         // let a = x[i + 1] - x[i] * x[i]
         let v86 = v85 * v12
-        elements1.add(pending1, (-(head0 * (((b + b) + v86) + v86))), toZeroAt: i2)
-        pending1 = (head0 * v85)
+        elements1.add(pending1, (-(((b + b) + v86) + v86)), toZeroAt: i2)
+        pending1 = v85
         s2 = s3
     }
     elements1.finishZeroStart(pending1, start: 0, bound: v5)
-    let v91 = (s2, v38)
-    return v91
+    let v91 = v38 * head0
+    let v93 = (s2, v91)
+    return v93
 }
 
 func w7_rosenbrockValueAndGradientSummed01(x: Tensor, head0: Double, weights: Tensor) -> (Double, Double) {
     let v5: Int
     var s2: Double
     var v38: Double
-    let v94 = weights.hasShape(of: x, rank: 1)
-    if v94 {
+    let v96 = weights.hasShape(of: x, rank: 1)
+    if v96 {
         // for i in 0..<size(x) - 1 {
         let v3 = x.count
         v5 = v3 - 1
@@ -113,20 +114,20 @@ func w7_rosenbrockValueAndGradientSummed01(x: Tensor, head0: Double, weights: Te
             let v85 = v20 + v20
             // let a = x[i + 1] - x[i] * x[i]
             let v86 = v85 * v12
-            let v102 = weightsElements1.element(i2, rank: weightsRank1, at: Site(source, 7, 29))
-            let v104 = weightsElements1.element(v10, rank: weightsRank1, at: Site(source, 7, 18))
-            (s2, v38) = (s3, (v38 + (((-(head0 * (((b + b) + v86) + v86))) * v102) + ((head0 * v85) * v104))))
+            let v104 = weightsElements1.element(i2, rank: weightsRank1, at: Site(source, 7, 29))
+            let v106 = weightsElements1.element(v10, rank: weightsRank1, at: Site(source, 7, 18))
+            (s2, v38) = (s3, (v38 + (((-(((b + b) + v86) + v86)) * v104) + (v85 * v106))))
         }
-        let v91 = (s2, v38)
-        return v91
+        let v93 = (s2, (v38 * head0))
+        return v93
     } else {
         // return sum(grad(w7_rosenbrock)(x) * v)
-        let v95 = w7_rosenbrockValueAndGradient0(x: x, head0: head0)
-        let v96 = v95.0
-        let v97 = v95.1
-        let v99 = Tensor.sumOfProducts(v97, weights, at: Site(source, 17, 39))
-        let v100 = (v96, v99)
-        return v100
+        let v97 = w7_rosenbrockValueAndGradient0(x: x, head0: head0)
+        let v98 = v97.0
+        let v99 = v97.1
+        let v101 = Tensor.sumOfProducts(v99, weights, at: Site(source, 17, 39))
+        let v102 = (v98, v101)
+        return v102
     }
 }
 
@@ -138,9 +139,9 @@ func w7_rosenbrockValueAndGradient0Tangent0(x: Tensor, head0: Double, dx: Tensor
     // tangent of: for i in 0..<size(x) - 1 {
     let v10 = x.count
     v12 = v10 - 1
-    let v13 = Tensor.uninitialized(like: x)
-    let v15 = Tensor.uninitialized(like: x)
-    (v5, v7) = (v13, v15)
+    let v14 = Tensor.uninitialized(like: x)
+    let v16 = Tensor.uninitialized(like: x)
+    (v5, v7) = (v14, v16)
     _ = v5.prepareElementUpdates()
     var elements1 = v5.scalars.mutableSpan
     _ = v7.prepareElementUpdates()
@@ -151,47 +152,49 @@ func w7_rosenbrockValueAndGradient0Tangent0(x: Tensor, head0: Double, dx: Tensor
     var pending2 = -0.0
     for v4 in 0..<Swift.max(0, v12) {
         // tangent of: let a = x[i + 1] - x[i] * x[i]
-        let v20 = v4 + 1
-        let v21 = xElements1.element(v20, rank: xRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-        let v22 = dxElements1.element(v20, rank: dxRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-        let v23 = xElements1.element(v4, rank: xRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-        let v24 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-        let v26 = v24 * v23
+        let v24 = v4 + 1
+        let v25 = xElements1.element(v24, rank: xRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+        let v26 = dxElements1.element(v24, rank: dxRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+        let v27 = xElements1.element(v4, rank: xRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+        let v28 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+        let v30 = v28 * v27
         // tangent of: let b = 1 - x[i]
-        let v33 = 1.0 - v23
-        let v34 = -v24
+        let v36 = 1.0 - v27
+        let v37 = -v28
         // tangent of: s += 100 * a * a + b * b
-        let v36 = 100.0 * (v21 - (v23 * v23))
-        let v37 = 100.0 * (v22 + (-(v26 + v26)))
-        let v52 = v36 + v36
-        let v53 = v37 + v37
+        let v39 = 100.0 * (v25 - (v27 * v27))
+        let v40 = 100.0 * (v26 + (-(v30 + v30)))
+        let v55 = v39 + v39
+        let v56 = v40 + v40
         // tangent of: let a = x[i + 1] - x[i] * x[i]
-        let v56 = v52 * v23
-        let v59 = (v53 * v23) + (v52 * v24)
-        elements1.add(pending1, (-(head0 * (((v33 + v33) + v56) + v56))), toZeroAt: v4)
-        pending1 = (head0 * v52)
-        elements2.add(pending2, (-(head0 * (((v34 + v34) + v59) + v59))), toZeroAt: v4)
-        pending2 = (head0 * v53)
+        let v57 = v55 * v27
+        let v60 = (v56 * v27) + (v55 * v28)
+        elements1.add(pending1, (-(((v36 + v36) + v57) + v57)), toZeroAt: v4)
+        pending1 = v55
+        elements2.add(pending2, (-(((v37 + v37) + v60) + v60)), toZeroAt: v4)
+        pending2 = v56
     }
     elements1.finishZeroStart(pending1, start: 0, bound: v12)
     elements2.finishZeroStart(pending2, start: 0, bound: v12)
-    let v73 = (0.0, v5)
-    let v75 = (0.0, v7)
-    let v76 = (v73, v75)
-    return v76
+    let v18 = v5 * head0
+    let v19 = v7 * head0
+    let v72 = (0.0, v18)
+    let v74 = (0.0, v19)
+    let v75 = (v72, v74)
+    return v75
 }
 
 func w7_rosenbrockValueAndGradientTangent0Summed00_1(x: Tensor, head0: Double, dx: Tensor, weights: Tensor) -> ((Double, Double), (Double, Tensor)) {
     var v5: Double
     var v7: Tensor
     let v12: Int
-    let v79 = weights.hasShape(of: x, rank: 1)
-    if v79 {
+    let v78 = weights.hasShape(of: x, rank: 1)
+    if v78 {
         // for i in 0..<size(x) - 1 {
         let v10 = x.count
         v12 = v10 - 1
-        let v15 = Tensor.uninitialized(like: x)
-        (v5, v7) = (0.0, v15)
+        let v16 = Tensor.uninitialized(like: x)
+        (v5, v7) = (0.0, v16)
         _ = v7.prepareElementUpdates()
         var elements1 = v7.scalars.mutableSpan
         let xElements1 = x.scalars.span, xRank1 = x.shape.count
@@ -200,45 +203,46 @@ func w7_rosenbrockValueAndGradientTangent0Summed00_1(x: Tensor, head0: Double, d
         var pending1 = -0.0
         for v4 in 0..<Swift.max(0, v12) {
             // let a = x[i + 1] - x[i] * x[i]
-            let v20 = v4 + 1
-            let v21 = xElements1.element(v20, rank: xRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-            let v22 = dxElements1.element(v20, rank: dxRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-            let v23 = xElements1.element(v4, rank: xRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-            let v24 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-            let v26 = v24 * v23
+            let v24 = v4 + 1
+            let v25 = xElements1.element(v24, rank: xRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+            let v26 = dxElements1.element(v24, rank: dxRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
+            let v27 = xElements1.element(v4, rank: xRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+            let v28 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+            let v30 = v28 * v27
             // let b = 1 - x[i]
-            let v33 = 1.0 - v23
-            let v34 = -v24
+            let v36 = 1.0 - v27
+            let v37 = -v28
             // s += 100 * a * a + b * b
-            let v36 = 100.0 * (v21 - (v23 * v23))
-            let v37 = 100.0 * (v22 + (-(v26 + v26)))
-            let v52 = v36 + v36
-            let v53 = v37 + v37
+            let v39 = 100.0 * (v25 - (v27 * v27))
+            let v40 = 100.0 * (v26 + (-(v30 + v30)))
+            let v55 = v39 + v39
+            let v56 = v40 + v40
             // let a = x[i + 1] - x[i] * x[i]
-            let v56 = v52 * v23
-            let v59 = (v53 * v23) + (v52 * v24)
-            let v90 = weightsElements1.element(v4, rank: weightsRank1, at: Site(source, 7, 29))
-            elements1.add(pending1, (-(head0 * (((v34 + v34) + v59) + v59))), toZeroAt: v4)
-            let v92 = weightsElements1.element(v20, rank: weightsRank1, at: Site(source, 7, 18))
-            pending1 = (head0 * v53)
-            v5 = (v5 + (((-(head0 * (((v33 + v33) + v56) + v56))) * v90) + ((head0 * v52) * v92)))
+            let v57 = v55 * v27
+            let v60 = (v56 * v27) + (v55 * v28)
+            let v89 = weightsElements1.element(v4, rank: weightsRank1, at: Site(source, 7, 29))
+            elements1.add(pending1, (-(((v37 + v37) + v60) + v60)), toZeroAt: v4)
+            let v91 = weightsElements1.element(v24, rank: weightsRank1, at: Site(source, 7, 18))
+            pending1 = v56
+            v5 = (v5 + (((-(((v36 + v36) + v57) + v57)) * v89) + (v55 * v91)))
         }
         elements1.finishZeroStart(pending1, start: 0, bound: v12)
-        let v73 = (0.0, v5)
-        let v75 = (0.0, v7)
-        let v76 = (v73, v75)
-        return v76
+        let v19 = v7 * head0
+        let v72 = (0.0, (v5 * head0))
+        let v74 = (0.0, v19)
+        let v75 = (v72, v74)
+        return v75
     } else {
         // return sum(grad(w7_rosenbrock)(x) * v)
-        let v80 = w7_rosenbrockValueAndGradient0Tangent0(x: x, head0: head0, dx: dx)
+        let v79 = w7_rosenbrockValueAndGradient0Tangent0(x: x, head0: head0, dx: dx)
+        let v80 = v79.0
         let v81 = v80.0
-        let v82 = v81.0
-        let v83 = v81.1
-        let v85 = Tensor.sumOfProducts(v83, weights, at: Site(source, 17, 39))
-        let v86 = (v82, v85)
-        let v87 = v80.1
-        let v88 = (v86, v87)
-        return v88
+        let v82 = v80.1
+        let v84 = Tensor.sumOfProducts(v82, weights, at: Site(source, 17, 39))
+        let v85 = (v81, v84)
+        let v86 = v79.1
+        let v87 = (v85, v86)
+        return v87
     }
 }
 

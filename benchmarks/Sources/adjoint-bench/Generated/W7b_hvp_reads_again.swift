@@ -73,21 +73,22 @@ func w7b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
         let s3 = s2 + ((v17 * v16) + (v28 * v28))
         let v95 = v17 + v17
         let v96 = v95 * v13
-        elements1.add(pending1, (-(head0 * (((v28 + v28) + v96) + v96))), toZeroAt: i2)
-        pending1 = (head0 * v95)
+        elements1.add(pending1, (-(((v28 + v28) + v96) + v96)), toZeroAt: i2)
+        pending1 = v95
         s2 = s3
     }
     elements1.finishZeroStart(pending1, start: 0, bound: v5)
-    let v101 = (s2, v48)
-    return v101
+    let v101 = v48 * head0
+    let v103 = (s2, v101)
+    return v103
 }
 
 func w7b_rosenbrockValueAndGradientSummed01(x: Tensor, head0: Double, weights: Tensor) -> (Double, Double) {
     let v5: Int
     var s2: Double
     var v48: Double
-    let v104 = weights.hasShape(of: x, rank: 1)
-    if v104 {
+    let v106 = weights.hasShape(of: x, rank: 1)
+    if v106 {
         // for i in 0..<size(x) - 1 {
         let v3 = x.count
         v5 = v3 - 1
@@ -105,20 +106,20 @@ func w7b_rosenbrockValueAndGradientSummed01(x: Tensor, head0: Double, weights: T
             let s3 = s2 + ((v17 * v16) + (v28 * v28))
             let v95 = v17 + v17
             let v96 = v95 * v13
-            let v112 = weightsElements1.element(i2, rank: weightsRank1, at: Site(source, 6, 33))
-            let v114 = weightsElements1.element(v11, rank: weightsRank1, at: Site(source, 6, 22))
-            (s2, v48) = (s3, (v48 + (((-(head0 * (((v28 + v28) + v96) + v96))) * v112) + ((head0 * v95) * v114))))
+            let v114 = weightsElements1.element(i2, rank: weightsRank1, at: Site(source, 6, 33))
+            let v116 = weightsElements1.element(v11, rank: weightsRank1, at: Site(source, 6, 22))
+            (s2, v48) = (s3, (v48 + (((-(((v28 + v28) + v96) + v96)) * v114) + (v95 * v116))))
         }
-        let v101 = (s2, v48)
-        return v101
+        let v103 = (s2, (v48 * head0))
+        return v103
     } else {
         // return sum(grad(w7b_rosenbrock)(x) * v)
-        let v105 = w7b_rosenbrockValueAndGradient0(x: x, head0: head0)
-        let v106 = v105.0
-        let v107 = v105.1
-        let v109 = Tensor.sumOfProducts(v107, weights, at: Site(source, 13, 40))
-        let v110 = (v106, v109)
-        return v110
+        let v107 = w7b_rosenbrockValueAndGradient0(x: x, head0: head0)
+        let v108 = v107.0
+        let v109 = v107.1
+        let v111 = Tensor.sumOfProducts(v109, weights, at: Site(source, 13, 40))
+        let v112 = (v108, v111)
+        return v112
     }
 }
 
@@ -130,9 +131,9 @@ func w7b_rosenbrockValueAndGradient0Tangent0(x: Tensor, head0: Double, dx: Tenso
     // tangent of: for i in 0..<size(x) - 1 {
     let v10 = x.count
     v12 = v10 - 1
-    let v13 = Tensor.uninitialized(like: x)
-    let v15 = Tensor.uninitialized(like: x)
-    (v5, v7) = (v13, v15)
+    let v14 = Tensor.uninitialized(like: x)
+    let v16 = Tensor.uninitialized(like: x)
+    (v5, v7) = (v14, v16)
     _ = v5.prepareElementUpdates()
     var elements1 = v5.scalars.mutableSpan
     _ = v7.prepareElementUpdates()
@@ -143,44 +144,46 @@ func w7b_rosenbrockValueAndGradient0Tangent0(x: Tensor, head0: Double, dx: Tenso
     var pending2 = -0.0
     for v4 in 0..<Swift.max(0, v12) {
         // tangent of: s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
-        let v21 = v4 + 1
-        let v22 = xElements1.element(v21, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-        let v23 = dxElements1.element(v21, rank: dxRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-        let v24 = xElements1.element(v4, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-        let v25 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-        let v27 = v25 * v24
-        let v33 = 100.0 * (v22 - (v24 * v24))
-        let v34 = 100.0 * (v23 + (-(v27 + v27)))
-        let v40 = 1.0 - v24
-        let v41 = -v25
-        let v52 = v33 + v33
-        let v53 = v34 + v34
-        let v56 = v52 * v24
-        let v59 = (v53 * v24) + (v52 * v25)
-        elements1.add(pending1, (-(head0 * (((v40 + v40) + v56) + v56))), toZeroAt: v4)
-        pending1 = (head0 * v52)
-        elements2.add(pending2, (-(head0 * (((v41 + v41) + v59) + v59))), toZeroAt: v4)
-        pending2 = (head0 * v53)
+        let v25 = v4 + 1
+        let v26 = xElements1.element(v25, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
+        let v27 = dxElements1.element(v25, rank: dxRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
+        let v28 = xElements1.element(v4, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+        let v29 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+        let v31 = v29 * v28
+        let v37 = 100.0 * (v26 - (v28 * v28))
+        let v38 = 100.0 * (v27 + (-(v31 + v31)))
+        let v43 = 1.0 - v28
+        let v44 = -v29
+        let v55 = v37 + v37
+        let v56 = v38 + v38
+        let v57 = v55 * v28
+        let v60 = (v56 * v28) + (v55 * v29)
+        elements1.add(pending1, (-(((v43 + v43) + v57) + v57)), toZeroAt: v4)
+        pending1 = v55
+        elements2.add(pending2, (-(((v44 + v44) + v60) + v60)), toZeroAt: v4)
+        pending2 = v56
     }
     elements1.finishZeroStart(pending1, start: 0, bound: v12)
     elements2.finishZeroStart(pending2, start: 0, bound: v12)
-    let v73 = (0.0, v5)
-    let v75 = (0.0, v7)
-    let v76 = (v73, v75)
-    return v76
+    let v18 = v5 * head0
+    let v19 = v7 * head0
+    let v72 = (0.0, v18)
+    let v74 = (0.0, v19)
+    let v75 = (v72, v74)
+    return v75
 }
 
 func w7b_rosenbrockValueAndGradientTangent0Summed00_1(x: Tensor, head0: Double, dx: Tensor, weights: Tensor) -> ((Double, Double), (Double, Tensor)) {
     var v5: Double
     var v7: Tensor
     let v12: Int
-    let v79 = weights.hasShape(of: x, rank: 1)
-    if v79 {
+    let v78 = weights.hasShape(of: x, rank: 1)
+    if v78 {
         // for i in 0..<size(x) - 1 {
         let v10 = x.count
         v12 = v10 - 1
-        let v15 = Tensor.uninitialized(like: x)
-        (v5, v7) = (0.0, v15)
+        let v16 = Tensor.uninitialized(like: x)
+        (v5, v7) = (0.0, v16)
         _ = v7.prepareElementUpdates()
         var elements1 = v7.scalars.mutableSpan
         let xElements1 = x.scalars.span, xRank1 = x.shape.count
@@ -189,42 +192,43 @@ func w7b_rosenbrockValueAndGradientTangent0Summed00_1(x: Tensor, head0: Double, 
         var pending1 = -0.0
         for v4 in 0..<Swift.max(0, v12) {
             // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
-            let v21 = v4 + 1
-            let v22 = xElements1.element(v21, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-            let v23 = dxElements1.element(v21, rank: dxRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-            let v24 = xElements1.element(v4, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-            let v25 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-            let v27 = v25 * v24
-            let v33 = 100.0 * (v22 - (v24 * v24))
-            let v34 = 100.0 * (v23 + (-(v27 + v27)))
-            let v40 = 1.0 - v24
-            let v41 = -v25
-            let v52 = v33 + v33
-            let v53 = v34 + v34
-            let v56 = v52 * v24
-            let v59 = (v53 * v24) + (v52 * v25)
-            let v90 = weightsElements1.element(v4, rank: weightsRank1, at: Site(source, 6, 33))
-            elements1.add(pending1, (-(head0 * (((v41 + v41) + v59) + v59))), toZeroAt: v4)
-            let v92 = weightsElements1.element(v21, rank: weightsRank1, at: Site(source, 6, 22))
-            pending1 = (head0 * v53)
-            v5 = (v5 + (((-(head0 * (((v40 + v40) + v56) + v56))) * v90) + ((head0 * v52) * v92)))
+            let v25 = v4 + 1
+            let v26 = xElements1.element(v25, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
+            let v27 = dxElements1.element(v25, rank: dxRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
+            let v28 = xElements1.element(v4, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+            let v29 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+            let v31 = v29 * v28
+            let v37 = 100.0 * (v26 - (v28 * v28))
+            let v38 = 100.0 * (v27 + (-(v31 + v31)))
+            let v43 = 1.0 - v28
+            let v44 = -v29
+            let v55 = v37 + v37
+            let v56 = v38 + v38
+            let v57 = v55 * v28
+            let v60 = (v56 * v28) + (v55 * v29)
+            let v89 = weightsElements1.element(v4, rank: weightsRank1, at: Site(source, 6, 33))
+            elements1.add(pending1, (-(((v44 + v44) + v60) + v60)), toZeroAt: v4)
+            let v91 = weightsElements1.element(v25, rank: weightsRank1, at: Site(source, 6, 22))
+            pending1 = v56
+            v5 = (v5 + (((-(((v43 + v43) + v57) + v57)) * v89) + (v55 * v91)))
         }
         elements1.finishZeroStart(pending1, start: 0, bound: v12)
-        let v73 = (0.0, v5)
-        let v75 = (0.0, v7)
-        let v76 = (v73, v75)
-        return v76
+        let v19 = v7 * head0
+        let v72 = (0.0, (v5 * head0))
+        let v74 = (0.0, v19)
+        let v75 = (v72, v74)
+        return v75
     } else {
         // return sum(grad(w7b_rosenbrock)(x) * v)
-        let v80 = w7b_rosenbrockValueAndGradient0Tangent0(x: x, head0: head0, dx: dx)
+        let v79 = w7b_rosenbrockValueAndGradient0Tangent0(x: x, head0: head0, dx: dx)
+        let v80 = v79.0
         let v81 = v80.0
-        let v82 = v81.0
-        let v83 = v81.1
-        let v85 = Tensor.sumOfProducts(v83, weights, at: Site(source, 13, 40))
-        let v86 = (v82, v85)
-        let v87 = v80.1
-        let v88 = (v86, v87)
-        return v88
+        let v82 = v80.1
+        let v84 = Tensor.sumOfProducts(v82, weights, at: Site(source, 13, 40))
+        let v85 = (v81, v84)
+        let v86 = v79.1
+        let v87 = (v85, v86)
+        return v87
     }
 }
 

@@ -83,22 +83,23 @@ func w7c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
         // let a = xn - xi * xi
         let v84 = v83 * xi
         // let xi = x[i]
-        elements1.add(pending1, (-(head0 * (((b + b) + v84) + v84))), toZeroAt: i2)
+        elements1.add(pending1, (-(((b + b) + v84) + v84)), toZeroAt: i2)
         // let xn = x[i + 1]
-        pending1 = (head0 * v83)
+        pending1 = v83
         s2 = s3
     }
     elements1.finishZeroStart(pending1, start: 0, bound: v5)
-    let v89 = (s2, v36)
-    return v89
+    let v89 = v36 * head0
+    let v91 = (s2, v89)
+    return v91
 }
 
 func w7c_rosenbrockValueAndGradientSummed01(x: Tensor, head0: Double, weights: Tensor) -> (Double, Double) {
     let v5: Int
     var s2: Double
     var v36: Double
-    let v92 = weights.hasShape(of: x, rank: 1)
-    if v92 {
+    let v94 = weights.hasShape(of: x, rank: 1)
+    if v94 {
         // for i in 0..<size(x) - 1 {
         let v3 = x.count
         v5 = v3 - 1
@@ -122,21 +123,21 @@ func w7c_rosenbrockValueAndGradientSummed01(x: Tensor, head0: Double, weights: T
             // let a = xn - xi * xi
             let v84 = v83 * xi
             // let xn = x[i + 1]
-            let v100 = weightsElements1.element(v11, rank: weightsRank1, at: Site(source, 7, 19))
+            let v102 = weightsElements1.element(v11, rank: weightsRank1, at: Site(source, 7, 19))
             // let xi = x[i]
-            let v102 = weightsElements1.element(i2, rank: weightsRank1, at: Site(source, 6, 19))
-            (s2, v36) = (s3, (v36 + (((head0 * v83) * v100) + ((-(head0 * (((b + b) + v84) + v84))) * v102))))
+            let v104 = weightsElements1.element(i2, rank: weightsRank1, at: Site(source, 6, 19))
+            (s2, v36) = (s3, (v36 + ((v83 * v102) + ((-(((b + b) + v84) + v84)) * v104))))
         }
-        let v89 = (s2, v36)
-        return v89
+        let v91 = (s2, (v36 * head0))
+        return v91
     } else {
         // return sum(grad(w7c_rosenbrock)(x) * v)
-        let v93 = w7c_rosenbrockValueAndGradient0(x: x, head0: head0)
-        let v94 = v93.0
-        let v95 = v93.1
-        let v97 = Tensor.sumOfProducts(v95, weights, at: Site(source, 17, 40))
-        let v98 = (v94, v97)
-        return v98
+        let v95 = w7c_rosenbrockValueAndGradient0(x: x, head0: head0)
+        let v96 = v95.0
+        let v97 = v95.1
+        let v99 = Tensor.sumOfProducts(v97, weights, at: Site(source, 17, 40))
+        let v100 = (v96, v99)
+        return v100
     }
 }
 
@@ -148,9 +149,9 @@ func w7c_rosenbrockValueAndGradient0Tangent0(x: Tensor, head0: Double, dx: Tenso
     // tangent of: for i in 0..<size(x) - 1 {
     let v10 = x.count
     v12 = v10 - 1
-    let v13 = Tensor.uninitialized(like: x)
-    let v15 = Tensor.uninitialized(like: x)
-    (v5, v7) = (v13, v15)
+    let v14 = Tensor.uninitialized(like: x)
+    let v16 = Tensor.uninitialized(like: x)
+    (v5, v7) = (v14, v16)
     _ = v5.prepareElementUpdates()
     var elements1 = v5.scalars.mutableSpan
     _ = v7.prepareElementUpdates()
@@ -161,53 +162,55 @@ func w7c_rosenbrockValueAndGradient0Tangent0(x: Tensor, head0: Double, dx: Tenso
     var pending2 = -0.0
     for v4 in 0..<Swift.max(0, v12) {
         // tangent of: let xi = x[i]
-        let v20 = xElements1.element(v4, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
-        let v21 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+        let v24 = xElements1.element(v4, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+        let v25 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
         // tangent of: let xn = x[i + 1]
-        let v22 = v4 + 1
-        let v23 = xElements1.element(v22, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
-        let v24 = dxElements1.element(v22, rank: dxRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+        let v26 = v4 + 1
+        let v27 = xElements1.element(v26, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+        let v28 = dxElements1.element(v26, rank: dxRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
         // tangent of: let a = xn - xi * xi
-        let v26 = v21 * v20
+        let v30 = v25 * v24
         // tangent of: let b = 1 - xi
-        let v33 = 1.0 - v20
-        let v34 = -v21
+        let v36 = 1.0 - v24
+        let v37 = -v25
         // tangent of: s += 100 * a * a + b * b
-        let v36 = 100.0 * (v23 - (v20 * v20))
-        let v37 = 100.0 * (v24 + (-(v26 + v26)))
-        let v52 = v36 + v36
-        let v53 = v37 + v37
+        let v39 = 100.0 * (v27 - (v24 * v24))
+        let v40 = 100.0 * (v28 + (-(v30 + v30)))
+        let v55 = v39 + v39
+        let v56 = v40 + v40
         // tangent of: let a = xn - xi * xi
-        let v56 = v52 * v20
-        let v59 = (v53 * v20) + (v52 * v21)
+        let v57 = v55 * v24
+        let v60 = (v56 * v24) + (v55 * v25)
         // tangent of: let xi = x[i]
-        elements1.add(pending1, (-(head0 * (((v33 + v33) + v56) + v56))), toZeroAt: v4)
+        elements1.add(pending1, (-(((v36 + v36) + v57) + v57)), toZeroAt: v4)
         // tangent of: let xn = x[i + 1]
-        pending1 = (head0 * v52)
+        pending1 = v55
         // tangent of: let xi = x[i]
-        elements2.add(pending2, (-(head0 * (((v34 + v34) + v59) + v59))), toZeroAt: v4)
+        elements2.add(pending2, (-(((v37 + v37) + v60) + v60)), toZeroAt: v4)
         // tangent of: let xn = x[i + 1]
-        pending2 = (head0 * v53)
+        pending2 = v56
     }
     elements1.finishZeroStart(pending1, start: 0, bound: v12)
     elements2.finishZeroStart(pending2, start: 0, bound: v12)
-    let v73 = (0.0, v5)
-    let v75 = (0.0, v7)
-    let v76 = (v73, v75)
-    return v76
+    let v18 = v5 * head0
+    let v19 = v7 * head0
+    let v72 = (0.0, v18)
+    let v74 = (0.0, v19)
+    let v75 = (v72, v74)
+    return v75
 }
 
 func w7c_rosenbrockValueAndGradientTangent0Summed00_1(x: Tensor, head0: Double, dx: Tensor, weights: Tensor) -> ((Double, Double), (Double, Tensor)) {
     var v5: Double
     var v7: Tensor
     let v12: Int
-    let v79 = weights.hasShape(of: x, rank: 1)
-    if v79 {
+    let v78 = weights.hasShape(of: x, rank: 1)
+    if v78 {
         // for i in 0..<size(x) - 1 {
         let v10 = x.count
         v12 = v10 - 1
-        let v15 = Tensor.zeros(like: x)
-        (v5, v7) = (0.0, v15)
+        let v16 = Tensor.zeros(like: x)
+        (v5, v7) = (0.0, v16)
         let rank1 = v7.prepareElementUpdates()
         var elements1 = v7.scalars.mutableSpan
         let xElements1 = x.scalars.span, xRank1 = x.shape.count
@@ -215,48 +218,49 @@ func w7c_rosenbrockValueAndGradientTangent0Summed00_1(x: Tensor, head0: Double, 
         let weightsElements1 = weights.scalars.span, weightsRank1 = weights.shape.count
         for v4 in 0..<Swift.max(0, v12) {
             // let xi = x[i]
-            let v20 = xElements1.element(v4, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
-            let v21 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+            let v24 = xElements1.element(v4, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+            let v25 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
             // let xn = x[i + 1]
-            let v22 = v4 + 1
-            let v23 = xElements1.element(v22, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
-            let v24 = dxElements1.element(v22, rank: dxRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+            let v26 = v4 + 1
+            let v27 = xElements1.element(v26, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+            let v28 = dxElements1.element(v26, rank: dxRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
             // let a = xn - xi * xi
-            let v26 = v21 * v20
+            let v30 = v25 * v24
             // let b = 1 - xi
-            let v33 = 1.0 - v20
-            let v34 = -v21
+            let v36 = 1.0 - v24
+            let v37 = -v25
             // s += 100 * a * a + b * b
-            let v36 = 100.0 * (v23 - (v20 * v20))
-            let v37 = 100.0 * (v24 + (-(v26 + v26)))
-            let v52 = v36 + v36
-            let v53 = v37 + v37
+            let v39 = 100.0 * (v27 - (v24 * v24))
+            let v40 = 100.0 * (v28 + (-(v30 + v30)))
+            let v55 = v39 + v39
+            let v56 = v40 + v40
             // let a = xn - xi * xi
-            let v56 = v52 * v20
-            let v59 = (v53 * v20) + (v52 * v21)
+            let v57 = v55 * v24
+            let v60 = (v56 * v24) + (v55 * v25)
             // let xn = x[i + 1]
-            let v90 = weightsElements1.element(v22, rank: weightsRank1, at: Site(source, 7, 19))
-            elements1.add((head0 * v53), at: v22, rank: rank1, site: Site(source, 7, 19))
+            let v89 = weightsElements1.element(v26, rank: weightsRank1, at: Site(source, 7, 19))
+            elements1.add(v56, at: v26, rank: rank1, site: Site(source, 7, 19))
             // let xi = x[i]
-            let v92 = weightsElements1.element(v4, rank: weightsRank1, at: Site(source, 6, 19))
-            elements1.add((-(head0 * (((v34 + v34) + v59) + v59))), at: v4, rank: rank1, site: Site(source, 6, 19))
-            v5 = (v5 + (((head0 * v52) * v90) + ((-(head0 * (((v33 + v33) + v56) + v56))) * v92)))
+            let v91 = weightsElements1.element(v4, rank: weightsRank1, at: Site(source, 6, 19))
+            elements1.add((-(((v37 + v37) + v60) + v60)), at: v4, rank: rank1, site: Site(source, 6, 19))
+            v5 = (v5 + ((v55 * v89) + ((-(((v36 + v36) + v57) + v57)) * v91)))
         }
-        let v73 = (0.0, v5)
-        let v75 = (0.0, v7)
-        let v76 = (v73, v75)
-        return v76
+        let v19 = v7 * head0
+        let v72 = (0.0, (v5 * head0))
+        let v74 = (0.0, v19)
+        let v75 = (v72, v74)
+        return v75
     } else {
         // return sum(grad(w7c_rosenbrock)(x) * v)
-        let v80 = w7c_rosenbrockValueAndGradient0Tangent0(x: x, head0: head0, dx: dx)
+        let v79 = w7c_rosenbrockValueAndGradient0Tangent0(x: x, head0: head0, dx: dx)
+        let v80 = v79.0
         let v81 = v80.0
-        let v82 = v81.0
-        let v83 = v81.1
-        let v85 = Tensor.sumOfProducts(v83, weights, at: Site(source, 17, 40))
-        let v86 = (v82, v85)
-        let v87 = v80.1
-        let v88 = (v86, v87)
-        return v88
+        let v82 = v80.1
+        let v84 = Tensor.sumOfProducts(v82, weights, at: Site(source, 17, 40))
+        let v85 = (v81, v84)
+        let v86 = v79.1
+        let v87 = (v85, v86)
+        return v87
     }
 }
 
