@@ -94,6 +94,8 @@ struct SwiftFunctionEmitter {
     let explain: Set<ValueID>?
     /// The function's version on Doubles (`OneElementVersion`), called when this Tensor parameter holds one element.
     var oneElementVersion: (version: String, tensorParameter: Int)?
+    /// The file's constant for each subscript's text, which rank errors quote (`SwiftEmitter.subscriptTexts`).
+    var subscriptNames: [Subscript: String] = [:]
     /// The dominators that tell an entry into a loop from its back edge (for `--explain`).
     private let dominators: Dominators
     /// Where tensors are live: their storage moves on or is released after the last read.
@@ -667,20 +669,35 @@ struct SwiftFunctionEmitter {
         }
     }
 
-    /// Branch arguments as assignments to the target's parameters, all at once.
+    /// Branch arguments as assignments to the target's parameters, one per line, ordered so that none
+    /// overwrites a variable a later one still reads: the parallel copy made sequential, as translation out of
+    /// SSA does; what a cycle leaves (a swap) is one tuple assignment. swiftc takes far longer over a tuple
+    /// assignment than over separate ones (the loop-heavy program of 1,000 statements: 27.5 s against 19.6 s).
     private func emitArguments(_ target: BranchTarget, into w: inout SwiftWriter) {
         // A coalesced argument already lives in its parameter's variable.
         // A `for` loop's index is the loop's own (its start goes in the range).
         let index = countedLoops[target.block.index]?.index
         let all = zip(function.blocks[target.block.index].parameters, target.arguments)
-        let pairs: [(ValueID, ValueID)] = all.filter { pair in pair.0 != index && name(pair.0) != name(pair.1) }
-        guard !pairs.isEmpty else { return }
-        if pairs.count == 1 {
-            w.line("\(name(pairs[0].0)) = \(name(pairs[0].1))")
-        } else {
-            w.line("(" + pairs.map { name($0.0) }.joined(separator: ", ") + ") = ("
-                   + pairs.map { name($0.1) }.joined(separator: ", ") + ")")
+        var pending: [(variable: String, value: String, reads: Set<String>)] = all.compactMap { parameter, argument in
+            guard parameter != index, name(parameter) != name(argument) else { return nil }
+            return (name(parameter), name(argument), variablesRead(by: argument))
         }
+        while let k = pending.indices.first(where: { k in
+            pending.indices.allSatisfy { j in j == k || !pending[j].reads.contains(pending[k].variable) }
+        }) {
+            w.line("\(pending[k].variable) = \(pending[k].value)")
+            pending.remove(at: k)
+        }
+        guard !pending.isEmpty else { return }
+        w.line("(" + pending.map(\.variable).joined(separator: ", ") + ") = ("
+               + pending.map(\.value).joined(separator: ", ") + ")")
+    }
+
+    /// The variables the Swift expression of `v` reads: its own, or those of the arithmetic written inline.
+    private func variablesRead(by v: ValueID) -> Set<String> {
+        if literals[v] != nil { return [] }
+        guard inlined.expressions[v] != nil, let d = definition(v) else { return [name(v)] }
+        return d.operands.reduce(into: Set<String>()) { $0.formUnion(variablesRead(by: $1)) }
     }
 
     /// After the assignment, a tensor argument that is another block's parameter and is not read again before

@@ -673,3 +673,42 @@ func generatedSwiftBuildsWithoutWarnings(name: String) throws {
         }
     }
 }
+
+@Test func branchArgumentsAreAssignedOneByOneInAnOrderThatReadsOldValues() throws {
+    // A back edge passes values to a loop's variables: written as separate assignments, the variable read by
+    // another assignment goes last (b = a before a = a2), and a swap, which no order serves, stays one tuple
+    // assignment. The compiled gradient equals the interpreter's bit for bit.
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("adjoint-copies-\(UUID().uuidString).adj")
+    try """
+    func f(x: Real, y: Real) -> Real {
+        var a = x
+        var b = y
+        var c = 1.0
+        for i in 0..<5 {
+            let t = a
+            a = b * 0.5 + c
+            b = t
+            c = c * 0.9 - b
+        }
+        var u = a
+        var v = b
+        for i in 0..<3 {
+            let w = u
+            u = v
+            v = w
+        }
+        return a * u - b * v + c
+    }
+    """.write(to: url, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: url) }
+    let swift = try runAdjoint(["compile", url.path, "--emit", "swift", "--no-runtime"]).output
+    let primal = try #require(swift.range(of: "public func f(").map { String(swift[$0.lowerBound...]) })
+    let lines = primal.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+    let (b, a) = (try #require(lines.firstIndex(of: "b = a")), try #require(lines.firstIndex(of: "a = a2")))
+    #expect(b < a, "\(primal)")
+    #expect(lines.contains("(u, v) = (v, u)"), "\(primal)")
+    let arguments = ["grad", url.path, "-f", "f", "--arg", "x=0.3", "--arg", "y=-1.7", "--head", "2.5"]
+    let compiled = try runAdjoint(arguments + ["--compiled"])
+    let interpreted = try runAdjoint(arguments + ["--json"])
+    #expect(compiled.status == 0 && compiled.output == interpreted.output, "\(compiled.output) \(interpreted.output)")
+}
