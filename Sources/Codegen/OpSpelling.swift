@@ -146,9 +146,16 @@ extension SwiftFunctionEmitter {
         }
     }
 
-    /// The runtime's `SubscriptText` for a subscript written in the source, which rank errors quote.
+    /// The runtime's `SubscriptText` for a subscript written in the source, which rank errors quote: the file's
+    /// constant for it where there is one.
     func subscriptText(_ instruction: Instruction) -> String? {
         guard case .subscripted(let s) = instruction.payload else { return nil }
+        if let constant = subscriptNames[s] { return constant }
+        return Self.subscriptText(s)
+    }
+
+    /// `SubscriptText(base, [positions])` for `s`.
+    static func subscriptText(_ s: Subscript) -> String {
         let positions = s.positions.map(SwiftFunctionEmitter.stringLiteral).joined(separator: ", ")
         return "SubscriptText(\(SwiftFunctionEmitter.stringLiteral(s.base)), [\(positions)])"
     }

@@ -68,6 +68,28 @@ public enum SwiftEmitter {
         return try String(contentsOf: url, encoding: .utf8)
     }
 
+    /// One constant per distinct subscript text the module's element reads and selections quote, in order of first
+    /// use: their errors quote the subscript as written, and an array literal of strings at every read (built only
+    /// on the failure path, but type-checked and optimized at each) was a fifth of `swiftc`'s time on loop code.
+    static func subscriptTexts(_ module: Module, naming: Naming)
+        -> (names: [Subscript: String], declarations: [(name: String, text: Subscript)]) {
+        var taken = Set(module.functions.map { naming.function($0.name) } + ["source"])
+        var names: [Subscript: String] = [:], declarations: [(name: String, text: Subscript)] = []
+        for function in module.functions {
+            for block in function.blocks {
+                for i in block.instructions {
+                    guard case .subscripted(let s) = i.payload, names[s] == nil else { continue }
+                    let base = s.base.filter { $0.isLetter || $0.isNumber || $0 == "_" }
+                    var name = "\(base.first?.isLetter == true ? base : "value")Subscript\(declarations.count + 1)"
+                    while !taken.insert(name).inserted { name += "_" }
+                    names[s] = name
+                    declarations.append((name, s))
+                }
+            }
+        }
+        return (names, declarations)
+    }
+
     /// The Swift text of `module`, compiled from `source`; `gradients` lists the `@differentiable`
     /// functions with the names of their forward and reverse sweeps.
     public static func emit(_ module: Module, source: SourceFile, gradients: [GradientAPI], options: Options) throws -> String {
@@ -84,6 +106,10 @@ public enum SwiftEmitter {
         let staticPrefix = options.namespace == nil ? "" : "static "
         let body: (inout SwiftWriter) -> Void = { w in
             w.line("\(options.namespace == nil ? "private " : "static ")let source: StaticString = \(SwiftFunctionEmitter.stringLiteral(fileName))")
+            let subscripts = subscriptTexts(module, naming: naming)
+            for (name, s) in subscripts.declarations {
+                w.line("\(options.namespace == nil ? "private " : "static ")let \(name) = \(SwiftFunctionEmitter.subscriptText(s))")
+            }
             let bytes = byteTapes(module)
             let tapes = tapeTypes(module)
             let users = tapeUsers(module)
@@ -101,6 +127,7 @@ public enum SwiftEmitter {
                                              sourceName: "source", byteTapes: bytes, tapeUsers: users, tapesType: tapesType,
                                              explain: explain.flatMap { function.role.isReverseSweep ? nil : ($0[function.name] ?? []) })
                 e.oneElementVersion = versions[function.name]
+                e.subscriptNames = subscripts.names
                 return e
             }
             for function in module.functions where function.role == .primal {

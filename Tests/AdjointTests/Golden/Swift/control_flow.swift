@@ -58,7 +58,8 @@ func gValueAndGradient0(a: Tensor, head0: Tensor) -> (Tensor, Tensor) {
     let v48: Tensor
     // var b = a * 2
     let b = a * 2.0
-    (b2, v15) = (b, 0)
+    b2 = b
+    v15 = 0
     loop1: while true {
         // while norm(b) < 1000 {
         let v4 = b2.norm()
@@ -67,7 +68,8 @@ func gValueAndGradient0(a: Tensor, head0: Tensor) -> (Tensor, Tensor) {
             // b = b * 2
             let b3 = b2 * 2.0
             let v21 = v15 + 1
-            (b2, v15) = (b3, v21)
+            b2 = b3
+            v15 = v21
             continue loop1
         } else {
             block5: do {
@@ -77,10 +79,12 @@ func gValueAndGradient0(a: Tensor, head0: Tensor) -> (Tensor, Tensor) {
                 if v11 {
                     // c = 100 * b
                     let c = 100.0 * b2
-                    (c2, v17) = (c, 1)
+                    c2 = c
+                    v17 = 1
                     break block5
                 } else {
-                    (c2, v17) = (b2, 0)
+                    c2 = b2
+                    v17 = 0
                     break block5
                 }
             }
