@@ -62,7 +62,8 @@ func w2_controlValueAndGradient0(a: Tensor, head0: Double) -> (Double, Tensor) {
     let v49: Tensor
     // var b = a * 2
     let b = a * 2.0
-    (b2, v16) = (b, 0)
+    b2 = b
+    v16 = 0
     loop1: while true {
         // while norm(b) < 1000 {
         let v4 = b2.norm()
@@ -71,7 +72,8 @@ func w2_controlValueAndGradient0(a: Tensor, head0: Double) -> (Double, Tensor) {
             // b = b * 2
             let b3 = b2 * 2.0
             let v22 = v16 + 1
-            (b2, v16) = (b3, v22)
+            b2 = b3
+            v16 = v22
             continue loop1
         } else {
             block5: do {
@@ -81,10 +83,12 @@ func w2_controlValueAndGradient0(a: Tensor, head0: Double) -> (Double, Tensor) {
                 if v11 {
                     // c = 100 * b
                     let c = 100.0 * b2
-                    (c2, v18) = (c, 1)
+                    c2 = c
+                    v18 = 1
                     break block5
                 } else {
-                    (c2, v18) = (b2, 0)
+                    c2 = b2
+                    v18 = 0
                     break block5
                 }
             }
@@ -168,7 +172,8 @@ func w2_controlValueAndGradient0OneElement(a: Tensor, head0: Double) -> (Double,
     let aElement = toReal(a, at: Site(source, 4, 6))
     // var b = a * 2
     let b = aElement * 2.0
-    (b2, v16) = (b, 0)
+    b2 = b
+    v16 = 0
     loop1: while true {
         // while norm(b) < 1000 {
         let v4 = sqrt((0.0 + (b2 * b2)))
@@ -177,7 +182,8 @@ func w2_controlValueAndGradient0OneElement(a: Tensor, head0: Double) -> (Double,
             // b = b * 2
             let b3 = b2 * 2.0
             let v22 = v16 + 1
-            (b2, v16) = (b3, v22)
+            b2 = b3
+            v16 = v22
             continue loop1
         } else {
             block5: do {
@@ -186,10 +192,12 @@ func w2_controlValueAndGradient0OneElement(a: Tensor, head0: Double) -> (Double,
                 if v11 {
                     // c = 100 * b
                     let c = 100.0 * b2
-                    (c2, v18) = (c, 1)
+                    c2 = c
+                    v18 = 1
                     break block5
                 } else {
-                    (c2, v18) = (b2, 0)
+                    c2 = b2
+                    v18 = 0
                     break block5
                 }
             }

@@ -2,6 +2,8 @@
 import Foundation
 
 private let source: StaticString = "W3_rosenbrock.adj"
+private let xSubscript1 = SubscriptText("x", ["i + 1"])
+private let xSubscript2 = SubscriptText("x", ["i"])
 
 public func w3_rosenbrock(x: Tensor) -> Double {
     let v5: Int
@@ -15,8 +17,8 @@ public func w3_rosenbrock(x: Tensor) -> Double {
     for i2 in 0..<Swift.max(0, v5) {
         // let a = x[i + 1] - x[i] * x[i]
         let v10 = i2 + 1
-        let v11 = xElements1.element(v10, rank: xRank1, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
-        let v12 = xElements1.element(i2, rank: xRank1, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
+        let v11 = xElements1.element(v10, rank: xRank1, at: Site(source, 8, 18), quoting: xSubscript1)
+        let v12 = xElements1.element(i2, rank: xRank1, at: Site(source, 8, 29), quoting: xSubscript2)
         let a = v11 - (v12 * v12)
         // let b = 1 - x[i]
         let b = 1.0 - v12
@@ -45,7 +47,8 @@ func w3_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
     let v3 = x.count
     v5 = v3 - 1
     let v53 = Tensor.uninitialized(like: x)
-    (s2, v38) = (0.0, v53)
+    s2 = 0.0
+    v38 = v53
     _ = v38.prepareElementUpdates()
     var elements1 = v38.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
@@ -53,8 +56,8 @@ func w3_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
     for i2 in 0..<Swift.max(0, v5) {
         // let a = x[i + 1] - x[i] * x[i]
         let v10 = i2 + 1
-        let v11 = xElements1.element(v10, rank: xRank1, at: Site(source, 8, 18), quoting: SubscriptText("x", ["i + 1"]))
-        let v12 = xElements1.element(i2, rank: xRank1, at: Site(source, 8, 29), quoting: SubscriptText("x", ["i"]))
+        let v11 = xElements1.element(v10, rank: xRank1, at: Site(source, 8, 18), quoting: xSubscript1)
+        let v12 = xElements1.element(i2, rank: xRank1, at: Site(source, 8, 29), quoting: xSubscript2)
         let a = v11 - (v12 * v12)
         // let b = 1 - x[i]
         let b = 1.0 - v12

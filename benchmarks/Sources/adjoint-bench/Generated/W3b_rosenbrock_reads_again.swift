@@ -2,6 +2,8 @@
 import Foundation
 
 private let source: StaticString = "W3b_rosenbrock_reads_again.adj"
+private let xSubscript1 = SubscriptText("x", ["i + 1"])
+private let xSubscript2 = SubscriptText("x", ["i"])
 
 public func w3b_rosenbrock(x: Tensor) -> Double {
     let v5: Int
@@ -15,8 +17,8 @@ public func w3b_rosenbrock(x: Tensor) -> Double {
     for i2 in 0..<Swift.max(0, v5) {
         // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
         let v11 = i2 + 1
-        let v12 = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 22), quoting: SubscriptText("x", ["i + 1"]))
-        let v13 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 33), quoting: SubscriptText("x", ["i"]))
+        let v12 = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 22), quoting: xSubscript1)
+        let v13 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 33), quoting: xSubscript2)
         let v16 = v12 - (v13 * v13)
         let v28 = 1.0 - v13
         let s3 = s2 + (((100.0 * v16) * v16) + (v28 * v28))
@@ -43,7 +45,8 @@ func w3b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
     let v3 = x.count
     v5 = v3 - 1
     let v63 = Tensor.uninitialized(like: x)
-    (s2, v48) = (0.0, v63)
+    s2 = 0.0
+    v48 = v63
     _ = v48.prepareElementUpdates()
     var elements1 = v48.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
@@ -51,8 +54,8 @@ func w3b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
     for i2 in 0..<Swift.max(0, v5) {
         // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
         let v11 = i2 + 1
-        let v12 = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 22), quoting: SubscriptText("x", ["i + 1"]))
-        let v13 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 33), quoting: SubscriptText("x", ["i"]))
+        let v12 = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 22), quoting: xSubscript1)
+        let v13 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 33), quoting: xSubscript2)
         let v16 = v12 - (v13 * v13)
         let v17 = 100.0 * v16
         let v28 = 1.0 - v13

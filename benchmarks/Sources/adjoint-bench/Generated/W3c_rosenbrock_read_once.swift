@@ -2,6 +2,8 @@
 import Foundation
 
 private let source: StaticString = "W3c_rosenbrock_read_once.adj"
+private let xSubscript1 = SubscriptText("x", ["i"])
+private let xSubscript2 = SubscriptText("x", ["i + 1"])
 
 public func w3c_rosenbrock(x: Tensor) -> Double {
     let v5: Int
@@ -14,10 +16,10 @@ public func w3c_rosenbrock(x: Tensor) -> Double {
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     for i2 in 0..<Swift.max(0, v5) {
         // let xi = x[i]
-        let xi = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+        let xi = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 19), quoting: xSubscript1)
         // let xn = x[i + 1]
         let v11 = i2 + 1
-        let xn = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+        let xn = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 19), quoting: xSubscript2)
         // let a = xn - xi * xi
         let a = xn - (xi * xi)
         // let b = 1 - xi
@@ -47,17 +49,18 @@ func w3c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
     let v3 = x.count
     v5 = v3 - 1
     let v51 = Tensor.uninitialized(like: x)
-    (s2, v36) = (0.0, v51)
+    s2 = 0.0
+    v36 = v51
     _ = v36.prepareElementUpdates()
     var elements1 = v36.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     var pending1 = -0.0
     for i2 in 0..<Swift.max(0, v5) {
         // let xi = x[i]
-        let xi = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+        let xi = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 19), quoting: xSubscript1)
         // let xn = x[i + 1]
         let v11 = i2 + 1
-        let xn = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+        let xn = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 19), quoting: xSubscript2)
         // let a = xn - xi * xi
         let a = xn - (xi * xi)
         // let b = 1 - xi

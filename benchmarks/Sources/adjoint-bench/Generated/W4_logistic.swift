@@ -44,7 +44,8 @@ func w4_logisticForward0_1(x0: Double, r: Double, n: Int, tapes: W4_logisticTape
     var x: Double
     var v13: Int
     // for i in 0..<n {
-    (x, v13) = (x0, 0)
+    x = x0
+    v13 = 0
     tapes.tape1.reserve(tapes.tape1.count + Swift.max(0, n - 0))
     for _ in 0..<Swift.max(0, n) {
         // x = r * x * (1 - x)
@@ -52,7 +53,8 @@ func w4_logisticForward0_1(x0: Double, r: Double, n: Int, tapes: W4_logisticTape
         tapes.tape1.push(x)
         // for i in 0..<n {
         let v16 = v13 + 1
-        (x, v13) = (x2, v16)
+        x = x2
+        v13 = v16
     }
     tapes.tape0.push(v13)
     return x
@@ -63,7 +65,9 @@ func w4_logisticReverse0_1(head0: Double, x0: Double, r: Double, n: Int, tapes: 
     var v9: Double
     var v10: Int
     let v22 = tapes.tape0.pop()
-    (v8, v9, v10) = (0.0, head0, v22)
+    v8 = 0.0
+    v9 = head0
+    v10 = v22
     loop2: while true {
         let v19 = v10 > 0
         if v19 {
@@ -71,7 +75,9 @@ func w4_logisticReverse0_1(head0: Double, x0: Double, r: Double, n: Int, tapes: 
             let v24 = tapes.tape1.pop()
             // adjoint of: x = r * x * (1 - x)
             let v25 = 1.0 - v24
-            (v8, v9, v10) = ((v8 + (v9 * (v25 * v24))), (v9 * ((v25 * r) - (r * v24))), v21)
+            v8 = (v8 + (v9 * (v25 * v24)))
+            v9 = (v9 * ((v25 * r) - (r * v24)))
+            v10 = v21
             continue loop2
         } else {
             let v17 = (v9, v8)

@@ -2,6 +2,7 @@
 import Foundation
 
 private let source: StaticString = "W5_piecewise.adj"
+private let xSubscript1 = SubscriptText("x", ["i"])
 
 public func w5_piecewise(x: Tensor) -> Double {
     let v3: Int
@@ -16,7 +17,7 @@ public func w5_piecewise(x: Tensor) -> Double {
     for i2 in 0..<v3 {
         block6: do {
             // let xi = x[i]
-            xi = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
+            xi = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 19), quoting: xSubscript1)
             // if xi > 0 {
             let v9 = xi > 0.0
             if v9 {
@@ -60,26 +61,29 @@ func w5_piecewiseValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor)
     // for i in 0..<size(x) {
     v3 = x.count
     let v56 = Tensor.zeros(like: x)
-    (s2, v31) = (0.0, v56)
+    s2 = 0.0
+    v31 = v56
     let rank1 = v31.prepareElementUpdates()
     var elements1 = v31.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     for i2 in 0..<v3 {
         block5: do {
             // let xi = x[i]
-            xi = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i"]))
+            xi = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 19), quoting: xSubscript1)
             // if xi > 0 {
             let v9 = xi > 0.0
             if v9 {
                 // s += xi * xi
                 let s3 = s2 + (xi * xi)
-                (s5, v19) = (s3, 0)
+                s5 = s3
+                v19 = 0
                 break block5
             } else {
                 // s -= sin(xi)
                 let v12 = sin(xi)
                 let s4 = s2 - v12
-                (s5, v19) = (s4, 1)
+                s5 = s4
+                v19 = 1
                 break block5
             }
         }

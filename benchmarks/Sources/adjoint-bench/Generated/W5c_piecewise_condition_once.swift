@@ -2,6 +2,7 @@
 import Foundation
 
 private let source: StaticString = "W5c_piecewise_condition_once.adj"
+private let xSubscript1 = SubscriptText("x", ["i"])
 
 public func w5c_piecewise(x: Tensor) -> Double {
     let v3: Int
@@ -16,7 +17,7 @@ public func w5c_piecewise(x: Tensor) -> Double {
     for i2 in 0..<v3 {
         block6: do {
             // let positive = x[i] > 0
-            v7 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 25), quoting: SubscriptText("x", ["i"]))
+            v7 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 25), quoting: xSubscript1)
             let positive = v7 > 0.0
             if positive {
                 // s = s + x[i] * x[i]
@@ -59,25 +60,28 @@ func w5c_piecewiseValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
     // for i in 0..<size(x) {
     v3 = x.count
     let v59 = Tensor.zeros(like: x)
-    (s2, v34) = (0.0, v59)
+    s2 = 0.0
+    v34 = v59
     let rank1 = v34.prepareElementUpdates()
     var elements1 = v34.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     for i2 in 0..<v3 {
         block5: do {
             // let positive = x[i] > 0
-            v7 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 25), quoting: SubscriptText("x", ["i"]))
+            v7 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 25), quoting: xSubscript1)
             let positive = v7 > 0.0
             if positive {
                 // s = s + x[i] * x[i]
                 let s3 = s2 + (v7 * v7)
-                (s5, v22) = (s3, 0)
+                s5 = s3
+                v22 = 0
                 break block5
             } else {
                 // s = s - sin(x[i])
                 let v15 = sin(v7)
                 let s4 = s2 - v15
-                (s5, v22) = (s4, 1)
+                s5 = s4
+                v22 = 1
                 break block5
             }
         }

@@ -2,6 +2,8 @@
 import Foundation
 
 private let source: StaticString = "W7_hvp.adj"
+private let xSubscript1 = SubscriptText("x", ["i + 1"])
+private let xSubscript2 = SubscriptText("x", ["i"])
 
 public func w7_rosenbrock(x: Tensor) -> Double {
     let v5: Int
@@ -15,8 +17,8 @@ public func w7_rosenbrock(x: Tensor) -> Double {
     for i2 in 0..<Swift.max(0, v5) {
         // let a = x[i + 1] - x[i] * x[i]
         let v10 = i2 + 1
-        let v11 = xElements1.element(v10, rank: xRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-        let v12 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+        let v11 = xElements1.element(v10, rank: xRank1, at: Site(source, 7, 18), quoting: xSubscript1)
+        let v12 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 29), quoting: xSubscript2)
         let a = v11 - (v12 * v12)
         // let b = 1 - x[i]
         let b = 1.0 - v12
@@ -59,7 +61,8 @@ func w7_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
     let v3 = x.count
     v5 = v3 - 1
     let v53 = Tensor.uninitialized(like: x)
-    (s2, v38) = (0.0, v53)
+    s2 = 0.0
+    v38 = v53
     _ = v38.prepareElementUpdates()
     var elements1 = v38.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
@@ -67,8 +70,8 @@ func w7_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tensor
     for i2 in 0..<Swift.max(0, v5) {
         // let a = x[i + 1] - x[i] * x[i]
         let v10 = i2 + 1
-        let v11 = xElements1.element(v10, rank: xRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-        let v12 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+        let v11 = xElements1.element(v10, rank: xRank1, at: Site(source, 7, 18), quoting: xSubscript1)
+        let v12 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 29), quoting: xSubscript2)
         let a = v11 - (v12 * v12)
         // let b = 1 - x[i]
         let b = 1.0 - v12
@@ -97,14 +100,15 @@ func w7_rosenbrockValueAndGradientSummed01(x: Tensor, head0: Double, weights: Te
         // for i in 0..<size(x) - 1 {
         let v3 = x.count
         v5 = v3 - 1
-        (s2, v38) = (0.0, 0.0)
+        s2 = 0.0
+        v38 = 0.0
         let xElements1 = x.scalars.span, xRank1 = x.shape.count
         let weightsElements1 = weights.scalars.span, weightsRank1 = weights.shape.count
         for i2 in 0..<Swift.max(0, v5) {
             // let a = x[i + 1] - x[i] * x[i]
             let v10 = i2 + 1
-            let v11 = xElements1.element(v10, rank: xRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-            let v12 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+            let v11 = xElements1.element(v10, rank: xRank1, at: Site(source, 7, 18), quoting: xSubscript1)
+            let v12 = xElements1.element(i2, rank: xRank1, at: Site(source, 7, 29), quoting: xSubscript2)
             let a = v11 - (v12 * v12)
             // let b = 1 - x[i]
             let b = 1.0 - v12
@@ -116,7 +120,8 @@ func w7_rosenbrockValueAndGradientSummed01(x: Tensor, head0: Double, weights: Te
             let v86 = v85 * v12
             let v104 = weightsElements1.element(i2, rank: weightsRank1, at: Site(source, 7, 29))
             let v106 = weightsElements1.element(v10, rank: weightsRank1, at: Site(source, 7, 18))
-            (s2, v38) = (s3, (v38 + (((-(((b + b) + v86) + v86)) * v104) + (v85 * v106))))
+            s2 = s3
+            v38 = (v38 + (((-(((b + b) + v86) + v86)) * v104) + (v85 * v106)))
         }
         let v93 = (s2, (v38 * head0))
         return v93
@@ -141,7 +146,8 @@ func w7_rosenbrockValueAndGradient0Tangent0(x: Tensor, head0: Double, dx: Tensor
     v12 = v10 - 1
     let v14 = Tensor.uninitialized(like: x)
     let v16 = Tensor.uninitialized(like: x)
-    (v5, v7) = (v14, v16)
+    v5 = v14
+    v7 = v16
     _ = v5.prepareElementUpdates()
     var elements1 = v5.scalars.mutableSpan
     _ = v7.prepareElementUpdates()
@@ -153,10 +159,10 @@ func w7_rosenbrockValueAndGradient0Tangent0(x: Tensor, head0: Double, dx: Tensor
     for v4 in 0..<Swift.max(0, v12) {
         // tangent of: let a = x[i + 1] - x[i] * x[i]
         let v24 = v4 + 1
-        let v25 = xElements1.element(v24, rank: xRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-        let v26 = dxElements1.element(v24, rank: dxRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-        let v27 = xElements1.element(v4, rank: xRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-        let v28 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+        let v25 = xElements1.element(v24, rank: xRank1, at: Site(source, 7, 18), quoting: xSubscript1)
+        let v26 = dxElements1.element(v24, rank: dxRank1, at: Site(source, 7, 18), quoting: xSubscript1)
+        let v27 = xElements1.element(v4, rank: xRank1, at: Site(source, 7, 29), quoting: xSubscript2)
+        let v28 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 7, 29), quoting: xSubscript2)
         let v30 = v28 * v27
         // tangent of: let b = 1 - x[i]
         let v36 = 1.0 - v27
@@ -194,7 +200,8 @@ func w7_rosenbrockValueAndGradientTangent0Summed00_1(x: Tensor, head0: Double, d
         let v10 = x.count
         v12 = v10 - 1
         let v16 = Tensor.uninitialized(like: x)
-        (v5, v7) = (0.0, v16)
+        v5 = 0.0
+        v7 = v16
         _ = v7.prepareElementUpdates()
         var elements1 = v7.scalars.mutableSpan
         let xElements1 = x.scalars.span, xRank1 = x.shape.count
@@ -204,10 +211,10 @@ func w7_rosenbrockValueAndGradientTangent0Summed00_1(x: Tensor, head0: Double, d
         for v4 in 0..<Swift.max(0, v12) {
             // let a = x[i + 1] - x[i] * x[i]
             let v24 = v4 + 1
-            let v25 = xElements1.element(v24, rank: xRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-            let v26 = dxElements1.element(v24, rank: dxRank1, at: Site(source, 7, 18), quoting: SubscriptText("x", ["i + 1"]))
-            let v27 = xElements1.element(v4, rank: xRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
-            let v28 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 7, 29), quoting: SubscriptText("x", ["i"]))
+            let v25 = xElements1.element(v24, rank: xRank1, at: Site(source, 7, 18), quoting: xSubscript1)
+            let v26 = dxElements1.element(v24, rank: dxRank1, at: Site(source, 7, 18), quoting: xSubscript1)
+            let v27 = xElements1.element(v4, rank: xRank1, at: Site(source, 7, 29), quoting: xSubscript2)
+            let v28 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 7, 29), quoting: xSubscript2)
             let v30 = v28 * v27
             // let b = 1 - x[i]
             let v36 = 1.0 - v27

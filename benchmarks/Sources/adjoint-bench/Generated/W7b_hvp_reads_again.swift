@@ -2,6 +2,8 @@
 import Foundation
 
 private let source: StaticString = "W7b_hvp_reads_again.adj"
+private let xSubscript1 = SubscriptText("x", ["i + 1"])
+private let xSubscript2 = SubscriptText("x", ["i"])
 
 public func w7b_rosenbrock(x: Tensor) -> Double {
     let v5: Int
@@ -15,8 +17,8 @@ public func w7b_rosenbrock(x: Tensor) -> Double {
     for i2 in 0..<Swift.max(0, v5) {
         // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
         let v11 = i2 + 1
-        let v12 = xElements1.element(v11, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-        let v13 = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+        let v12 = xElements1.element(v11, rank: xRank1, at: Site(source, 6, 22), quoting: xSubscript1)
+        let v13 = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 33), quoting: xSubscript2)
         let v16 = v12 - (v13 * v13)
         let v28 = 1.0 - v13
         let s3 = s2 + (((100.0 * v16) * v16) + (v28 * v28))
@@ -57,7 +59,8 @@ func w7b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
     let v3 = x.count
     v5 = v3 - 1
     let v63 = Tensor.uninitialized(like: x)
-    (s2, v48) = (0.0, v63)
+    s2 = 0.0
+    v48 = v63
     _ = v48.prepareElementUpdates()
     var elements1 = v48.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
@@ -65,8 +68,8 @@ func w7b_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
     for i2 in 0..<Swift.max(0, v5) {
         // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
         let v11 = i2 + 1
-        let v12 = xElements1.element(v11, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-        let v13 = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+        let v12 = xElements1.element(v11, rank: xRank1, at: Site(source, 6, 22), quoting: xSubscript1)
+        let v13 = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 33), quoting: xSubscript2)
         let v16 = v12 - (v13 * v13)
         let v17 = 100.0 * v16
         let v28 = 1.0 - v13
@@ -92,14 +95,15 @@ func w7b_rosenbrockValueAndGradientSummed01(x: Tensor, head0: Double, weights: T
         // for i in 0..<size(x) - 1 {
         let v3 = x.count
         v5 = v3 - 1
-        (s2, v48) = (0.0, 0.0)
+        s2 = 0.0
+        v48 = 0.0
         let xElements1 = x.scalars.span, xRank1 = x.shape.count
         let weightsElements1 = weights.scalars.span, weightsRank1 = weights.shape.count
         for i2 in 0..<Swift.max(0, v5) {
             // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
             let v11 = i2 + 1
-            let v12 = xElements1.element(v11, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-            let v13 = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+            let v12 = xElements1.element(v11, rank: xRank1, at: Site(source, 6, 22), quoting: xSubscript1)
+            let v13 = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 33), quoting: xSubscript2)
             let v16 = v12 - (v13 * v13)
             let v17 = 100.0 * v16
             let v28 = 1.0 - v13
@@ -108,7 +112,8 @@ func w7b_rosenbrockValueAndGradientSummed01(x: Tensor, head0: Double, weights: T
             let v96 = v95 * v13
             let v114 = weightsElements1.element(i2, rank: weightsRank1, at: Site(source, 6, 33))
             let v116 = weightsElements1.element(v11, rank: weightsRank1, at: Site(source, 6, 22))
-            (s2, v48) = (s3, (v48 + (((-(((v28 + v28) + v96) + v96)) * v114) + (v95 * v116))))
+            s2 = s3
+            v48 = (v48 + (((-(((v28 + v28) + v96) + v96)) * v114) + (v95 * v116)))
         }
         let v103 = (s2, (v48 * head0))
         return v103
@@ -133,7 +138,8 @@ func w7b_rosenbrockValueAndGradient0Tangent0(x: Tensor, head0: Double, dx: Tenso
     v12 = v10 - 1
     let v14 = Tensor.uninitialized(like: x)
     let v16 = Tensor.uninitialized(like: x)
-    (v5, v7) = (v14, v16)
+    v5 = v14
+    v7 = v16
     _ = v5.prepareElementUpdates()
     var elements1 = v5.scalars.mutableSpan
     _ = v7.prepareElementUpdates()
@@ -145,10 +151,10 @@ func w7b_rosenbrockValueAndGradient0Tangent0(x: Tensor, head0: Double, dx: Tenso
     for v4 in 0..<Swift.max(0, v12) {
         // tangent of: s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
         let v25 = v4 + 1
-        let v26 = xElements1.element(v25, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-        let v27 = dxElements1.element(v25, rank: dxRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-        let v28 = xElements1.element(v4, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-        let v29 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+        let v26 = xElements1.element(v25, rank: xRank1, at: Site(source, 6, 22), quoting: xSubscript1)
+        let v27 = dxElements1.element(v25, rank: dxRank1, at: Site(source, 6, 22), quoting: xSubscript1)
+        let v28 = xElements1.element(v4, rank: xRank1, at: Site(source, 6, 33), quoting: xSubscript2)
+        let v29 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 6, 33), quoting: xSubscript2)
         let v31 = v29 * v28
         let v37 = 100.0 * (v26 - (v28 * v28))
         let v38 = 100.0 * (v27 + (-(v31 + v31)))
@@ -183,7 +189,8 @@ func w7b_rosenbrockValueAndGradientTangent0Summed00_1(x: Tensor, head0: Double, 
         let v10 = x.count
         v12 = v10 - 1
         let v16 = Tensor.uninitialized(like: x)
-        (v5, v7) = (0.0, v16)
+        v5 = 0.0
+        v7 = v16
         _ = v7.prepareElementUpdates()
         var elements1 = v7.scalars.mutableSpan
         let xElements1 = x.scalars.span, xRank1 = x.shape.count
@@ -193,10 +200,10 @@ func w7b_rosenbrockValueAndGradientTangent0Summed00_1(x: Tensor, head0: Double, 
         for v4 in 0..<Swift.max(0, v12) {
             // s += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1 - x[i]) * (1 - x[i])
             let v25 = v4 + 1
-            let v26 = xElements1.element(v25, rank: xRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-            let v27 = dxElements1.element(v25, rank: dxRank1, at: Site(source, 6, 22), quoting: SubscriptText("x", ["i + 1"]))
-            let v28 = xElements1.element(v4, rank: xRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
-            let v29 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 6, 33), quoting: SubscriptText("x", ["i"]))
+            let v26 = xElements1.element(v25, rank: xRank1, at: Site(source, 6, 22), quoting: xSubscript1)
+            let v27 = dxElements1.element(v25, rank: dxRank1, at: Site(source, 6, 22), quoting: xSubscript1)
+            let v28 = xElements1.element(v4, rank: xRank1, at: Site(source, 6, 33), quoting: xSubscript2)
+            let v29 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 6, 33), quoting: xSubscript2)
             let v31 = v29 * v28
             let v37 = 100.0 * (v26 - (v28 * v28))
             let v38 = 100.0 * (v27 + (-(v31 + v31)))

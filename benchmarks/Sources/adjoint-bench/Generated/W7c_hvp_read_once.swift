@@ -2,6 +2,8 @@
 import Foundation
 
 private let source: StaticString = "W7c_hvp_read_once.adj"
+private let xSubscript1 = SubscriptText("x", ["i"])
+private let xSubscript2 = SubscriptText("x", ["i + 1"])
 
 public func w7c_rosenbrock(x: Tensor) -> Double {
     let v5: Int
@@ -14,10 +16,10 @@ public func w7c_rosenbrock(x: Tensor) -> Double {
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     for i2 in 0..<Swift.max(0, v5) {
         // let xi = x[i]
-        let xi = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+        let xi = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 19), quoting: xSubscript1)
         // let xn = x[i + 1]
         let v11 = i2 + 1
-        let xn = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+        let xn = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 19), quoting: xSubscript2)
         // let a = xn - xi * xi
         let a = xn - (xi * xi)
         // let b = 1 - xi
@@ -61,17 +63,18 @@ func w7c_rosenbrockValueAndGradient0(x: Tensor, head0: Double) -> (Double, Tenso
     let v3 = x.count
     v5 = v3 - 1
     let v51 = Tensor.uninitialized(like: x)
-    (s2, v36) = (0.0, v51)
+    s2 = 0.0
+    v36 = v51
     _ = v36.prepareElementUpdates()
     var elements1 = v36.scalars.mutableSpan
     let xElements1 = x.scalars.span, xRank1 = x.shape.count
     var pending1 = -0.0
     for i2 in 0..<Swift.max(0, v5) {
         // let xi = x[i]
-        let xi = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+        let xi = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 19), quoting: xSubscript1)
         // let xn = x[i + 1]
         let v11 = i2 + 1
-        let xn = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+        let xn = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 19), quoting: xSubscript2)
         // let a = xn - xi * xi
         let a = xn - (xi * xi)
         // let b = 1 - xi
@@ -103,15 +106,16 @@ func w7c_rosenbrockValueAndGradientSummed01(x: Tensor, head0: Double, weights: T
         // for i in 0..<size(x) - 1 {
         let v3 = x.count
         v5 = v3 - 1
-        (s2, v36) = (0.0, 0.0)
+        s2 = 0.0
+        v36 = 0.0
         let xElements1 = x.scalars.span, xRank1 = x.shape.count
         let weightsElements1 = weights.scalars.span, weightsRank1 = weights.shape.count
         for i2 in 0..<Swift.max(0, v5) {
             // let xi = x[i]
-            let xi = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+            let xi = xElements1.element(i2, rank: xRank1, at: Site(source, 6, 19), quoting: xSubscript1)
             // let xn = x[i + 1]
             let v11 = i2 + 1
-            let xn = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+            let xn = xElements1.element(v11, rank: xRank1, at: Site(source, 7, 19), quoting: xSubscript2)
             // let a = xn - xi * xi
             let a = xn - (xi * xi)
             // let b = 1 - xi
@@ -126,7 +130,8 @@ func w7c_rosenbrockValueAndGradientSummed01(x: Tensor, head0: Double, weights: T
             let v102 = weightsElements1.element(v11, rank: weightsRank1, at: Site(source, 7, 19))
             // let xi = x[i]
             let v104 = weightsElements1.element(i2, rank: weightsRank1, at: Site(source, 6, 19))
-            (s2, v36) = (s3, (v36 + ((v83 * v102) + ((-(((b + b) + v84) + v84)) * v104))))
+            s2 = s3
+            v36 = (v36 + ((v83 * v102) + ((-(((b + b) + v84) + v84)) * v104)))
         }
         let v91 = (s2, (v36 * head0))
         return v91
@@ -151,7 +156,8 @@ func w7c_rosenbrockValueAndGradient0Tangent0(x: Tensor, head0: Double, dx: Tenso
     v12 = v10 - 1
     let v14 = Tensor.uninitialized(like: x)
     let v16 = Tensor.uninitialized(like: x)
-    (v5, v7) = (v14, v16)
+    v5 = v14
+    v7 = v16
     _ = v5.prepareElementUpdates()
     var elements1 = v5.scalars.mutableSpan
     _ = v7.prepareElementUpdates()
@@ -162,12 +168,12 @@ func w7c_rosenbrockValueAndGradient0Tangent0(x: Tensor, head0: Double, dx: Tenso
     var pending2 = -0.0
     for v4 in 0..<Swift.max(0, v12) {
         // tangent of: let xi = x[i]
-        let v24 = xElements1.element(v4, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
-        let v25 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+        let v24 = xElements1.element(v4, rank: xRank1, at: Site(source, 6, 19), quoting: xSubscript1)
+        let v25 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 6, 19), quoting: xSubscript1)
         // tangent of: let xn = x[i + 1]
         let v26 = v4 + 1
-        let v27 = xElements1.element(v26, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
-        let v28 = dxElements1.element(v26, rank: dxRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+        let v27 = xElements1.element(v26, rank: xRank1, at: Site(source, 7, 19), quoting: xSubscript2)
+        let v28 = dxElements1.element(v26, rank: dxRank1, at: Site(source, 7, 19), quoting: xSubscript2)
         // tangent of: let a = xn - xi * xi
         let v30 = v25 * v24
         // tangent of: let b = 1 - xi
@@ -210,7 +216,8 @@ func w7c_rosenbrockValueAndGradientTangent0Summed00_1(x: Tensor, head0: Double, 
         let v10 = x.count
         v12 = v10 - 1
         let v16 = Tensor.zeros(like: x)
-        (v5, v7) = (0.0, v16)
+        v5 = 0.0
+        v7 = v16
         let rank1 = v7.prepareElementUpdates()
         var elements1 = v7.scalars.mutableSpan
         let xElements1 = x.scalars.span, xRank1 = x.shape.count
@@ -218,12 +225,12 @@ func w7c_rosenbrockValueAndGradientTangent0Summed00_1(x: Tensor, head0: Double, 
         let weightsElements1 = weights.scalars.span, weightsRank1 = weights.shape.count
         for v4 in 0..<Swift.max(0, v12) {
             // let xi = x[i]
-            let v24 = xElements1.element(v4, rank: xRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
-            let v25 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 6, 19), quoting: SubscriptText("x", ["i"]))
+            let v24 = xElements1.element(v4, rank: xRank1, at: Site(source, 6, 19), quoting: xSubscript1)
+            let v25 = dxElements1.element(v4, rank: dxRank1, at: Site(source, 6, 19), quoting: xSubscript1)
             // let xn = x[i + 1]
             let v26 = v4 + 1
-            let v27 = xElements1.element(v26, rank: xRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
-            let v28 = dxElements1.element(v26, rank: dxRank1, at: Site(source, 7, 19), quoting: SubscriptText("x", ["i + 1"]))
+            let v27 = xElements1.element(v26, rank: xRank1, at: Site(source, 7, 19), quoting: xSubscript2)
+            let v28 = dxElements1.element(v26, rank: dxRank1, at: Site(source, 7, 19), quoting: xSubscript2)
             // let a = xn - xi * xi
             let v30 = v25 * v24
             // let b = 1 - xi
