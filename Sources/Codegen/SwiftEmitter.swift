@@ -37,19 +37,11 @@ public enum SwiftEmitter {
     /// `count` pieces of text, piece k written by `write(k, &writer)` at `depth`, on every core; in order.
     static func writtenApart(_ count: Int, depth: Int,
                              _ write: @Sendable (Int, inout SwiftWriter) -> Void) -> [SwiftWriter] {
-        /// The pieces' storage, each iteration writing its own element and none reading another's.
-        struct Pieces: @unchecked Sendable { let base: UnsafeMutablePointer<SwiftWriter> }
-        var pieces = [SwiftWriter](repeating: SwiftWriter(depth: depth), count: count)
-        pieces.withUnsafeMutableBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return }
-            let storage = Pieces(base: base)
-            DispatchQueue.concurrentPerform(iterations: count) { k in
-                var piece = SwiftWriter(depth: depth)
-                write(k, &piece)
-                storage.base[k] = piece
-            }
+        concurrentMap(count) { k in
+            var piece = SwiftWriter(depth: depth)
+            write(k, &piece)
+            return piece
         }
-        return pieces
     }
 
     /// A parameter name as the argument label generated functions use.

@@ -32,10 +32,18 @@ public enum Verifier {
         }
     }
 
-    /// Verifies every function; throws the first function's failures.
+    /// Verifies every function (apart, on every core); throws the first function's failures.
     public static func verify(_ module: Module) throws {
         let signatures = Signatures(module)
-        for function in module.functions { try verify(function, in: signatures) }
+        let failures = concurrentMap(module.functions.count) { k -> Failure? in
+            do {
+                try verify(module.functions[k], in: signatures)
+                return nil
+            } catch {
+                return error as? Failure ?? Failure(function: module.functions[k].name, messages: ["\(error)"])
+            }
+        }
+        if let first = failures.lazy.compactMap({ $0 }).first { throw first }
         try verifyTapes(module)
     }
 
@@ -74,7 +82,7 @@ public enum Verifier {
     }
 
     /// The parameter and result types of every function of a module, by name.
-    public struct Signatures {
+    public struct Signatures: Sendable {
         var byName: [String: (parameters: [ValueType], result: ValueType)] = [:]
 
         public init(_ module: Module) {
@@ -88,8 +96,10 @@ public enum Verifier {
 
     public static func verify(_ function: Function, in module: Signatures) throws {
         var errors: [String] = []
-        func fail(_ block: BlockID, _ what: String, _ message: String) {
-            errors.append("\(block), \(what): \(message)")
+        // What failed is described only when something fails: formatting it for every instruction was most of
+        // the verifier's time.
+        func fail(_ block: BlockID, _ what: @autoclosure () -> String, _ message: @autoclosure () -> String) {
+            errors.append("\(block), \(what()): \(message())")
         }
         guard !function.blocks.isEmpty else {
             throw Failure(function: function.name, messages: ["function has no blocks"])
@@ -117,15 +127,15 @@ public enum Verifier {
         func type(_ v: ValueID) -> ValueType? {
             v.index >= 0 && v.index < function.valueTypes.count ? function.valueTypes[v.index] : nil
         }
-        func checkUse(_ v: ValueID, in block: BlockID, at index: Int, _ what: String) {
+        func checkUse(_ v: ValueID, in block: BlockID, at index: Int, _ what: @autoclosure () -> String) {
             guard v.index >= 0, v.index < definedIn.count, let home = definedIn[v.index] else {
-                fail(block, what, "\(v) is not defined"); return
+                fail(block, what(), "\(v) is not defined"); return
             }
             guard dominators.isReachable(block) else { return }
             if home == block {
-                if position[v.index] >= index { fail(block, what, "\(v) is used before its definition") }
+                if position[v.index] >= index { fail(block, what(), "\(v) is used before its definition") }
             } else if !dominators.dominates(home, block) {
-                fail(block, what, "definition of \(v) in \(home) does not dominate this use")
+                fail(block, what(), "definition of \(v) in \(home) does not dominate this use")
             }
         }
         func checkTarget(_ t: BranchTarget, from block: BlockID) {
@@ -145,80 +155,81 @@ public enum Verifier {
         // 3-6.
         for block in function.blocks {
             for (k, instruction) in block.instructions.enumerated() {
-                let what = "instruction \(k) (\(instruction.op.spelling))"
-                instruction.operands.forEach { checkUse($0, in: block.id, at: k, what) }
+                func what() -> String { "instruction \(k) (\(instruction.op.spelling))" }
+                for operand in instruction.operands { checkUse(operand, in: block.id, at: k, what()) }
                 let operandTypes = instruction.operands.compactMap { type($0) }
                 let resultType = instruction.result.flatMap { type($0) } ?? ValueType.void
                 switch instruction.op {
                 case .const:
                     guard case .constant(let c) = instruction.payload, instruction.operands.isEmpty else {
-                        fail(block.id, what, "const needs a constant and no operands"); continue
+                        fail(block.id, what(), "const needs a constant and no operands"); continue
                     }
-                    if c.type != resultType { fail(block.id, what, "constant \(c) is not of type \(resultType)") }
+                    if c.type != resultType { fail(block.id, what(), "constant \(c) is not of type \(resultType)") }
                 case .call:
                     guard case .callee(let name) = instruction.payload, let callee = module.function(named: name) else {
-                        fail(block.id, what, "call of an unknown function"); continue
+                        fail(block.id, what(), "call of an unknown function"); continue
                     }
                     if callee.parameterTypes != operandTypes {
-                        fail(block.id, what, "arguments do not match the parameters of @\(name)")
+                        fail(block.id, what(), "arguments do not match the parameters of @\(name)")
                     }
                     if callee.resultType != resultType {
-                        fail(block.id, what, "result type \(resultType) differs from @\(name)'s \(callee.resultType)")
+                        fail(block.id, what(), "result type \(resultType) differs from @\(name)'s \(callee.resultType)")
                     }
                 case .grad:
                     guard case .grad(let name, let wrt) = instruction.payload, let callee = module.function(named: name) else {
-                        fail(block.id, what, "grad of an unknown function"); continue
+                        fail(block.id, what(), "grad of an unknown function"); continue
                     }
                     let expected = callee.parameterTypes + [callee.resultType]
                     if operandTypes != expected {
-                        fail(block.id, what, "operands \(operandTypes) do not match @\(name)'s parameters and head \(expected)")
+                        fail(block.id, what(), "operands \(operandTypes) do not match @\(name)'s parameters and head \(expected)")
                     }
                     let gradients = wrt.compactMap { $0 < callee.parameterTypes.count ? callee.parameterTypes[$0] : nil }
                     if resultType != .tuple([callee.resultType] + gradients) || gradients.count != wrt.count {
-                        fail(block.id, what, "result type \(resultType) is not (value, gradients) of @\(name)")
+                        fail(block.id, what(), "result type \(resultType) is not (value, gradients) of @\(name)")
                     }
                 case .extract:
                     guard case .index(let i) = instruction.payload, operandTypes.count == 1,
                           case .tuple(let elements) = operandTypes[0], i >= 0, i < elements.count else {
-                        fail(block.id, what, "extract needs a tuple operand and an index in range"); continue
+                        fail(block.id, what(), "extract needs a tuple operand and an index in range"); continue
                     }
-                    if elements[i] != resultType { fail(block.id, what, "component \(i) is not of type \(resultType)") }
+                    if elements[i] != resultType { fail(block.id, what(), "component \(i) is not of type \(resultType)") }
                 case .pop:
                     guard case .tape = instruction.payload, instruction.operands.isEmpty, resultType != .void else {
-                        fail(block.id, what, "pop needs a tape, no operands and a result"); continue
+                        fail(block.id, what(), "pop needs a tape, no operands and a result"); continue
                     }
                 default:
                     if instruction.op == .push, case .tape = instruction.payload {} else if instruction.op == .push {
-                        fail(block.id, what, "push needs a tape")
+                        fail(block.id, what(), "push needs a tape")
                     }
                     guard instruction.op.arity.contains(instruction.operands.count) else {
-                        fail(block.id, what, "takes \(instruction.op.arity) operands, has \(instruction.operands.count)")
+                        fail(block.id, what(), "takes \(instruction.op.arity) operands, has \(instruction.operands.count)")
                         continue
                     }
                     let expected = instruction.op.resultType(operandTypes)
                     if expected == nil || expected != resultType {
-                        fail(block.id, what, "operand types \(operandTypes) do not give result type \(resultType)")
+                        fail(block.id, what(), "operand types \(operandTypes) do not give result type \(resultType)")
                     }
                     if instruction.op == .tensor {
                         guard case .shape(let shape) = instruction.payload,
                               shape.reduce(1, *) == instruction.operands.count else {
-                            fail(block.id, what, "tensor shape does not match its element count"); continue
+                            fail(block.id, what(), "tensor shape does not match its element count"); continue
                         }
                     }
-                    if [.select, .setselect, .addselect, .index].contains(instruction.op) {
+                    if instruction.op == .select || instruction.op == .setselect || instruction.op == .addselect
+                        || instruction.op == .index {
                         let leading = instruction.op == .select || instruction.op == .index ? 1 : 2
                         let indexOperands = instruction.operands.count - leading
                         switch instruction.payload {
                         case .subscripted(let s) where s.indexCount == indexOperands
                             && (instruction.op != .index || s.indexCount == s.positions.count): break
                         case .none where instruction.op == .index: break
-                        default: fail(block.id, what, "subscript does not match its \(indexOperands) index operands")
+                        default: fail(block.id, what(), "subscript does not match its \(indexOperands) index operands")
                         }
                     }
                     if instruction.op == .print {
                         guard case .print(let items) = instruction.payload,
                               items.filter({ $0 == .value }).count == instruction.operands.count else {
-                            fail(block.id, what, "print items do not match its operands"); continue
+                            fail(block.id, what(), "print items do not match its operands"); continue
                         }
                     }
                 }
