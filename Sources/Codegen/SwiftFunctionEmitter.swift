@@ -838,9 +838,13 @@ struct SwiftFunctionEmitter {
             return
         }
         lastQuotedLine = location.line
-        // Spaces and tabs trimmed (Foundation's trimming bridged every line through NSString).
+        // Blanks trimmed (Foundation's trimming bridged every line through NSString): ASCII spaces and tabs byte by
+        // byte, then any other blank Character (grapheme by grapheme, which is slow, so only where one is left).
         func blank(_ c: Character) -> Bool { c.isWhitespace && !c.isNewline }
+        func asciiBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
         var (start, end) = (text.startIndex, text.endIndex)
+        while start < end, asciiBlank(text.utf8[start]) { start = text.utf8.index(after: start) }
+        while end > start, asciiBlank(text.utf8[text.utf8.index(before: end)]) { end = text.utf8.index(before: end) }
         while start < end, blank(text[start]) { text.formIndex(after: &start) }
         while end > start, blank(text[text.index(before: end)]) { text.formIndex(before: &end) }
         let quoted = text[start..<end]
