@@ -18,9 +18,9 @@ public enum ShapeWitnesses {
         case .fit, .reshapeas:
             return instruction.operands[1]
         case _ where instruction.op.isBroadcastingBinary && instruction.operands.count == 2:
-            let types = instruction.operands.map { function.type(of: $0) }
-            if types == [.tensor, .real] { return instruction.operands[0] }
-            if types == [.real, .tensor] { return instruction.operands[1] }
+            let (a, b) = (function.type(of: instruction.operands[0]), function.type(of: instruction.operands[1]))
+            if a == .tensor && b == .real { return instruction.operands[0] }
+            if a == .real && b == .tensor { return instruction.operands[1] }
             return nil
         default:
             return instruction.op.isElementwiseUnary ? instruction.operands[0] : nil
@@ -30,8 +30,10 @@ public enum ShapeWitnesses {
     /// Shape witnesses by an optimistic fixpoint: a block parameter whose incoming arguments all have one
     /// witness has that witness too (around a loop, the back edge's argument is the parameter updated).
     public static func of(_ function: Function, incomingEdges: [[IncomingEdge]]) -> [ValueID: ValueID] {
+        // A function without tensors (scalar code) has nothing to witness.
+        guard function.valueTypes.contains(.tensor) else { return [:] }
         enum Fact: Equatable { case unknown, witness(ValueID) }
-        var fact: [ValueID: Fact] = [:]
+        var fact = ValueTable<Fact>(count: function.valueTypes.count)
         func known(_ v: ValueID) -> Fact { fact[v] ?? .witness(v) }
         // Optimistic start: every parameter and every shape-keeping result is unknown until its inputs say.
         for block in function.blocks {
@@ -79,8 +81,9 @@ public enum ShapeWitnesses {
             }
         }
         var witnesses: [ValueID: ValueID] = [:]
-        for (v, f) in fact {
-            if case .witness(let w) = f, w != v { witnesses[v] = w }
+        for index in function.valueTypes.indices {
+            let v = ValueID(index)
+            if case .witness(let w)? = fact[v], w != v { witnesses[v] = w }
         }
         return witnesses
     }
