@@ -293,7 +293,7 @@ enum AccumulatedProducts {
         // Where the shapes differ: the call, the product and the sum as the caller wrote them.
         var fallback = Block(id: asWritten)
         func emit(_ op: Opcode, _ operands: [ValueID], _ type: ValueType, _ payload: Payload = .none,
-                  at at: SourceLocation = location) -> ValueID {
+                  at: SourceLocation = location) -> ValueID {
             let r = g.makeValue(type)
             fallback.instructions.append(Instruction(result: r, op: op, operands: operands, payload: payload, location: at))
             return r
