@@ -64,6 +64,16 @@ public struct Function: Hashable, Sendable {
         return ValueID(valueTypes.count - 1)
     }
 
+    /// Every read of `old`, by an instruction or a terminator, reads `new` instead.
+    public mutating func replaceUses(of old: ValueID, with new: ValueID) {
+        for b in blocks.indices {
+            for k in blocks[b].instructions.indices where blocks[b].instructions[k].operands.contains(old) {
+                blocks[b].instructions[k].operands = blocks[b].instructions[k].operands.map { $0 == old ? new : $0 }
+            }
+            blocks[b].terminator = blocks[b].terminator.mappingOperands { $0 == old ? new : $0 }
+        }
+    }
+
     /// For each block, the blocks that branch to it (with repetition when both arms of a `condbr` do).
     public func predecessors() -> [[BlockID]] {
         var result = Array(repeating: [BlockID](), count: blocks.count)

@@ -109,6 +109,16 @@ public enum Terminator: Hashable, Sendable {
         }
     }
 
+    /// The terminator with every operand (condition, branch arguments, returned value) passed through `f`.
+    public func mappingOperands(_ f: (ValueID) -> ValueID) -> Terminator {
+        let mapped = mappingTargets { BranchTarget($0.block, $0.arguments.map(f)) }
+        switch mapped {
+        case .condBranch(let c, let t, let e): return .condBranch(condition: f(c), then: t, else: e)
+        case .ret(let v): return .ret(v.map(f))
+        case .branch: return mapped
+        }
+    }
+
     /// Every value the terminator reads.
     public var operands: [ValueID] {
         switch self {

@@ -210,14 +210,4 @@ extension Terminator {
             return BranchTarget(t.block, t.arguments.enumerated().filter { !positions.contains($0.offset) }.map(\.element))
         }
     }
-
-    /// The terminator with every operand passed through `f`.
-    func mappingOperands(_ f: (ValueID) -> ValueID) -> Terminator {
-        let mapped = mappingTargets { BranchTarget($0.block, $0.arguments.map(f)) }
-        switch mapped {
-        case .condBranch(let c, let t, let e): return .condBranch(condition: f(c), then: t, else: e)
-        case .ret(let v): return .ret(v.map(f))
-        case .branch: return mapped
-        }
-    }
 }

@@ -157,12 +157,7 @@ enum AccumulatedProducts {
         instructions.remove(at: site.sum)
         instructions.remove(at: site.product)
         f.blocks[site.block].instructions = instructions
-        for b in f.blocks.indices {
-            for k in f.blocks[b].instructions.indices {
-                f.blocks[b].instructions[k].operands = f.blocks[b].instructions[k].operands.map { $0 == total ? leaf : $0 }
-            }
-            f.blocks[b].terminator = f.blocks[b].terminator.mappingOperands { $0 == total ? leaf : $0 }
-        }
+        f.replaceUses(of: total, with: leaf)
     }
 
     // MARK: - The callee's copy

@@ -194,7 +194,7 @@ final class DifferentiationContext {
             if AdjointFactoring.run(on: &reverse, heads: Array(heads)) {
                 for pass in Pipeline.standard { pass.run(on: &reverse) }
             }
-            if heads.count == 1, isLinearInItsHeads(reverse), HeadScaling.run(on: &reverse, head: heads.first!) {
+            if heads.count == 1, HeadScaling.run(on: &reverse, head: heads.first!, isLinear: isLinearInItsHeads) {
                 for pass in Pipeline.standard { pass.run(on: &reverse) }
             }
         }

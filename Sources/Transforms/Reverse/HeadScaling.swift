@@ -6,14 +6,16 @@
 // gradient it returns is multiplied by the head at the end: one multiply per gradient (none copied for a
 // head of one, the default, as `Tensor * Double` returns its tensor unchanged). The exact value is the
 // same; the rounding of a head other than one moves, and the interpreter runs this IR as the compiled Swift
-// does. A custom derivative is the user's function of the head and need not be linear in it, so a sweep
-// that reaches one is left as it is.
+// does. The caller says whether the sweep is linear in its head alone: not where adjoints also come from a
+// shadow tape (a second-order sweep), nor where a custom derivative, the user's function of its head, is
+// reached.
 import AdjointBasic
 import AdjointIR
 
 enum HeadScaling {
-    /// Rewrites `function`, a reverse sweep whose only head is `head`; whether it did.
-    static func run(on function: inout Function, head: ValueID) -> Bool {
+    /// Rewrites `function`, a reverse sweep whose only head is `head`; whether it did. `isLinear` (a walk of the
+    /// call graph) is asked only of a sweep that reads a Real head in a loop.
+    static func run(on function: inout Function, head: ValueID, isLinear: (Function) -> Bool) -> Bool {
         guard function.type(of: head) == .real, readInALoop(head, in: function) else { return false }
         // Each return's gradients, as the operands of the tuple the return's block makes.
         var tuples: [(block: Int, position: Int)] = []
@@ -25,31 +27,23 @@ enum HeadScaling {
             else { return false }
             tuples.append((b, position))
         }
-        guard !tuples.isEmpty else { return false }
+        guard !tuples.isEmpty, isLinear(function) else { return false }
         let one = function.makeValue(.real)
-        for b in function.blocks.indices {
-            for k in function.blocks[b].instructions.indices {
-                function.blocks[b].instructions[k].operands = function.blocks[b].instructions[k].operands.map { $0 == head ? one : $0 }
-            }
-            function.blocks[b].terminator = function.blocks[b].terminator.mappingTargets { target in
-                BranchTarget(target.block, target.arguments.map { $0 == head ? one : $0 })
-            }
-        }
-        function.blocks[0].instructions.insert(
-            Instruction(result: one, op: .const, operands: [], payload: .constant(.real(numerator: "1", denominator: "1")),
-                        location: .unknown), at: 0)
+        function.replaceUses(of: head, with: one)
         for (b, position) in tuples {
-            let at = b == 0 ? position + 1 : position
             var scaled: [Instruction] = []
-            var gradients = function.blocks[b].instructions[at].operands
+            var gradients = function.blocks[b].instructions[position].operands
             for k in gradients.indices {
                 let r = function.makeValue(function.type(of: gradients[k]))
                 scaled.append(Instruction(result: r, op: .mul, operands: [gradients[k], head], location: .unknown))
                 gradients[k] = r
             }
-            function.blocks[b].instructions[at].operands = gradients
-            function.blocks[b].instructions.insert(contentsOf: scaled, at: at)
+            function.blocks[b].instructions[position].operands = gradients
+            function.blocks[b].instructions.insert(contentsOf: scaled, at: position)
         }
+        function.blocks[0].instructions.insert(
+            Instruction(result: one, op: .const, operands: [], payload: .constant(.real(numerator: "1", denominator: "1")),
+                        location: .unknown), at: 0)
         return true
     }
 
